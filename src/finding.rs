@@ -1,0 +1,169 @@
+//! What a scanner reports: a [`Finding`] with a [`Severity`] at a [`Location`].
+//!
+//! Scanners only produce findings; whether a finding fails the build is decided later by
+//! the policy (thresholds, suppressions), never here.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+/// The fixed severity scale of SPEC §1. Derives `Ord` so that thresholds and "worst
+/// finding" are plain comparisons: `Info < Low < Medium < High < Critical`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Info,
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+impl Severity {
+    /// Highest first, the order reports list them in.
+    pub const ALL_DESC: [Severity; 5] = [
+        Severity::Critical,
+        Severity::High,
+        Severity::Medium,
+        Severity::Low,
+        Severity::Info,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+            Severity::Critical => "critical",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Severity> {
+        Some(match s.to_ascii_lowercase().as_str() {
+            "info" => Severity::Info,
+            "low" => Severity::Low,
+            "medium" => Severity::Medium,
+            "high" => Severity::High,
+            "critical" => Severity::Critical,
+            _ => return None,
+        })
+    }
+
+    /// GitHub code scanning maps `security-severity` to its own levels: >= 9.0 critical,
+    /// 7.0–8.9 high, 4.0–6.9 medium, 0.1–3.9 low.
+    pub fn security_severity(self) -> &'static str {
+        match self {
+            Severity::Critical => "9.8",
+            Severity::High => "8.0",
+            Severity::Medium => "5.5",
+            Severity::Low => "2.0",
+            Severity::Info => "0.0",
+        }
+    }
+
+    /// Position in a `[_; 5]` count array (Info = 0 … Critical = 4).
+    pub fn index(self) -> usize {
+        self as usize
+    }
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Where a finding is. `path` is the display path of the scanned file, relative to the
+/// scan root and always with `/` separators; `member` names the path inside containers,
+/// levels joined by `!` (`model.pt!archive/data.pkl`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct Location {
+    pub path: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub member: Option<String>,
+    /// Byte offset inside the innermost member (or the file when there is no member).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub offset: Option<u64>,
+}
+
+impl Location {
+    pub fn file(path: impl Into<String>) -> Self {
+        Location {
+            path: path.into(),
+            member: None,
+            offset: None,
+        }
+    }
+
+    pub fn display(&self) -> String {
+        let mut s = self.path.clone();
+        if let Some(m) = &self.member {
+            s.push('!');
+            s.push_str(m);
+        }
+        if let Some(o) = self.offset {
+            s.push_str(&format!(" @ {o}"));
+        }
+        s
+    }
+}
+
+/// A suppression that matched a finding (from `ignore:` in the config).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Suppression {
+    pub reason: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expires: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Finding {
+    /// Rule id from the catalogue in `rules.rs`.
+    pub rule: &'static str,
+    pub severity: Severity,
+    pub location: Location,
+    /// One line saying what a load would do.
+    pub message: String,
+    /// The thing found, e.g. `posix.system("echo hi")`; bounded in length.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub evidence: Option<String>,
+    /// Set by the policy when an `ignore:` entry matched; suppressed findings are kept
+    /// in reports but do not count toward thresholds.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub suppressed: Option<Suppression>,
+}
+
+impl Finding {
+    pub fn new(
+        rule: &'static str,
+        severity: Severity,
+        location: Location,
+        message: impl Into<String>,
+    ) -> Self {
+        Finding {
+            rule,
+            severity,
+            location,
+            message: message.into(),
+            evidence: None,
+            suppressed: None,
+        }
+    }
+
+    pub fn with_evidence(mut self, evidence: impl Into<String>) -> Self {
+        self.evidence = Some(evidence.into());
+        self
+    }
+
+    /// Sort key giving the stable report order: path, member, offset, rule, evidence.
+    pub fn sort_key(&self) -> (&str, Option<&str>, Option<u64>, &str, Option<&str>) {
+        (
+            &self.location.path,
+            self.location.member.as_deref(),
+            self.location.offset,
+            self.rule,
+            self.evidence.as_deref(),
+        )
+    }
+}

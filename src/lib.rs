@@ -1,0 +1,6 @@
+//! modelgate: find code in machine-learning model files without running it.
+#![forbid(unsafe_code)]
+
+pub mod finding;
+pub mod report;
+pub mod rules;

@@ -1,0 +1,214 @@
+//! The scan result as one value, and the renderers that turn it into text, JSON, SARIF
+//! and GitHub workflow commands. Each renderer is `render(&Report, &RenderOptions, out)`.
+
+use serde::Serialize;
+
+use crate::finding::{Finding, Severity};
+
+pub mod github;
+pub mod json;
+pub mod sarif;
+pub mod text;
+
+/// Version of the JSON report schema (`docs/json-schema.md`). Bump on breaking changes.
+pub const JSON_VERSION: u32 = 1;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FileStatus {
+    /// Content was recognised and analysed (possibly partly; see the findings).
+    Scanned,
+    /// Content cannot carry code (or was excluded by a limit that policy allows); `reason` says why.
+    Skipped,
+    /// The file could not be read at all; `reason` holds the error.
+    Error,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct FileReport {
+    /// Display path: relative to the scan root, `/`-separated.
+    pub path: String,
+    pub status: FileStatus,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// Detected format label (`pickle`, `pytorch-zip`, `pytorch-legacy`, `zip`, ...).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub format: Option<String>,
+    pub size: u64,
+    /// Sorted with [`Finding::sort_key`].
+    pub findings: Vec<Finding>,
+}
+
+/// Count threshold per severity: the build fails when the number of unsuppressed findings
+/// of that severity reaches the threshold. `None` means "off".
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Thresholds(pub [Option<u64>; 5]);
+
+impl Thresholds {
+    /// SPEC §3 default: fail on any critical, high or medium finding.
+    pub const DEFAULT: Thresholds = Thresholds([None, None, Some(1), Some(1), Some(1)]);
+
+    pub fn get(&self, sev: Severity) -> Option<u64> {
+        self.0[sev.index()]
+    }
+
+    pub fn set(&mut self, sev: Severity, n: Option<u64>) {
+        self.0[sev.index()] = n;
+    }
+
+    /// Human form, highest severity first: `critical=1,high=1,medium=1,low=off,info=off`.
+    pub fn describe(&self) -> String {
+        Severity::ALL_DESC
+            .iter()
+            .map(|s| match self.get(*s) {
+                Some(n) => format!("{s}={n}"),
+                None => format!("{s}=off"),
+            })
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+}
+
+impl Default for Thresholds {
+    fn default() -> Self {
+        Thresholds::DEFAULT
+    }
+}
+
+impl Serialize for Thresholds {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut m = s.serialize_map(Some(5))?;
+        for sev in Severity::ALL_DESC {
+            m.serialize_entry(sev.as_str(), &self.get(sev))?;
+        }
+        m.end()
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Verdict {
+    Pass,
+    Fail,
+}
+
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Summary {
+    pub files_scanned: u64,
+    pub files_skipped: u64,
+    pub files_errored: u64,
+    /// Unsuppressed findings per severity.
+    pub critical: u64,
+    pub high: u64,
+    pub medium: u64,
+    pub low: u64,
+    pub info: u64,
+    pub suppressed: u64,
+}
+
+impl Summary {
+    pub fn count(&self, sev: Severity) -> u64 {
+        match sev {
+            Severity::Critical => self.critical,
+            Severity::High => self.high,
+            Severity::Medium => self.medium,
+            Severity::Low => self.low,
+            Severity::Info => self.info,
+        }
+    }
+
+    fn bump(&mut self, sev: Severity) {
+        match sev {
+            Severity::Critical => self.critical += 1,
+            Severity::High => self.high += 1,
+            Severity::Medium => self.medium += 1,
+            Severity::Low => self.low += 1,
+            Severity::Info => self.info += 1,
+        }
+    }
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Report {
+    pub version: u32,
+    pub tool: Tool,
+    pub files: Vec<FileReport>,
+    pub summary: Summary,
+    pub thresholds: Thresholds,
+    /// Severities whose threshold was reached, highest first.
+    pub reached: Vec<Severity>,
+    pub verdict: Verdict,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Tool {
+    pub name: &'static str,
+    pub version: &'static str,
+}
+
+impl Tool {
+    pub fn this() -> Tool {
+        Tool {
+            name: "modelgate",
+            version: env!("CARGO_PKG_VERSION"),
+        }
+    }
+}
+
+impl Report {
+    /// Sorts files and findings into the stable order, counts, and applies thresholds.
+    pub fn new(mut files: Vec<FileReport>, thresholds: Thresholds) -> Report {
+        files.sort_by(|a, b| a.path.cmp(&b.path));
+        let mut summary = Summary::default();
+        for f in &mut files {
+            f.findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+            match f.status {
+                FileStatus::Scanned => summary.files_scanned += 1,
+                FileStatus::Skipped => summary.files_skipped += 1,
+                FileStatus::Error => summary.files_errored += 1,
+            }
+            for finding in &f.findings {
+                if finding.suppressed.is_some() {
+                    summary.suppressed += 1;
+                } else {
+                    summary.bump(finding.severity);
+                }
+            }
+        }
+        let reached: Vec<Severity> = Severity::ALL_DESC
+            .into_iter()
+            .filter(|s| thresholds.get(*s).is_some_and(|n| summary.count(*s) >= n))
+            .collect();
+        let verdict = if reached.is_empty() {
+            Verdict::Pass
+        } else {
+            Verdict::Fail
+        };
+        Report {
+            version: JSON_VERSION,
+            tool: Tool::this(),
+            files,
+            summary,
+            thresholds,
+            reached,
+            verdict,
+        }
+    }
+
+    /// All findings in report order.
+    pub fn findings(&self) -> impl Iterator<Item = &Finding> {
+        self.files.iter().flat_map(|f| f.findings.iter())
+    }
+}
+
+/// Options shared by the renderers.
+#[derive(Clone, Debug, Default)]
+pub struct RenderOptions {
+    /// Colour text output (only when stdout is a terminal and NO_COLOR is unset).
+    pub color: bool,
+    /// List skipped files in text output.
+    pub show_skipped: bool,
+    /// SARIF `automationDetails.id` (a category, e.g. `modelgate/models/`).
+    pub category: Option<String>,
+}

@@ -1,0 +1,290 @@
+//! The rule catalogue: the single source for SARIF `rules[]`, `modelgate rules` and
+//! `docs/rules.md`. Every finding names one of these ids.
+
+use crate::finding::Severity;
+
+#[derive(Debug)]
+pub struct Rule {
+    /// Stable kebab-case id; renaming one breaks users' suppressions.
+    pub id: &'static str,
+    /// PascalCase name for SARIF.
+    pub name: &'static str,
+    /// The severity findings of this rule carry unless a policy setting says otherwise
+    /// (`deny.formats` / `deny.extensions` choose their own).
+    pub severity: Severity,
+    pub short: &'static str,
+    pub full: &'static str,
+    pub remediation: &'static str,
+    pub tags: &'static [&'static str],
+    pub cwe: Option<u32>,
+}
+
+macro_rules! rule {
+    ($id:literal, $name:literal, $sev:ident, $short:literal, $full:literal, $fix:literal, [$($tag:literal),*], $cwe:expr) => {
+        Rule {
+            id: $id,
+            name: $name,
+            severity: Severity::$sev,
+            short: $short,
+            full: $full,
+            remediation: $fix,
+            tags: &[$($tag),*],
+            cwe: $cwe,
+        }
+    };
+}
+
+pub static RULES: &[Rule] = &[
+    rule!(
+        "pickle-code-execution",
+        "PickleCodeExecution",
+        Critical,
+        "Loading this pickle runs commands or arbitrary Python code",
+        "The pickle imports a callable that executes shell commands or Python code when the file is loaded (os/posix.system, subprocess, builtins.eval/exec/__import__/getattr, runpy, marshal and code objects, nested deserialisers such as pickle.loads or torch.load, package installers, universal resolvers such as importlib or operator.attrgetter). Pickle is a small virtual machine: REDUCE calls whatever GLOBAL imported, so loading the file is running the program.",
+        "Do not load the file. Obtain the model from a trusted source, or in a format that cannot carry code (safetensors). If the file is yours, re-save only the tensors (`safetensors.torch.save_file(model.state_dict(), ...)`).",
+        ["security", "pickle", "code-execution", "supply-chain"],
+        Some(502)
+    ),
+    rule!(
+        "pickle-system-access",
+        "PickleSystemAccess",
+        High,
+        "Loading this pickle reaches the network or the file system",
+        "The pickle imports a callable that opens network connections (socket, urllib, http.client, requests, webbrowser), writes or deletes files (open, io.FileIO, shutil, pathlib writers, tempfile) or schedules deferred work (atexit, threading, signal). Loading the file performs that action.",
+        "Do not load the file. Re-export the model in a data-only format such as safetensors from a trusted environment.",
+        ["security", "pickle", "supply-chain"],
+        Some(502)
+    ),
+    rule!(
+        "pickle-dynamic-import",
+        "PickleDynamicImport",
+        High,
+        "The pickle computes what it imports",
+        "A STACK_GLOBAL takes its module or name from a value that is not a constant string, or a global name walks attributes through a dotted path (`STACK_GLOBAL(\"pathlib\", \"os.system\")`). Both hide the real import from a reader and from scanners that only read literal names; ordinary ML checkpoints never do this.",
+        "Treat the file as hostile. Regenerate it from a trusted source.",
+        ["security", "pickle", "obfuscation"],
+        Some(502)
+    ),
+    rule!(
+        "pickle-unknown-global",
+        "PickleUnknownGlobal",
+        Medium,
+        "The pickle imports a global outside the allowlist of known-safe ML globals",
+        "modelgate is allowlist-first: every global a pickle imports is checked against a list of callables that mainstream ML libraries write into ordinary files (torch, numpy, scipy, scikit-learn, pandas, xgboost, lightgbm, transformers, ...). This one is not on it, so a reviewer must decide whether loading it is safe. Every pickle-scanner bypass so far used a callable missing from a denylist, which is why unknown is not treated as clean.",
+        "If the global is your project's own class, trust it with `allow.globals` in .modelgate.yml. Otherwise inspect what the file does before loading it, or convert the model to safetensors.",
+        ["security", "pickle", "review"],
+        Some(502)
+    ),
+    rule!(
+        "pickle-malformed",
+        "PickleMalformed",
+        Medium,
+        "The pickle stream is malformed or truncated",
+        "The stream stops parsing before a STOP opcode, or contains an invalid opcode or argument. A loader executes every opcode before the broken one, so payloads placed ahead of a deliberately broken byte still run (the nullifAI technique); findings gathered before the error are reported alongside this one.",
+        "Do not trust a file that does not parse. Regenerate it from a trusted source.",
+        ["security", "pickle", "evasion"],
+        Some(20)
+    ),
+    rule!(
+        "pickle-limit-reached",
+        "PickleLimitReached",
+        Medium,
+        "The pickle exceeded a scanner limit and was not fully analysed",
+        "The stream exceeded a bound on opcodes, memo entries, stack depth or value sizes that protects the scanner from hostile input. What was read before the limit is reported; the rest was not analysed, so the file is not known to be clean.",
+        "Inspect the file by other means, or raise the limit in `limits:` if the file is trusted and legitimately large.",
+        ["security", "pickle", "unscanned"],
+        Some(400)
+    ),
+    rule!(
+        "pickle-format",
+        "PickleFormat",
+        Low,
+        "A format that can carry code, with only known-safe globals",
+        "The file is a pickle (or contains pickles: PyTorch, joblib, ...). Every global it imports is on the allowlist of known-safe ML globals or in `allow.globals`, so loading it is not known to run code, but the format itself can carry code and a future file from the same source might.",
+        "Prefer safetensors for weights, and `torch.load(..., weights_only=True)` when loading PyTorch checkpoints.",
+        ["security", "pickle"],
+        None
+    ),
+    rule!(
+        "zip-crc-mismatch",
+        "ZipCrcMismatch",
+        Medium,
+        "Archive member fails its CRC-32 check",
+        "A member's data does not match the CRC-32 recorded for it. PyTorch's zip reader does not check CRCs, so such a checkpoint still loads, while scanners built on strict zip libraries have skipped it (CVE-2025-10156). modelgate scans the content anyway and reports the mismatch.",
+        "Regenerate the archive; a well-formed writer never produces CRC mismatches.",
+        ["security", "archive", "evasion"],
+        Some(354)
+    ),
+    rule!(
+        "zip-encryption-flag",
+        "ZipEncryptionFlag",
+        Medium,
+        "Archive member is flagged as encrypted but readable",
+        "The general-purpose flag marks a member as encrypted (bits 0x1, 0x20 or 0x40) while its data is stored in the clear. Loaders that ignore the flag read it; scanners that honour it skipped it (CVE-2025-1945). modelgate scans the content and reports the flag.",
+        "Regenerate the archive without encryption flags.",
+        ["security", "archive", "evasion"],
+        Some(436)
+    ),
+    rule!(
+        "zip-name-mismatch",
+        "ZipNameMismatch",
+        Medium,
+        "Local and central directory disagree about a member's name",
+        "The local file header names a member differently from the central directory. Readers that trust one or the other see different files (CVE-2025-1944); modelgate scans the data and reports both names.",
+        "Regenerate the archive.",
+        ["security", "archive", "evasion"],
+        Some(436)
+    ),
+    rule!(
+        "zip-prefix-data",
+        "ZipPrefixData",
+        Medium,
+        "Data before the start of the archive",
+        "Bytes precede the first zip record. Tolerant readers still open the archive, and the prefix can itself be another format (a pickle in front of a zip is a polyglot); modelgate scans the prefix as well.",
+        "Regenerate the archive so that it starts at offset 0.",
+        ["security", "archive", "evasion"],
+        Some(436)
+    ),
+    rule!(
+        "zip-duplicate-entry",
+        "ZipDuplicateEntry",
+        Medium,
+        "Two archive members have the same name",
+        "Readers disagree on which of two same-named members wins, so a scanner may inspect one while the loader uses the other. modelgate scans both.",
+        "Regenerate the archive.",
+        ["security", "archive", "evasion"],
+        Some(436)
+    ),
+    rule!(
+        "zip-malformed",
+        "ZipMalformed",
+        Medium,
+        "The archive structure is malformed",
+        "The end-of-central-directory record, a central directory entry or a local header is truncated or inconsistent. What could be read is still scanned.",
+        "Regenerate the archive.",
+        ["security", "archive"],
+        Some(20)
+    ),
+    rule!(
+        "content-not-scanned",
+        "ContentNotScanned",
+        Medium,
+        "Content could not be scanned",
+        "Part of the file could not be analysed: an unsupported compression method, an encrypted member, a size, depth, entry or time limit, or an I/O error. Unscannable is not clean: the part that was not read may carry code.",
+        "Inspect the content by other means, or raise the relevant limit in `limits:` if the file is trusted.",
+        ["security", "unscanned"],
+        Some(400)
+    ),
+    rule!(
+        "policy-denied-format",
+        "PolicyDeniedFormat",
+        High,
+        "The file's format or extension is denied by policy",
+        "`.modelgate.yml` denies this format (`deny.formats`) or extension (`deny.extensions`) whatever its content, to reduce the attack surface. The severity is the one chosen in the configuration.",
+        "Convert the model to an allowed format, such as safetensors, or change the policy.",
+        ["security", "policy"],
+        None
+    ),
+    rule!(
+        "policy-expired-ignore",
+        "PolicyExpiredIgnore",
+        Low,
+        "An ignore entry in the configuration has expired",
+        "An `ignore:` entry has passed its `expires` date, so it no longer suppresses the findings it matched; they count toward thresholds again.",
+        "Review the findings it used to suppress, then remove the entry or renew its date with a reason.",
+        ["policy"],
+        None
+    ),
+    rule!(
+        "file-skipped",
+        "FileSkipped",
+        Info,
+        "File skipped: it cannot carry model code",
+        "The file's content matches no format that can carry code (reported only with --show-skipped).",
+        "Nothing to do.",
+        ["inventory"],
+        None
+    ),
+];
+
+pub fn get(id: &str) -> Option<&'static Rule> {
+    RULES.iter().find(|r| r.id == id)
+}
+
+/// Markdown for `docs/rules.md`, generated so the docs never drift from the catalogue.
+pub fn markdown() -> String {
+    let mut out = String::from(
+        "# modelgate rules\n\n<!-- Generated by `modelgate rules --format markdown`; do not edit by hand. -->\n\n\
+         | id | severity | summary |\n| --- | --- | --- |\n",
+    );
+    for r in RULES {
+        out.push_str(&format!(
+            "| [`{}`](#{}) | {} | {} |\n",
+            r.id, r.id, r.severity, r.short
+        ));
+    }
+    for r in RULES {
+        out.push_str(&format!(
+            "\n## {}\n\n**Severity:** {}  \n**Tags:** {}{}\n\n{}\n\n**Remediation.** {}\n",
+            r.id,
+            r.severity,
+            r.tags.join(", "),
+            r.cwe
+                .map(|c| format!(
+                    "  \n**CWE:** [CWE-{c}](https://cwe.mitre.org/data/definitions/{c}.html)"
+                ))
+                .unwrap_or_default(),
+            r.full,
+            r.remediation
+        ));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_unique_kebab_case() {
+        let mut seen = std::collections::HashSet::new();
+        for r in RULES {
+            assert!(seen.insert(r.id), "duplicate rule id {}", r.id);
+            assert!(
+                r.id.chars().all(|c| c.is_ascii_lowercase() || c == '-'),
+                "{}",
+                r.id
+            );
+            assert!(!r.short.is_empty() && !r.full.is_empty() && !r.remediation.is_empty());
+        }
+    }
+
+    #[test]
+    fn catalogue_snapshot() {
+        // A rename or severity change must show up in review: update this list on purpose.
+        let got: Vec<String> = RULES
+            .iter()
+            .map(|r| format!("{}:{}", r.id, r.severity))
+            .collect();
+        let want = [
+            "pickle-code-execution:critical",
+            "pickle-system-access:high",
+            "pickle-dynamic-import:high",
+            "pickle-unknown-global:medium",
+            "pickle-malformed:medium",
+            "pickle-limit-reached:medium",
+            "pickle-format:low",
+            "zip-crc-mismatch:medium",
+            "zip-encryption-flag:medium",
+            "zip-name-mismatch:medium",
+            "zip-prefix-data:medium",
+            "zip-duplicate-entry:medium",
+            "zip-malformed:medium",
+            "content-not-scanned:medium",
+            "policy-denied-format:high",
+            "policy-expired-ignore:low",
+            "file-skipped:info",
+        ];
+        assert_eq!(got, want);
+    }
+}
