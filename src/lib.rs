@@ -2,5 +2,6 @@
 #![forbid(unsafe_code)]
 
 pub mod finding;
+pub mod limits;
 pub mod report;
 pub mod rules;
