@@ -1,0 +1,177 @@
+//! Runs a command: settings → discover → scan (in parallel) → policy → reports → exit code.
+
+use std::fs::{File, OpenOptions};
+use std::io::{self, IsTerminal, Write};
+use std::path::PathBuf;
+
+use rayon::prelude::*;
+
+use crate::cli::{Cli, Command, InitArgs, OutputFormat, RulesArgs, ScanArgs};
+use crate::discover::{self, Filters};
+use crate::finding::{Finding, Location, Severity};
+use crate::report::{self, FileReport, FileStatus, RenderOptions, Report, Verdict};
+use crate::scan;
+use crate::settings::Settings;
+
+/// Exit codes (SPEC §2).
+pub const EXIT_PASS: u8 = 0;
+pub const EXIT_FAIL: u8 = 1;
+
+pub fn run(cli: Cli) -> Result<u8, String> {
+    match cli.command {
+        Command::Scan(args) => scan_command(args),
+        Command::Rules(args) => rules_command(&args),
+        Command::Init(args) => init_command(&args),
+    }
+}
+
+fn scan_command(args: ScanArgs) -> Result<u8, String> {
+    let settings = Settings::resolve(&args)?;
+    let targets: Vec<PathBuf> = if args.targets.is_empty() { vec![PathBuf::from(".")] } else { args.targets.clone() };
+    let filters = Filters::new(&settings.include, &settings.exclude, settings.shard)?;
+    let inputs = discover::discover(&targets, &filters)?;
+
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(args.jobs.unwrap_or(0))
+        .build()
+        .map_err(|e| format!("cannot start worker threads: {e}"))?;
+    let progress = crate::progress::Progress::new(inputs.len(), !args.no_progress);
+    let allow = |m: &str, n: &str| settings.allow_global(m, n);
+    let mut files: Vec<FileReport> = pool.install(|| {
+        inputs
+            .par_iter()
+            .map(|input| {
+                let r = if let Some(err) = &input.error {
+                    FileReport {
+                        path: input.display.clone(),
+                        status: FileStatus::Error,
+                        reason: Some(err.clone()),
+                        format: None,
+                        size: 0,
+                        findings: vec![Finding::new(
+                            "content-not-scanned",
+                            Severity::Medium,
+                            Location::file(&input.display),
+                            format!("cannot read: {err}"),
+                        )],
+                    }
+                } else if let Some(reason) = &input.skip {
+                    FileReport {
+                        path: input.display.clone(),
+                        status: FileStatus::Skipped,
+                        reason: Some(reason.clone()),
+                        format: None,
+                        size: 0,
+                        findings: Vec::new(),
+                    }
+                } else {
+                    scan::scan_file(&input.path, &input.display, &settings.limits, &allow)
+                };
+                progress.tick();
+                r
+            })
+            .collect()
+    });
+    progress.finish();
+
+    settings.policy.apply(&mut files);
+    let report = Report::new(files, settings.thresholds);
+    let opts = RenderOptions {
+        color: std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+        show_skipped: args.show_skipped,
+        category: args.category.clone(),
+    };
+
+    if let Some(p) = &args.sarif {
+        write_file(p, |w| report::sarif::render(&report, &opts, w))?;
+    }
+    if let Some(p) = &args.json {
+        write_file(p, |w| report::json::render(&report, &opts, w))?;
+    }
+    let github = std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true");
+    let format = args.format.unwrap_or(if github { OutputFormat::Github } else { OutputFormat::Text });
+    let stdout = io::stdout();
+    let mut out = stdout.lock();
+    let res = match format {
+        OutputFormat::Text => report::text::render(&report, &opts, &mut out),
+        OutputFormat::Json => report::json::render(&report, &opts, &mut out),
+        OutputFormat::Sarif => report::sarif::render(&report, &opts, &mut out),
+        OutputFormat::Github => {
+            let r = report::github::render(&report, &opts, &mut out);
+            // The annotations alone don't show the whole picture: a text summary follows.
+            r.and_then(|_| report::text::render(&report, &opts, &mut out))
+        }
+    };
+    ignore_broken_pipe(res).map_err(|e| format!("cannot write report: {e}"))?;
+    if github || format == OutputFormat::Github {
+        if let Some(p) = std::env::var_os("GITHUB_STEP_SUMMARY") {
+            append_file(&PathBuf::from(p), |w| report::github::write_step_summary(&report, w))?;
+        }
+        if let Some(p) = std::env::var_os("GITHUB_OUTPUT") {
+            append_file(&PathBuf::from(p), |w| report::github::write_outputs(&report, w))?;
+        }
+    }
+    Ok(match report.verdict {
+        Verdict::Pass => EXIT_PASS,
+        Verdict::Fail => EXIT_FAIL,
+    })
+}
+
+fn ignore_broken_pipe(r: io::Result<()>) -> io::Result<()> {
+    match r {
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
+        other => other,
+    }
+}
+
+fn write_file(path: &PathBuf, f: impl FnOnce(&mut dyn Write) -> io::Result<()>) -> Result<(), String> {
+    let mut file = File::create(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    f(&mut file).and_then(|_| file.flush()).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+fn append_file(path: &PathBuf, f: impl FnOnce(&mut dyn Write) -> io::Result<()>) -> Result<(), String> {
+    let mut file = OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    f(&mut file).and_then(|_| file.flush()).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+fn rules_command(args: &RulesArgs) -> Result<u8, String> {
+    let out = match args.format.as_str() {
+        "markdown" | "md" => crate::rules::markdown(),
+        "json" => {
+            let v: Vec<serde_json::Value> = crate::rules::RULES
+                .iter()
+                .map(|r| {
+                    serde_json::json!({
+                        "id": r.id, "name": r.name, "severity": r.severity, "short": r.short,
+                        "description": r.full, "remediation": r.remediation, "tags": r.tags, "cwe": r.cwe,
+                    })
+                })
+                .collect();
+            serde_json::to_string_pretty(&v).map_err(|e| e.to_string())? + "\n"
+        }
+        "text" => {
+            let mut s = String::new();
+            for r in crate::rules::RULES {
+                s.push_str(&format!("{:<24} {:<9} {}\n", r.id, r.severity.as_str(), r.short));
+                s.push_str(&format!("{:<34} fix: {}\n", "", r.remediation));
+            }
+            s
+        }
+        other => return Err(format!("rules --format: unknown format `{other}` (text, json, markdown)")),
+    };
+    ignore_broken_pipe(io::stdout().write_all(out.as_bytes())).map_err(|e| e.to_string())?;
+    Ok(EXIT_PASS)
+}
+
+fn init_command(args: &InitArgs) -> Result<u8, String> {
+    if args.path.exists() && !args.force {
+        return Err(format!("{} already exists (use --force to overwrite)", args.path.display()));
+    }
+    std::fs::write(&args.path, crate::config::INIT_TEMPLATE).map_err(|e| format!("{}: {e}", args.path.display()))?;
+    eprintln!("wrote {}", args.path.display());
+    Ok(EXIT_PASS)
+}

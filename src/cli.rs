@@ -1,0 +1,93 @@
+//! Command-line arguments, as close to the flags as possible; merged with the config file
+//! in `settings.rs`.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Parser, Debug)]
+#[command(name = "modelgate", version, about = "Keep malicious model files out of your repository", long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Scan files, directories, URLs or hf:// repos for model files that carry code.
+    Scan(ScanArgs),
+    /// Print the rule catalogue.
+    Rules(RulesArgs),
+    /// Write a commented starter .modelgate.yml.
+    Init(InitArgs),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    Text,
+    Json,
+    Sarif,
+    Github,
+}
+
+#[derive(Args, Debug)]
+pub struct ScanArgs {
+    /// Files or directories to scan (default ".").
+    pub targets: Vec<PathBuf>,
+    /// Configuration file (default: discover .modelgate.yml, .modelgate.yaml, .github/modelgate.yml).
+    #[arg(short, long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Ignore any configuration file.
+    #[arg(long, conflicts_with = "config")]
+    pub no_config: bool,
+    /// What goes to stdout (default text; github when GITHUB_ACTIONS=true).
+    #[arg(short, long, value_enum)]
+    pub format: Option<OutputFormat>,
+    /// Also write a SARIF report to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub sarif: Option<PathBuf>,
+    /// Also write a JSON report to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
+    /// SARIF automationDetails.id category (default "modelgate/").
+    #[arg(long, value_name = "CATEGORY")]
+    pub category: Option<String>,
+    /// Override thresholds, e.g. critical=1,high=1,medium=off.
+    #[arg(long, value_name = "SEV=N[,SEV=N]")]
+    pub fail_on: Option<String>,
+    /// Only scan paths matching GLOB (repeatable).
+    #[arg(long, value_name = "GLOB")]
+    pub include: Vec<String>,
+    /// Skip paths matching GLOB (repeatable).
+    #[arg(long, value_name = "GLOB")]
+    pub exclude: Vec<String>,
+    /// List skipped files and why.
+    #[arg(long)]
+    pub show_skipped: bool,
+    /// Parallel workers (default: all cores).
+    #[arg(short, long, value_name = "N")]
+    pub jobs: Option<usize>,
+    /// Scan only shard K of N (stable partition by path), e.g. 2/4.
+    #[arg(long, value_name = "K/N")]
+    pub shard: Option<String>,
+    /// Never draw a progress bar.
+    #[arg(long)]
+    pub no_progress: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct RulesArgs {
+    /// text, json or markdown.
+    #[arg(long, default_value = "text")]
+    pub format: String,
+}
+
+#[derive(Args, Debug)]
+pub struct InitArgs {
+    /// Where to write (default .modelgate.yml).
+    #[arg(default_value = ".modelgate.yml")]
+    pub path: PathBuf,
+    /// Overwrite an existing file.
+    #[arg(long)]
+    pub force: bool,
+}

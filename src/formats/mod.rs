@@ -1,0 +1,5 @@
+//! Format scanners. Each takes a [`crate::source::ByteSource`] and a location and returns
+//! findings; containers recurse into their members through [`crate::scan::scan_source`].
+
+pub mod pickle;
+pub mod zip;

@@ -1,0 +1,205 @@
+//! Pickle streams: run the emulator over every pickle in a row and turn what it saw into
+//! findings.
+
+pub mod globals;
+pub mod machine;
+
+use globals::Tier;
+use machine::{Machine, PickleRun, Stop};
+
+use crate::finding::{Finding, Location, Severity};
+use crate::scan::Ctx;
+use crate::source::{ByteSource, SliceSource};
+
+/// What scanning a stream of pickles found.
+#[derive(Debug, Default)]
+pub struct StreamResult {
+    pub findings: Vec<Finding>,
+    /// Pickles that were read (completed or broken).
+    pub pickles: u32,
+    /// Distinct globals imported, and how many of those were allowlisted.
+    pub globals: usize,
+    pub safe_globals: Vec<String>,
+}
+
+/// Is `s` a dotted Python identifier (what `import` could resolve)?
+fn identifier_path(s: &str) -> bool {
+    !s.is_empty()
+        && s.split('.').all(|p| {
+            let mut cs = p.chars();
+            cs.next().is_some_and(|c| c.is_alphabetic() || c == '_') && cs.all(|c| c.is_alphanumeric() || c == '_')
+        })
+}
+
+/// Whether the bytes at `start` look enough like a pickle to treat the file as one: the
+/// emulator runs a few thousand opcodes and must reach STOP, run out of probe budget, or
+/// import a global with well-formed names before failing.
+pub fn probe(src: &dyn ByteSource, start: u64, ctx: &Ctx) -> bool {
+    let mut head = [0u8; 2];
+    let n = src.read_at(start, &mut head).unwrap_or(0);
+    if n == 0 {
+        return false;
+    }
+    if n == 2 && head[0] == 0x80 && (2..=5).contains(&head[1]) {
+        return true;
+    }
+    let limits = crate::limits::Limits {
+        max_pickle_opcodes: 4096,
+        ..ctx.limits.clone()
+    };
+    let run = Machine::new(src, start, &limits, &|_, _| false, None).run();
+    match &run.error {
+        None => run.opcodes >= 1,
+        Some((_, Stop::Limit(_))) => true,
+        Some(_) => run.globals.iter().any(|g| identifier_path(&g.module) && identifier_path(&g.name)),
+    }
+}
+
+/// Scans every pickle from `start` on: loaders (and the PyTorch legacy format) read
+/// several pickles in a row, so a payload can sit in a later one. `max_pickles` bounds
+/// the count; data after the last pickle that does not parse as one is left alone.
+pub fn scan_stream(src: &dyn ByteSource, start: u64, ctx: &Ctx, loc: &Location) -> StreamResult {
+    let mut out = StreamResult::default();
+    let mut pos = start;
+    let allow = |m: &str, n: &str| (ctx.allow)(m, n);
+    let mut safe = std::collections::BTreeSet::new();
+    while out.pickles < ctx.limits.max_pickles_per_stream && pos < src.len() {
+        let run = Machine::new(src, pos, ctx.limits, &allow, Some(ctx.deadline)).run();
+        let first = out.pickles == 0;
+        if !first && !worth_reporting(&run) {
+            break;
+        }
+        out.pickles += 1;
+        out.globals += run.globals.len();
+        for g in &run.globals {
+            if g.class.tier == Tier::Safe {
+                safe.insert(format!("{}.{}", g.module, g.name));
+            }
+        }
+        report_run(&run, src, ctx, loc, &mut out.findings);
+        match run.end {
+            Some(end) if end > pos => pos = end,
+            _ => break,
+        }
+    }
+    if out.pickles >= ctx.limits.max_pickles_per_stream && pos < src.len() {
+        out.findings.push(
+            Finding::new(
+                "pickle-limit-reached",
+                Severity::Medium,
+                at(loc, pos),
+                format!("more than {} pickles in a row; the rest was not scanned", ctx.limits.max_pickles_per_stream),
+            ),
+        );
+    }
+    out.safe_globals = safe.into_iter().collect();
+    if out.pickles > 0 && !out.findings.iter().any(|f| f.severity > Severity::Low) {
+        let shown: Vec<&str> = out.safe_globals.iter().take(8).map(String::as_str).collect();
+        let more = out.safe_globals.len().saturating_sub(shown.len());
+        let mut evidence = shown.join(", ");
+        if more > 0 {
+            evidence.push_str(&format!(" (+{more} more)"));
+        }
+        out.findings.push(
+            Finding::new(
+                "pickle-format",
+                Severity::Low,
+                at(loc, start),
+                format!(
+                    "pickle with {} known-safe global(s) and nothing else; the format can still carry code (prefer safetensors)",
+                    out.safe_globals.len()
+                ),
+            )
+            .with_evidence(if evidence.is_empty() { "no globals".to_string() } else { evidence }),
+        );
+    }
+    out
+}
+
+/// A later pickle in a row counts if it completed, or imported something with real names
+/// before breaking: raw tensor bytes after a legacy PyTorch file often start with a
+/// byte that is a valid opcode and fail on the next one.
+fn worth_reporting(run: &PickleRun) -> bool {
+    match &run.error {
+        None => true,
+        Some(_) => {
+            run.globals.iter().any(|g| identifier_path(&g.module) && identifier_path(&g.name)) || !run.dynamic.is_empty()
+        }
+    }
+}
+
+fn at(loc: &Location, offset: u64) -> Location {
+    Location {
+        offset: Some(offset),
+        ..loc.clone()
+    }
+}
+
+fn report_run(run: &PickleRun, src: &dyn ByteSource, ctx: &Ctx, loc: &Location, findings: &mut Vec<Finding>) {
+    for g in &run.globals {
+        let (rule, sev) = match g.class.tier {
+            Tier::Safe => continue,
+            Tier::Unknown => ("pickle-unknown-global", Severity::Medium),
+            Tier::System => ("pickle-system-access", Severity::High),
+            Tier::Dynamic => ("pickle-dynamic-import", Severity::High),
+            Tier::Code => ("pickle-code-execution", Severity::Critical),
+        };
+        let full = format!("{}.{}", g.module, g.name);
+        let mut msg = format!("{} `{}`", g.opcode, full);
+        if let Some(r) = &g.class.resolved {
+            msg.push_str(&format!(" (resolves to `{r}`)"));
+        }
+        msg.push_str(&format!(": {}", g.class.why));
+        if g.call.is_some() {
+            msg.push_str(", and the pickle calls it");
+        }
+        findings.push(Finding::new(rule, sev, at(loc, g.offset), msg).with_evidence(g.call.clone().unwrap_or(full)));
+    }
+    for d in &run.dynamic {
+        findings.push(
+            Finding::new("pickle-dynamic-import", Severity::High, at(loc, d.offset), "import computed at load time")
+                .with_evidence(d.what.clone()),
+        );
+    }
+    if let Some((off, err)) = &run.error {
+        let f = match err {
+            Stop::Malformed(m) => Finding::new(
+                "pickle-malformed",
+                Severity::Medium,
+                at(loc, *off),
+                format!("malformed pickle stream: {m} (opcodes before this point still run when loaded)"),
+            ),
+            Stop::Limit(m) => Finding::new(
+                "pickle-limit-reached",
+                Severity::Medium,
+                at(loc, *off),
+                format!("scan stopped: {m}; the rest of the stream was not analysed"),
+            ),
+            Stop::Io(m) => Finding::new("content-not-scanned", Severity::Medium, at(loc, *off), format!("read error: {m}")),
+        };
+        findings.push(f);
+    }
+    // Bytes handed to a nested deserialiser (pickle.loads(b"...")) are a pickle of their own.
+    for &(off, len) in &run.nested {
+        if ctx.depth + 1 > ctx.limits.max_archive_depth {
+            break;
+        }
+        let inner = SliceSource::new(src, off, len);
+        if !probe(&inner, 0, ctx) {
+            continue;
+        }
+        let nested_ctx = ctx.deeper();
+        let nested_loc = Location {
+            member: Some(match &loc.member {
+                Some(m) => format!("{m}!<nested pickle @{off}>"),
+                None => format!("<nested pickle @{off}>"),
+            }),
+            ..loc.clone()
+        };
+        let r = scan_stream(&inner, 0, &nested_ctx, &nested_loc);
+        findings.extend(r.findings.into_iter().filter(|f| f.severity > Severity::Low));
+    }
+}
+
+#[cfg(test)]
+mod tests;

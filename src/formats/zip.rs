@@ -1,0 +1,499 @@
+//! A tolerant zip reader that reads archives the way PyTorch's (miniz-based) reader and
+//! Python's `zipfile` do, and reports every place where a strict reader would disagree.
+//!
+//! Scanners built on strict zip libraries have been bypassed by archives that loaders
+//! accept: a bad CRC (CVE-2025-10156), encryption flag bits on clear data (CVE-2025-1945),
+//! local and central names that differ (CVE-2025-1944), bytes before the archive,
+//! duplicate names. Here each of those is a medium finding and the content is scanned
+//! anyway. Only the central directory, local headers and the members that turn out to be
+//! interesting are read; tensor payloads are sniffed by their first bytes only.
+
+use std::collections::HashMap;
+use std::io::{self, Read};
+
+use crate::finding::{Finding, Location, Severity};
+use crate::scan::{self, Ctx};
+use crate::source::{ByteSource, MemSource, SliceSource};
+
+const EOCD_SIG: &[u8; 4] = b"PK\x05\x06";
+const EOCD64_LOC_SIG: &[u8; 4] = b"PK\x06\x07";
+const EOCD64_SIG: &[u8; 4] = b"PK\x06\x06";
+const CDH_SIG: &[u8; 4] = b"PK\x01\x02";
+const LFH_SIG: &[u8; 4] = b"PK\x03\x04";
+/// Largest central directory read into memory.
+const MAX_CD_SIZE: u64 = 256 << 20;
+/// Bytes of a member read to decide what it is.
+const SNIFF_LEN: usize = 4096;
+
+#[derive(Debug, Clone)]
+pub struct Entry {
+    pub name: String,
+    pub flags: u16,
+    pub method: u16,
+    pub crc: u32,
+    pub csize: u64,
+    pub usize: u64,
+    pub local_offset: u64,
+}
+
+pub struct Archive {
+    pub entries: Vec<Entry>,
+    /// Bytes before the archive proper (added to every recorded offset).
+    pub prefix: u64,
+}
+
+fn u16le(b: &[u8], i: usize) -> u16 {
+    u16::from_le_bytes([b[i], b[i + 1]])
+}
+
+fn u32le(b: &[u8], i: usize) -> u32 {
+    u32::from_le_bytes([b[i], b[i + 1], b[i + 2], b[i + 3]])
+}
+
+fn u64le(b: &[u8], i: usize) -> u64 {
+    let mut a = [0u8; 8];
+    a.copy_from_slice(&b[i..i + 8]);
+    u64::from_le_bytes(a)
+}
+
+/// Finds the end-of-central-directory record in the last 64 KiB + 22 bytes.
+pub fn find_eocd(src: &dyn ByteSource) -> Option<u64> {
+    let len = src.len();
+    if len < 22 {
+        return None;
+    }
+    let tail_len = len.min(65_535 + 22);
+    let tail = src.read_vec(len - tail_len, tail_len as usize).ok()?;
+    let base = len - tail_len;
+    let mut i = tail.len().checked_sub(22)?;
+    loop {
+        if &tail[i..i + 4] == EOCD_SIG {
+            let comment = u16le(&tail, i + 20) as usize;
+            // The comment must fit in the file; a signature inside data usually doesn't.
+            if i + 22 + comment <= tail.len() {
+                return Some(base + i as u64);
+            }
+        }
+        if i == 0 {
+            return None;
+        }
+        i -= 1;
+    }
+}
+
+/// Reads the archive structure; structural problems are findings in `out`.
+pub fn read_archive(src: &dyn ByteSource, ctx: &Ctx, loc: &Location, out: &mut Vec<Finding>) -> Option<Archive> {
+    let malformed = |out: &mut Vec<Finding>, off: Option<u64>, msg: String| {
+        out.push(Finding::new(
+            "zip-malformed",
+            Severity::Medium,
+            Location { offset: off, ..loc.clone() },
+            msg,
+        ));
+    };
+    let Some(eocd) = find_eocd(src) else {
+        malformed(out, None, "no end-of-central-directory record: the archive is truncated or not a zip".into());
+        return None;
+    };
+    let rec = src.read_vec(eocd, 22).ok()?;
+    let mut total = u16le(&rec, 10) as u64;
+    let mut cd_size = u32le(&rec, 12) as u64;
+    let mut cd_offset = u32le(&rec, 16) as u64;
+    let mut cd_end = eocd;
+    if total == 0xFFFF || cd_size == 0xFFFF_FFFF || cd_offset == 0xFFFF_FFFF {
+        // Zip64: the locator sits right before the EOCD.
+        if eocd >= 20 {
+            if let Ok(locb) = src.read_vec(eocd - 20, 20) {
+                if &locb[..4] == EOCD64_LOC_SIG {
+                    let z64 = u64le(&locb, 8);
+                    if let Ok(r) = src.read_vec(z64, 56) {
+                        if r.len() == 56 && &r[..4] == EOCD64_SIG {
+                            total = u64le(&r, 32);
+                            cd_size = u64le(&r, 40);
+                            cd_offset = u64le(&r, 48);
+                            cd_end = z64;
+                        }
+                    }
+                }
+            }
+        }
+    }
+    if cd_size > MAX_CD_SIZE || cd_size > cd_end {
+        malformed(out, Some(eocd), format!("central directory size {cd_size} does not fit the archive"));
+        return None;
+    }
+    // Python's zipfile (and tolerant readers) locate the directory from the end and treat
+    // any difference from the recorded offset as data prepended to the archive.
+    let cd_start = cd_end - cd_size;
+    let prefix = cd_start.saturating_sub(cd_offset);
+    if cd_start < cd_offset {
+        malformed(out, Some(eocd), "central directory offset points past the directory".into());
+        return None;
+    }
+    if prefix > 0 {
+        out.push(Finding::new(
+            "zip-prefix-data",
+            Severity::Medium,
+            Location { offset: Some(0), ..loc.clone() },
+            format!("{prefix} bytes precede the archive (scanned as content of their own)"),
+        ));
+    }
+    let cd = match src.read_vec(cd_start, cd_size as usize) {
+        Ok(cd) => cd,
+        Err(e) => {
+            malformed(out, Some(cd_start), format!("cannot read central directory: {e}"));
+            return None;
+        }
+    };
+    let max_entries = ctx.limits.max_archive_entries as u64;
+    if total > max_entries {
+        out.push(Finding::new(
+            "content-not-scanned",
+            Severity::Medium,
+            loc.clone(),
+            format!("archive declares {total} entries; only the first {max_entries} are scanned (limits.max-archive-entries)"),
+        ));
+    }
+    let mut entries = Vec::new();
+    let mut i = 0usize;
+    while i + 46 <= cd.len() && (entries.len() as u64) < max_entries {
+        if &cd[i..i + 4] != CDH_SIG {
+            malformed(out, Some(cd_start + i as u64), "bad central directory entry signature".into());
+            break;
+        }
+        let flags = u16le(&cd, i + 8);
+        let method = u16le(&cd, i + 10);
+        let crc = u32le(&cd, i + 16);
+        let mut csize = u32le(&cd, i + 20) as u64;
+        let mut usize_ = u32le(&cd, i + 24) as u64;
+        let nlen = u16le(&cd, i + 28) as usize;
+        let elen = u16le(&cd, i + 30) as usize;
+        let clen = u16le(&cd, i + 32) as usize;
+        let mut local = u32le(&cd, i + 42) as u64;
+        let end = i + 46 + nlen + elen + clen;
+        if end > cd.len() {
+            malformed(out, Some(cd_start + i as u64), "central directory entry runs past the directory".into());
+            break;
+        }
+        let name = String::from_utf8_lossy(&cd[i + 46..i + 46 + nlen]).into_owned();
+        // Zip64 extra field: sizes and offset that overflowed 32 bits, in this order.
+        let mut e = i + 46 + nlen;
+        let eend = e + elen;
+        while e + 4 <= eend {
+            let id = u16le(&cd, e);
+            let sz = u16le(&cd, e + 2) as usize;
+            let body = e + 4;
+            if body + sz > eend {
+                break;
+            }
+            if id == 1 {
+                let mut p = body;
+                if usize_ == 0xFFFF_FFFF && p + 8 <= body + sz {
+                    usize_ = u64le(&cd, p);
+                    p += 8;
+                }
+                if csize == 0xFFFF_FFFF && p + 8 <= body + sz {
+                    csize = u64le(&cd, p);
+                    p += 8;
+                }
+                if local == 0xFFFF_FFFF && p + 8 <= body + sz {
+                    local = u64le(&cd, p);
+                }
+            }
+            e = body + sz;
+        }
+        entries.push(Entry {
+            name,
+            flags,
+            method,
+            crc,
+            csize,
+            usize: usize_,
+            local_offset: local,
+        });
+        i = end;
+    }
+    if entries.len() as u64 != total.min(max_entries) {
+        malformed(
+            out,
+            Some(eocd),
+            format!("end record declares {total} entries, central directory holds {}", entries.len()),
+        );
+    }
+    Some(Archive { entries, prefix })
+}
+
+/// Where a member's data starts, from its local header; reports name mismatches.
+fn data_start(src: &dyn ByteSource, arc: &Archive, e: &Entry, loc: &Location, out: &mut Vec<Finding>) -> Option<u64> {
+    let lh = e.local_offset.checked_add(arc.prefix)?;
+    let h = src.read_vec(lh, 30).ok()?;
+    if h.len() < 30 || &h[..4] != LFH_SIG {
+        out.push(Finding::new(
+            "zip-malformed",
+            Severity::Medium,
+            Location { offset: Some(lh), ..loc.clone() },
+            format!("member `{}`: no local header where the central directory points", e.name),
+        ));
+        return None;
+    }
+    let nlen = u16le(&h, 26) as usize;
+    let elen = u16le(&h, 28) as u64;
+    let lname = src.read_vec(lh + 30, nlen).ok()?;
+    let lname = String::from_utf8_lossy(&lname);
+    if lname != e.name {
+        out.push(
+            Finding::new(
+                "zip-name-mismatch",
+                Severity::Medium,
+                Location { offset: Some(lh), ..loc.clone() },
+                format!("local header names the member `{lname}`, the central directory `{}`", e.name),
+            )
+            .with_evidence(format!("central={:?} local={:?}", e.name, lname)),
+        );
+    }
+    let lflags = u16le(&h, 6);
+    if (lflags | e.flags) & 0x61 != 0 {
+        out.push(Finding::new(
+            "zip-encryption-flag",
+            Severity::Medium,
+            Location { offset: Some(lh), ..loc.clone() },
+            format!(
+                "member `{}` is flagged as encrypted (flags local 0x{lflags:04x}, central 0x{:04x}); loaders that ignore the flag read it, so it is scanned as clear data",
+                e.name, e.flags
+            ),
+        ));
+    }
+    Some(lh + 30 + nlen as u64 + elen)
+}
+
+/// `Read` over a window of a source, for decompressors.
+struct SrcReader<'a> {
+    src: &'a dyn ByteSource,
+    pos: u64,
+    end: u64,
+}
+
+impl Read for SrcReader<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.pos >= self.end {
+            return Ok(0);
+        }
+        let n = buf.len().min((self.end - self.pos) as usize);
+        let r = self.src.read_at(self.pos, &mut buf[..n])?;
+        self.pos += r as u64;
+        Ok(r)
+    }
+}
+
+/// Inflates up to `max` bytes of a deflated member.
+fn inflate(src: &dyn ByteSource, start: u64, csize: u64, max: u64) -> io::Result<(Vec<u8>, bool)> {
+    let r = SrcReader {
+        src,
+        pos: start,
+        end: start.saturating_add(csize).min(src.len()),
+    };
+    let mut d = flate2::read::DeflateDecoder::new(r);
+    let mut out = Vec::new();
+    (&mut d).take(max).read_to_end(&mut out)?;
+    let more = out.len() as u64 == max && d.read(&mut [0u8; 1])? > 0;
+    Ok((out, more))
+}
+
+fn crc_of(src: &dyn ByteSource, start: u64, len: u64) -> io::Result<u32> {
+    let mut crc = flate2::Crc::new();
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut pos = start;
+    let end = start + len;
+    while pos < end {
+        let n = buf.len().min((end - pos) as usize);
+        src.read_exact_at(pos, &mut buf[..n])?;
+        crc.update(&buf[..n]);
+        pos += n as u64;
+    }
+    Ok(crc.sum())
+}
+
+/// PyTorch never unpickles `<prefix>/data/<key>` members: they are raw storage bytes.
+fn is_torch_storage(name: &str) -> bool {
+    let mut parts = name.rsplit('/');
+    let key = parts.next().unwrap_or("");
+    parts.next() == Some("data") && !key.is_empty() && key.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// Is this a PyTorch checkpoint (any top-level folder name)?
+pub fn is_torch(arc: &Archive) -> bool {
+    arc.entries.iter().any(|e| e.name == "data.pkl" || e.name.ends_with("/data.pkl"))
+}
+
+/// Scans every member of a zip archive by content. Returns the format label.
+pub fn scan(src: &dyn ByteSource, ctx: &Ctx, loc: &Location, out: &mut Vec<Finding>) -> &'static str {
+    let Some(arc) = read_archive(src, ctx, loc, out) else {
+        return "zip";
+    };
+    let torch = is_torch(&arc);
+    if arc.prefix > 0 {
+        // The prefix can be a format of its own (a pickle in front of a zip: a polyglot).
+        let pre = SliceSource::new(src, 0, arc.prefix);
+        let sub = scan::scan_source(&pre, &ctx.deeper(), &member_loc(loc, "<data before archive>"));
+        out.extend(sub.findings);
+    }
+    let mut seen: HashMap<&str, usize> = HashMap::new();
+    let mut expanded: u64 = 0;
+    for e in &arc.entries {
+        if ctx.expired() {
+            out.push(Finding::new(
+                "content-not-scanned",
+                Severity::Medium,
+                loc.clone(),
+                "time budget exceeded; remaining archive members were not scanned",
+            ));
+            break;
+        }
+        let count = seen.entry(e.name.as_str()).or_insert(0);
+        *count += 1;
+        if *count == 2 {
+            out.push(Finding::new(
+                "zip-duplicate-entry",
+                Severity::Medium,
+                member_loc(loc, &e.name),
+                format!("more than one member is named `{}`; readers disagree on which wins, so all are scanned", e.name),
+            ));
+        }
+        if e.name.ends_with('/') && e.usize == 0 {
+            continue;
+        }
+        let mloc = member_loc(loc, &e.name);
+        let Some(start) = data_start(src, &arc, e, &mloc, out) else {
+            continue;
+        };
+        if start.saturating_add(e.csize) > src.len() {
+            out.push(Finding::new(
+                "zip-malformed",
+                Severity::Medium,
+                mloc.clone(),
+                format!("member `{}` runs past the end of the file", e.name),
+            ));
+            continue;
+        }
+        match e.method {
+            0 => {
+                let member = SliceSource::new(src, start, e.csize);
+                let mut head = [0u8; 2];
+                let n = member.read_at(0, &mut head).unwrap_or(0);
+                if torch && is_torch_storage(&e.name) && !(n == 2 && head[0] == 0x80 && (2..=5).contains(&head[1])) {
+                    continue;
+                }
+                let sub = scan::scan_source(&member, &ctx.deeper(), &mloc);
+                let interesting = sub.format.is_some();
+                out.extend(sub.findings);
+                if interesting {
+                    check_crc(src, start, e, &mloc, out);
+                }
+            }
+            8 => {
+                if e.usize > ctx.limits.max_member_size
+                    || (e.csize > 0 && e.usize / e.csize.max(1) > ctx.limits.max_expansion_ratio)
+                {
+                    out.push(Finding::new(
+                        "content-not-scanned",
+                        Severity::Medium,
+                        mloc.clone(),
+                        format!(
+                            "member `{}` expands from {} to {} bytes, over the limits (max-member-size / max-expansion-ratio)",
+                            e.name, e.csize, e.usize
+                        ),
+                    ));
+                    continue;
+                }
+                let head = match inflate(src, start, e.csize, SNIFF_LEN as u64) {
+                    Ok((h, _)) => h,
+                    Err(err) => {
+                        out.push(Finding::new(
+                            "content-not-scanned",
+                            Severity::Medium,
+                            mloc.clone(),
+                            format!("member `{}` could not be inflated: {err}", e.name),
+                        ));
+                        continue;
+                    }
+                };
+                if !scan::might_carry_code(&head) {
+                    continue;
+                }
+                let budget = ctx.limits.max_member_size.min(ctx.limits.max_total_expanded.saturating_sub(expanded));
+                match inflate(src, start, e.csize, budget) {
+                    Ok((data, more)) => {
+                        expanded += data.len() as u64;
+                        if more {
+                            out.push(Finding::new(
+                                "content-not-scanned",
+                                Severity::Medium,
+                                mloc.clone(),
+                                format!("member `{}` expands past the limit of {budget} bytes; only the start was scanned", e.name),
+                            ));
+                        }
+                        let crc = flate2::Crc::new();
+                        let mut crc = crc;
+                        crc.update(&data);
+                        if !more && crc.sum() != e.crc {
+                            out.push(crc_finding(e, crc.sum(), &mloc));
+                        }
+                        let mem = MemSource::new(data);
+                        let sub = scan::scan_source(&mem, &ctx.deeper(), &mloc);
+                        out.extend(sub.findings);
+                    }
+                    Err(err) => out.push(Finding::new(
+                        "content-not-scanned",
+                        Severity::Medium,
+                        mloc.clone(),
+                        format!("member `{}` could not be inflated: {err}", e.name),
+                    )),
+                }
+            }
+            m => {
+                out.push(Finding::new(
+                    "content-not-scanned",
+                    Severity::Medium,
+                    mloc.clone(),
+                    format!("member `{}` uses compression method {m}, which modelgate cannot read", e.name),
+                ));
+            }
+        }
+    }
+    if torch {
+        "pytorch-zip"
+    } else {
+        "zip"
+    }
+}
+
+fn crc_finding(e: &Entry, got: u32, loc: &Location) -> Finding {
+    Finding::new(
+        "zip-crc-mismatch",
+        Severity::Medium,
+        loc.clone(),
+        format!(
+            "member `{}` fails its CRC-32 check (recorded 0x{:08x}, actual 0x{got:08x}); PyTorch loads it anyway",
+            e.name, e.crc
+        ),
+    )
+}
+
+fn check_crc(src: &dyn ByteSource, start: u64, e: &Entry, loc: &Location, out: &mut Vec<Finding>) {
+    if let Ok(got) = crc_of(src, start, e.csize) {
+        if got != e.crc {
+            out.push(crc_finding(e, got, loc));
+        }
+    }
+}
+
+fn member_loc(loc: &Location, name: &str) -> Location {
+    Location {
+        path: loc.path.clone(),
+        member: Some(match &loc.member {
+            Some(m) => format!("{m}!{name}"),
+            None => name.to_string(),
+        }),
+        offset: None,
+    }
+}

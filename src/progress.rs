@@ -1,0 +1,48 @@
+//! A progress line on stderr for long scans on a terminal; silent in CI and pipes.
+
+use std::io::{IsTerminal, Write};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+pub struct Progress {
+    total: usize,
+    done: AtomicUsize,
+    enabled: bool,
+    last: Mutex<Instant>,
+}
+
+impl Progress {
+    pub fn new(total: usize, wanted: bool) -> Progress {
+        let ci = std::env::var_os("CI").is_some() || std::env::var_os("GITHUB_ACTIONS").is_some();
+        Progress {
+            total,
+            done: AtomicUsize::new(0),
+            enabled: wanted && !ci && std::io::stderr().is_terminal() && total > 1,
+            last: Mutex::new(Instant::now()),
+        }
+    }
+
+    pub fn tick(&self) {
+        let done = self.done.fetch_add(1, Ordering::Relaxed) + 1;
+        if !self.enabled {
+            return;
+        }
+        if let Ok(mut last) = self.last.try_lock() {
+            if last.elapsed() > Duration::from_millis(100) || done == self.total {
+                *last = Instant::now();
+                let width = 30;
+                let filled = done * width / self.total.max(1);
+                eprint!("\r[{}{}] {done}/{} files", "#".repeat(filled), " ".repeat(width - filled), self.total);
+                let _ = std::io::stderr().flush();
+            }
+        }
+    }
+
+    pub fn finish(&self) {
+        if self.enabled {
+            eprint!("\r{}\r", " ".repeat(60));
+            let _ = std::io::stderr().flush();
+        }
+    }
+}

@@ -1,0 +1,171 @@
+//! The pipeline for one input: sniff the content, dispatch to a format scanner, recurse
+//! into containers, and account for the file as scanned, skipped or errored.
+
+use std::path::Path;
+use std::time::Instant;
+
+use crate::finding::{Finding, Location, Severity};
+use crate::formats::{pickle, zip};
+use crate::limits::Limits;
+use crate::report::{FileReport, FileStatus};
+use crate::sniff::{self, Format};
+use crate::source::{ByteSource, FileSource};
+
+pub use crate::sniff::might_carry_code;
+
+/// A user-trusted-globals predicate (`allow.globals`).
+pub type AllowFn = dyn Fn(&str, &str) -> bool + Sync;
+
+/// What every scanner gets: limits, the user's allowlist, the deadline, container depth.
+#[derive(Clone, Copy)]
+pub struct Ctx<'a> {
+    pub limits: &'a Limits,
+    pub allow: &'a AllowFn,
+    pub deadline: Instant,
+    pub depth: u32,
+}
+
+impl<'a> Ctx<'a> {
+    pub fn new(limits: &'a Limits, allow: &'a AllowFn) -> Ctx<'a> {
+        Ctx {
+            limits,
+            allow,
+            deadline: Instant::now() + limits.time_budget,
+            depth: 0,
+        }
+    }
+
+    pub fn deeper(&self) -> Ctx<'a> {
+        Ctx {
+            depth: self.depth + 1,
+            ..*self
+        }
+    }
+
+    pub fn expired(&self) -> bool {
+        Instant::now() > self.deadline
+    }
+}
+
+/// The result of scanning some bytes.
+#[derive(Debug, Default)]
+pub struct Scanned {
+    /// `None` when the content is not a format that can carry code.
+    pub format: Option<String>,
+    pub findings: Vec<Finding>,
+}
+
+/// Sniffs and scans `src`. Recursion through containers goes through here.
+pub fn scan_source(src: &dyn ByteSource, ctx: &Ctx, loc: &Location) -> Scanned {
+    let mut out = Scanned::default();
+    if ctx.depth > ctx.limits.max_archive_depth {
+        out.format = Some("nested".into());
+        out.findings.push(Finding::new(
+            "content-not-scanned",
+            Severity::Medium,
+            loc.clone(),
+            format!("containers nested deeper than {} levels (limits.max-archive-depth)", ctx.limits.max_archive_depth),
+        ));
+        return out;
+    }
+    match sniff::sniff(src, ctx) {
+        Format::Zip => {
+            let label = zip::scan(src, ctx, loc, &mut out.findings);
+            out.format = Some(label.into());
+        }
+        Format::Pickle => {
+            let r = pickle::scan_stream(src, 0, ctx, loc);
+            out.findings = r.findings;
+            out.format = Some(if is_torch_legacy(src) { "pytorch-legacy" } else { "pickle" }.into());
+        }
+        Format::Unsupported(label) => {
+            out.format = Some(label.into());
+            out.findings.push(Finding::new(
+                "content-not-scanned",
+                Severity::Medium,
+                loc.clone(),
+                format!("{label} content can carry code, and this release of modelgate cannot look inside it yet"),
+            ));
+        }
+        Format::Inert(_) | Format::GitLfsPointer | Format::Unknown => {}
+    }
+    out
+}
+
+/// The legacy (pre-1.6) `torch.save` format starts with a pickle of its magic number.
+fn is_torch_legacy(src: &dyn ByteSource) -> bool {
+    const MAGIC: &[u8] = b"\x80\x02\x8a\x0a\x6c\xfc\x9c\x46\xf9\x20\x6a\xa8\x50\x19";
+    let mut h = [0u8; 14];
+    src.read_exact_at(0, &mut h).is_ok() && h == MAGIC
+}
+
+/// Scans one local file into a [`FileReport`]. Never fails: errors become the report.
+pub fn scan_file(path: &Path, display: &str, limits: &Limits, allow: &AllowFn) -> FileReport {
+    let loc = Location::file(display);
+    let src = match FileSource::open(path) {
+        Ok(s) => s,
+        Err(e) => {
+            return FileReport {
+                path: display.to_string(),
+                status: FileStatus::Error,
+                reason: Some(format!("cannot read: {e}")),
+                format: None,
+                size: 0,
+                findings: vec![Finding::new("content-not-scanned", Severity::Medium, loc, format!("cannot read the file: {e}"))],
+            }
+        }
+    };
+    scan_bytes(&src, display, limits, allow)
+}
+
+/// Scans any source as a top-level file.
+pub fn scan_bytes(src: &dyn ByteSource, display: &str, limits: &Limits, allow: &AllowFn) -> FileReport {
+    let loc = Location::file(display);
+    let size = src.len();
+    let ctx = Ctx::new(limits, allow);
+    // Zip checkpoints are exempt from max-file-size: only their directory and pickle
+    // members are read, each bounded on its own.
+    if size > limits.max_file_size && sniff::sniff(src, &ctx) != Format::Zip {
+        return FileReport {
+            path: display.to_string(),
+            status: FileStatus::Scanned,
+            reason: None,
+            format: None,
+            size,
+            findings: vec![Finding::new(
+                "content-not-scanned",
+                Severity::Medium,
+                loc,
+                format!("file is {size} bytes, over limits.max-file-size ({})", limits.max_file_size),
+            )],
+        };
+    }
+    let s = scan_source(src, &ctx, &loc);
+    match s.format {
+        Some(format) => FileReport {
+            path: display.to_string(),
+            status: FileStatus::Scanned,
+            reason: None,
+            format: Some(format),
+            size,
+            findings: s.findings,
+        },
+        None => FileReport {
+            path: display.to_string(),
+            status: FileStatus::Skipped,
+            reason: Some(skip_reason(src, &ctx)),
+            format: None,
+            size,
+            findings: s.findings,
+        },
+    }
+}
+
+fn skip_reason(src: &dyn ByteSource, ctx: &Ctx) -> String {
+    match sniff::sniff(src, ctx) {
+        Format::Inert(l) => format!("{l}: data only, cannot carry code"),
+        Format::GitLfsPointer => "Git LFS pointer: content not checked out (use `lfs: true` in actions/checkout)".into(),
+        Format::Unknown if src.is_empty() => "empty file".into(),
+        _ => "content matches no format that can carry code".into(),
+    }
+}

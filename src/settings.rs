@@ -1,0 +1,74 @@
+//! CLI flags, the config file and the environment merged once into validated settings.
+
+use std::path::{Path, PathBuf};
+
+use crate::cli::ScanArgs;
+use crate::config::{self, Config, GlobalAllowlist};
+use crate::discover;
+use crate::limits::Limits;
+use crate::policy::Policy;
+use crate::report::Thresholds;
+
+pub struct Settings {
+    pub config_path: Option<PathBuf>,
+    pub include: Vec<String>,
+    pub exclude: Vec<String>,
+    pub shard: Option<(u64, u64)>,
+    pub limits: Limits,
+    pub allow: GlobalAllowlist,
+    pub policy: Policy,
+    pub thresholds: Thresholds,
+}
+
+impl Settings {
+    pub fn resolve(args: &ScanArgs) -> Result<Settings, String> {
+        let config_path = if args.no_config {
+            None
+        } else if let Some(p) = &args.config {
+            if !p.is_file() {
+                return Err(format!("config file {} not found", p.display()));
+            }
+            Some(p.clone())
+        } else {
+            config::discover(&discovery_root(&args.targets))
+        };
+        let config = match &config_path {
+            Some(p) => config::load(p).map_err(|e| e.to_string())?,
+            None => Config::default(),
+        };
+        let mut policy = Policy::new(&config);
+        if let Some(f) = &args.fail_on {
+            let overrides = config::parse_fail_on(f).map_err(|e| format!("--fail-on: {e}"))?;
+            policy = policy.with_fail_on(&overrides);
+        }
+        let shard = args.shard.as_deref().map(discover::parse_shard).transpose()?;
+        let mut include: Vec<String> = config.paths.include.patterns().iter().map(|p| p.as_str().to_string()).collect();
+        include.extend(args.include.iter().cloned());
+        let mut exclude: Vec<String> = config.paths.exclude.patterns().iter().map(|p| p.as_str().to_string()).collect();
+        exclude.extend(args.exclude.iter().cloned());
+        Ok(Settings {
+            config_path,
+            include,
+            exclude,
+            shard,
+            limits: config.limits(),
+            allow: config.global_allowlist(),
+            thresholds: policy.thresholds(),
+            policy,
+        })
+    }
+
+    pub fn allow_global(&self, module: &str, name: &str) -> bool {
+        self.allow.matches(module, name)
+    }
+}
+
+/// Where to look for `.modelgate.yml`: the first target directory (or a file's folder),
+/// else the current directory.
+fn discovery_root(targets: &[PathBuf]) -> PathBuf {
+    match targets.first() {
+        Some(t) if t.is_dir() => t.clone(),
+        Some(t) => t.parent().filter(|p| !p.as_os_str().is_empty()).map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from(".")),
+        None => PathBuf::from("."),
+    }
+}

@@ -1,0 +1,122 @@
+//! Content → format. Every file is routed by its bytes, never by its name: a pickle named
+//! `.bin`, `.txt`, `.safetensors` or nothing is still a pickle (CVE-2025-10155).
+
+use crate::formats::{pickle, zip};
+use crate::scan::Ctx;
+use crate::source::ByteSource;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    Zip,
+    Pickle,
+    /// Formats that can carry code and have no scanner in this release yet.
+    Unsupported(&'static str),
+    /// Formats that hold data only.
+    Inert(&'static str),
+    GitLfsPointer,
+    Unknown,
+}
+
+impl Format {
+    pub fn label(self) -> &'static str {
+        match self {
+            Format::Zip => "zip",
+            Format::Pickle => "pickle",
+            Format::Unsupported(l) | Format::Inert(l) => l,
+            Format::GitLfsPointer => "git-lfs-pointer",
+            Format::Unknown => "unknown",
+        }
+    }
+}
+
+const HEAD: usize = 512;
+
+pub fn sniff(src: &dyn ByteSource, ctx: &Ctx) -> Format {
+    let mut head = [0u8; HEAD];
+    let n = read_head(src, &mut head);
+    let h = &head[..n];
+    if n == 0 {
+        return Format::Unknown;
+    }
+    if h.starts_with(b"PK\x03\x04") || h.starts_with(b"PK\x05\x06") {
+        return Format::Zip;
+    }
+    if h.starts_with(b"version https://git-lfs.github.com/spec/") {
+        return Format::GitLfsPointer;
+    }
+    if let Some(f) = magic(h) {
+        return f;
+    }
+    // A zip with data in front of it (or a pickle/zip polyglot): the zip reader scans the
+    // prefix as content of its own.
+    if zip::find_eocd(src).is_some() {
+        return Format::Zip;
+    }
+    if pickle::probe(src, 0, ctx) {
+        return Format::Pickle;
+    }
+    if is_safetensors(src, h) {
+        return Format::Inert("safetensors");
+    }
+    Format::Unknown
+}
+
+fn read_head(src: &dyn ByteSource, buf: &mut [u8]) -> usize {
+    let mut got = 0;
+    while got < buf.len() {
+        match src.read_at(got as u64, &mut buf[got..]) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => got += n,
+        }
+    }
+    got
+}
+
+fn magic(h: &[u8]) -> Option<Format> {
+    let table: &[(&[u8], Format)] = &[
+        (b"\x93NUMPY", Format::Unsupported("numpy")),
+        (b"\x89HDF\r\n\x1a\n", Format::Unsupported("hdf5")),
+        (b"\x1f\x8b", Format::Unsupported("gzip")),
+        (b"BZh", Format::Unsupported("bzip2")),
+        (b"\xfd7zXZ\x00", Format::Unsupported("xz")),
+        (b"\x5d\x00\x00", Format::Unsupported("lzma")),
+        (b"\x28\xb5\x2f\xfd", Format::Unsupported("zstd")),
+        (b"\x04\x22\x4d\x18", Format::Unsupported("lz4")),
+        (b"7z\xbc\xaf\x27\x1c", Format::Unsupported("7z")),
+        (b"GGUF", Format::Unsupported("gguf")),
+        (b"ZF\x00", Format::Unsupported("joblib-zlib")),
+    ];
+    for (m, f) in table {
+        if h.starts_with(m) {
+            return Some(*f);
+        }
+    }
+    if h.len() >= 262 && &h[257..262] == b"ustar" {
+        return Some(Format::Unsupported("tar"));
+    }
+    None
+}
+
+/// safetensors: an 8-byte little-endian header length, then a JSON object that fits.
+fn is_safetensors(src: &dyn ByteSource, h: &[u8]) -> bool {
+    if h.len() < 10 {
+        return false;
+    }
+    let mut l = [0u8; 8];
+    l.copy_from_slice(&h[..8]);
+    let hl = u64::from_le_bytes(l);
+    h[8] == b'{' && hl >= 2 && hl <= src.len() - 8
+}
+
+/// Cheap check on the first bytes of an archive member: could a scanner find anything?
+/// (Used before inflating a whole compressed member.)
+pub fn might_carry_code(head: &[u8]) -> bool {
+    let Some(&first) = head.first() else {
+        return false;
+    };
+    // Zip, pickle protocol 2+, other magic, or a protocol 0/1 opening opcode.
+    head.starts_with(b"PK")
+        || (first == 0x80 && head.get(1).is_some_and(|p| (2..=5).contains(p)))
+        || magic(head).is_some()
+        || b"(cdl]})NSVIiLFJKMUTX".contains(&first)
+}
