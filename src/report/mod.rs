@@ -212,3 +212,154 @@ pub struct RenderOptions {
     /// SARIF `automationDetails.id` (a category, e.g. `modelgate/models/`).
     pub category: Option<String>,
 }
+
+/// Makes untrusted text (evidence, member names and paths all come from the scanned files)
+/// safe to print: control characters — including ESC, which would let a hostile file send
+/// terminal escape sequences — and Unicode bidi overrides ("Trojan Source", CVE-2021-42574)
+/// become visible `\n` / `\u{..}` escapes. With `keep_newlines`, CR and LF are left for
+/// the caller to escape in its own way (GitHub workflow commands have their own encoding).
+pub(crate) fn escape_control(s: &str, keep_newlines: bool) -> std::borrow::Cow<'_, str> {
+    fn needs_escape(c: char, keep_newlines: bool) -> bool {
+        match c {
+            '\n' | '\r' => !keep_newlines,
+            '\t' => false,
+            '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' => true,
+            c => c.is_control(),
+        }
+    }
+    if !s.chars().any(|c| needs_escape(c, keep_newlines)) {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        if !needs_escape(c, keep_newlines) {
+            out.push(c);
+            continue;
+        }
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            c => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+#[cfg(test)]
+pub(crate) mod testutil {
+    //! A hand-built report exercising every awkward case the renderers must handle.
+
+    use super::*;
+    use crate::finding::{Location, Suppression};
+
+    pub fn sample_report() -> Report {
+        let evil = FileReport {
+            path: "models/evil model.pkl".into(),
+            status: FileStatus::Scanned,
+            reason: None,
+            format: Some("pickle".into()),
+            size: 120,
+            findings: vec![Finding::new(
+                "pickle-code-execution",
+                Severity::Critical,
+                Location {
+                    path: "models/evil model.pkl".into(),
+                    member: None,
+                    offset: Some(2),
+                },
+                "Loading this pickle runs a shell command",
+            )
+            .with_evidence("posix.system(\"echo 100% pwned: a,b\nsecond line\r\")")],
+        };
+        let mut unknown = Finding::new(
+            "pickle-unknown-global",
+            Severity::Medium,
+            Location {
+                path: "models/model.pt".into(),
+                member: Some("archive/data.pkl".into()),
+                offset: Some(57),
+            },
+            "Imports a global outside the allowlist",
+        )
+        .with_evidence("mypkg.layers.Custom");
+        unknown.suppressed = Some(Suppression {
+            reason: "our own layer, reviewed".into(),
+            expires: None,
+        });
+        let torch = FileReport {
+            path: "models/model.pt".into(),
+            status: FileStatus::Scanned,
+            reason: None,
+            format: Some("pytorch-zip".into()),
+            size: 4096,
+            findings: vec![
+                Finding::new(
+                    "pickle-format",
+                    Severity::Low,
+                    Location {
+                        path: "models/model.pt".into(),
+                        member: Some("archive/data.pkl".into()),
+                        offset: None,
+                    },
+                    "A format that can carry code, with only known-safe globals",
+                ),
+                unknown,
+                Finding::new(
+                    "zip-crc-mismatch",
+                    Severity::Medium,
+                    Location {
+                        path: "models/model.pt".into(),
+                        member: Some("archive/data.pkl".into()),
+                        offset: Some(0),
+                    },
+                    "Archive member fails its CRC-32 check",
+                )
+                .with_evidence("stored 0xdeadbeef | computed 0x12345678"),
+            ],
+        };
+        let labels = FileReport {
+            path: "data/labels.json".into(),
+            status: FileStatus::Skipped,
+            reason: Some("not a format that can carry code".into()),
+            format: Some("json".into()),
+            size: 300,
+            findings: vec![Finding::new(
+                "file-skipped",
+                Severity::Info,
+                Location::file("data/labels.json"),
+                "File skipped: it cannot carry model code",
+            )],
+        };
+        let readme = FileReport {
+            path: "README.md".into(),
+            status: FileStatus::Skipped,
+            reason: Some("not a model format".into()),
+            format: None,
+            size: 10,
+            findings: vec![],
+        };
+        let broken = FileReport {
+            path: "models/unreadable.bin".into(),
+            status: FileStatus::Error,
+            reason: Some("permission denied".into()),
+            format: None,
+            size: 0,
+            findings: vec![],
+        };
+        // Deliberately out of order: Report::new sorts.
+        Report::new(
+            vec![torch, labels, evil, readme, broken],
+            Thresholds::DEFAULT,
+        )
+    }
+
+    pub fn render_to_string(
+        render: fn(&Report, &RenderOptions, &mut dyn std::io::Write) -> std::io::Result<()>,
+        report: &Report,
+        opts: &RenderOptions,
+    ) -> String {
+        let mut buf = Vec::new();
+        render(report, opts, &mut buf).expect("render to a Vec cannot fail");
+        String::from_utf8(buf).expect("renderers write UTF-8")
+    }
+}
