@@ -1,6 +1,7 @@
 //! modelgate: find code in machine-learning model files without running it.
 #![forbid(unsafe_code)]
 
+pub mod config;
 pub mod finding;
 pub mod limits;
 pub mod report;
