@@ -4,5 +4,6 @@
 pub mod config;
 pub mod finding;
 pub mod limits;
+pub mod policy;
 pub mod report;
 pub mod rules;
