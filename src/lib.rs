@@ -1,8 +1,10 @@
 //! modelgate: find code in machine-learning model files without running it.
 #![forbid(unsafe_code)]
 
+pub mod config;
 pub mod finding;
 pub mod limits;
+pub mod policy;
 pub mod report;
 pub mod rules;
 pub mod formats;

@@ -1,0 +1,209 @@
+//! Rules report, policy decides: applies the configuration to scan results.
+//!
+//! Scanners produce findings without looking at the configuration. [`Policy::apply`] then
+//! adds the findings the configuration itself implies (denied formats, expired ignore
+//! entries) and marks suppressed ones; [`Policy::thresholds`] tells the report when the
+//! build fails. Rego policies will join here.
+
+use time::Date;
+
+use crate::config::{Config, DenyExtensions, DenyFormats, IgnoreEntry};
+use crate::finding::{Finding, Location, Severity, Suppression};
+use crate::report::{FileReport, Thresholds};
+
+/// Rule id of the findings `deny.extensions` / `deny.formats` produce.
+pub const DENIED_FORMAT_RULE: &str = "policy-denied-format";
+/// Rule id of the findings expired `ignore:` entries produce.
+pub const EXPIRED_IGNORE_RULE: &str = "policy-expired-ignore";
+
+/// The decisions a configuration (plus CLI overrides) makes about scan results.
+#[derive(Clone, Debug)]
+pub struct Policy {
+    thresholds: Thresholds,
+    deny_extensions: Vec<DenyExtensions>,
+    deny_formats: Vec<DenyFormats>,
+    ignore: Vec<IgnoreEntry>,
+    today: Date,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Policy::new(&Config::default())
+    }
+}
+
+impl Policy {
+    /// The policy `config` describes, with today's date (UTC) for ignore expiry.
+    pub fn new(config: &Config) -> Policy {
+        Policy {
+            thresholds: config.thresholds(),
+            deny_extensions: config.deny.extensions.clone(),
+            deny_formats: config.deny.formats.clone(),
+            ignore: config.ignore.clone(),
+            today: time::OffsetDateTime::now_utc().date(),
+        }
+    }
+
+    /// Applies `--fail-on` overrides (from [`crate::config::parse_fail_on`]) on top of
+    /// the configured thresholds, in order.
+    pub fn with_fail_on(mut self, overrides: &[(Severity, Option<u64>)]) -> Policy {
+        for (sev, n) in overrides {
+            self.thresholds.set(*sev, *n);
+        }
+        self
+    }
+
+    /// Replaces the date that ignore expiry is judged against (tests, reproducible runs).
+    pub fn with_today(mut self, today: Date) -> Policy {
+        self.today = today;
+        self
+    }
+
+    /// The date ignore expiry is judged against.
+    pub fn today(&self) -> Date {
+        self.today
+    }
+
+    /// The failure thresholds.
+    pub fn thresholds(&self) -> Thresholds {
+        self.thresholds
+    }
+
+    /// Applies the policy to scan results; call once per scan, before [`crate::report::Report::new`].
+    ///
+    /// 1. Every file (whatever its status: the point of `deny` is to refuse a format
+    ///    whatever its content) whose name ends with a denied extension, or whose
+    ///    detected format matches a denied label, gets a `policy-denied-format` finding
+    ///    with the configured severity: at most one for extensions and one for formats,
+    ///    with the highest severity among the matching entries.
+    /// 2. Each finding matched by an unexpired `ignore:` entry (rule and path glob) is
+    ///    marked suppressed with the first such entry's reason and expiry.
+    /// 3. Each expired entry that matched at least one finding of a file suppresses
+    ///    nothing and adds one low `policy-expired-ignore` finding to that file.
+    pub fn apply(&self, files: &mut [FileReport]) {
+        for file in files.iter_mut() {
+            self.deny(file);
+            self.suppress(file);
+            file.findings
+                .sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+        }
+    }
+
+    fn deny(&self, file: &mut FileReport) {
+        let name = file.path.rsplit('/').next().unwrap_or(&file.path);
+        let by_ext = self
+            .deny_extensions
+            .iter()
+            .filter_map(|d| d.matching(name).map(|ext| (d.severity, ext)))
+            .max_by_key(|(sev, _)| *sev);
+        if let Some((severity, ext)) = by_ext {
+            file.findings.push(
+                Finding::new(
+                    DENIED_FORMAT_RULE,
+                    severity,
+                    Location::file(file.path.clone()),
+                    format!("files with extension `.{ext}` are denied by policy (deny.extensions)"),
+                )
+                .with_evidence(format!(".{ext}")),
+            );
+        }
+        let Some(format) = file.format.as_deref() else {
+            return;
+        };
+        let by_format = self
+            .deny_formats
+            .iter()
+            .filter_map(|d| d.matching(format).map(|label| (d.severity, label)))
+            .max_by_key(|(sev, _)| *sev);
+        if let Some((severity, label)) = by_format {
+            let message = if label == format {
+                format!("format `{format}` is denied by policy (deny.formats)")
+            } else {
+                format!("format `{format}` is denied by policy (deny.formats: `{label}`)")
+            };
+            file.findings.push(
+                Finding::new(
+                    DENIED_FORMAT_RULE,
+                    severity,
+                    Location::file(file.path.clone()),
+                    message,
+                )
+                .with_evidence(format.to_string()),
+            );
+        }
+    }
+
+    fn suppress(&self, file: &mut FileReport) {
+        if self.ignore.is_empty() {
+            return;
+        }
+        // Indices of expired entries that matched something in this file, in config order.
+        let mut expired_hits: Vec<usize> = Vec::new();
+        for finding in &mut file.findings {
+            if finding.rule == EXPIRED_IGNORE_RULE || finding.suppressed.is_some() {
+                continue;
+            }
+            for (i, entry) in self.ignore.iter().enumerate() {
+                if !entry_matches(entry, finding) {
+                    continue;
+                }
+                if entry.is_expired(self.today) {
+                    if !expired_hits.contains(&i) {
+                        expired_hits.push(i);
+                    }
+                } else if finding.suppressed.is_none() {
+                    finding.suppressed = Some(Suppression {
+                        reason: entry.reason.clone(),
+                        expires: entry.expires.map(|d| d.to_string()),
+                    });
+                }
+            }
+        }
+        expired_hits.sort_unstable();
+        let severity = crate::rules::get(EXPIRED_IGNORE_RULE)
+            .map(|r| r.severity)
+            .unwrap_or(Severity::Low);
+        for i in expired_hits {
+            let entry = &self.ignore[i];
+            let paths = entry
+                .paths
+                .patterns()
+                .iter()
+                .map(|p| format!("`{}`", p.as_str()))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let expires = entry.expires.map(|d| d.to_string()).unwrap_or_default();
+            file.findings.push(
+                Finding::new(
+                    EXPIRED_IGNORE_RULE,
+                    severity,
+                    Location::file(file.path.clone()),
+                    format!(
+                        "ignore[{i}] (rule `{}`, paths {paths}) expired on {expires}; the findings it matched count again",
+                        entry.rule.as_str()
+                    ),
+                )
+                .with_evidence(format!("ignore[{i}]")),
+            );
+        }
+    }
+}
+
+/// Whether `entry` selects `finding`: the rule matches and a path glob matches the
+/// file path, or `path!member` for a finding inside an archive.
+fn entry_matches(entry: &IgnoreEntry, finding: &Finding) -> bool {
+    if !entry.rule.matches(finding.rule) {
+        return false;
+    }
+    let loc = &finding.location;
+    if entry.paths.is_match(&loc.path) {
+        return true;
+    }
+    match &loc.member {
+        Some(member) => entry.paths.is_match(&format!("{}!{}", loc.path, member)),
+        None => false,
+    }
+}
+
+#[cfg(test)]
+mod tests;
