@@ -14,19 +14,19 @@ use crate::source::{ByteSource, FileSource};
 pub use crate::sniff::might_carry_code;
 
 /// A user-trusted-globals predicate (`allow.globals`).
-pub type AllowFn = dyn Fn(&str, &str) -> bool + Sync;
+pub type AllowFn<'a> = dyn Fn(&str, &str) -> bool + Sync + 'a;
 
 /// What every scanner gets: limits, the user's allowlist, the deadline, container depth.
 #[derive(Clone, Copy)]
 pub struct Ctx<'a> {
     pub limits: &'a Limits,
-    pub allow: &'a AllowFn,
+    pub allow: &'a AllowFn<'a>,
     pub deadline: Instant,
     pub depth: u32,
 }
 
 impl<'a> Ctx<'a> {
-    pub fn new(limits: &'a Limits, allow: &'a AllowFn) -> Ctx<'a> {
+    pub fn new(limits: &'a Limits, allow: &'a AllowFn<'a>) -> Ctx<'a> {
         Ctx {
             limits,
             allow,

@@ -30,7 +30,7 @@ impl Settings {
             }
             Some(p.clone())
         } else {
-            config::discover(&discovery_root(&args.targets))
+            config::discover(&discovery_root(&args.targets)).or_else(|| config::discover(Path::new(".")))
         };
         let config = match &config_path {
             Some(p) => config::load(p).map_err(|e| e.to_string())?,

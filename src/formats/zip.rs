@@ -100,18 +100,24 @@ pub fn read_archive(src: &dyn ByteSource, ctx: &Ctx, loc: &Location, out: &mut V
     let mut cd_size = u32le(&rec, 12) as u64;
     let mut cd_offset = u32le(&rec, 16) as u64;
     let mut cd_end = eocd;
-    if total == 0xFFFF || cd_size == 0xFFFF_FFFF || cd_offset == 0xFFFF_FFFF {
-        // Zip64: the locator sits right before the EOCD.
-        if eocd >= 20 {
-            if let Ok(locb) = src.read_vec(eocd - 20, 20) {
-                if &locb[..4] == EOCD64_LOC_SIG {
-                    let z64 = u64le(&locb, 8);
+    // Zip64: a locator right before the EOCD points at the zip64 end record, which then
+    // holds the real counts (PyTorch always writes one). The directory ends where that
+    // record starts.
+    if eocd >= 20 {
+        if let Ok(locb) = src.read_vec(eocd - 20, 20) {
+            if locb.len() == 20 && &locb[..4] == EOCD64_LOC_SIG {
+                let recorded = u64le(&locb, 8);
+                // With data prepended, the recorded offset is off by the prefix; the record
+                // normally sits right before the locator.
+                let candidates = [recorded, (eocd - 20).saturating_sub(56)];
+                for z64 in candidates {
                     if let Ok(r) = src.read_vec(z64, 56) {
                         if r.len() == 56 && &r[..4] == EOCD64_SIG {
                             total = u64le(&r, 32);
                             cd_size = u64le(&r, 40);
                             cd_offset = u64le(&r, 48);
                             cd_end = z64;
+                            break;
                         }
                     }
                 }

@@ -406,6 +406,8 @@ static SAFE: &[(&str, &str)] = &[
     ("torch._utils", "_rebuild_from_type_v2"),
     ("torch._tensor", "_rebuild_from_type"),
     ("torch._tensor", "_rebuild_from_type_v2"),
+    // TorchScript archives: list builders of the C++ unpickler.
+    ("torch.jit._pickle", "*"),
     ("torch.nn.parameter", "Parameter"),
     ("torch.nn.parameter", "Buffer"),
     ("torch.nn.parameter", "UninitializedParameter"),
@@ -598,8 +600,16 @@ fn torch_module_safe(module: &str, name: &str) -> bool {
         && name.chars().next().is_some_and(|c| c.is_ascii_uppercase())
 }
 
+/// TorchScript archives name their compiled classes `__torch__.<path>`. No Python module
+/// has that name: `torch.jit.load` resolves them against the archive's own TorchScript
+/// code (which cannot import Python), and `pickle.load` fails to import them.
+fn torchscript_class(module: &str) -> bool {
+    module == "__torch__" || module.starts_with("__torch__.")
+}
+
 fn is_safe(module: &str, name: &str) -> bool {
-    SAFE.iter().any(|(m, n)| *m == module && (*n == "*" || *n == name)) || sklearn_safe(module, name) || torch_module_safe(module, name)
+    torchscript_class(module)
+        || SAFE.iter().any(|(m, n)| *m == module && (*n == "*" || *n == name)) || sklearn_safe(module, name) || torch_module_safe(module, name)
 }
 
 fn dangerous_name(module: &str, name: &str) -> Option<(Tier, &'static str)> {

@@ -1,1 +1,208 @@
+//! Emulator tests on hand-assembled streams. Each stream is spelled out opcode by opcode;
+//! CPython's `pickle.loads` accepts (and executes) every "malicious" one.
 
+use super::*;
+use crate::finding::Severity;
+use crate::limits::Limits;
+use crate::scan::Ctx;
+use crate::source::MemSource;
+
+fn scan(bytes: &[u8]) -> Vec<Finding> {
+    let limits = Limits::default();
+    let allow = |_: &str, _: &str| false;
+    let ctx = Ctx::new(&limits, &allow);
+    let src = MemSource::new(bytes.to_vec());
+    scan_stream(&src, 0, &ctx, &Location::file("t.pkl")).findings
+}
+
+fn worst(f: &[Finding]) -> Severity {
+    f.iter().map(|f| f.severity).max().unwrap_or(Severity::Info)
+}
+
+fn has(f: &[Finding], rule: &str, evidence: &str) -> bool {
+    f.iter().any(|x| x.rule == rule && x.evidence.as_deref().is_some_and(|e| e.contains(evidence)))
+}
+
+#[test]
+fn protocol0_global_reduce_is_critical_with_arguments() {
+    // c posix\nsystem\n ( S'echo hi'\n t R .
+    let f = scan(b"cposix\nsystem\n(S'echo hi'\ntR.");
+    assert_eq!(worst(&f), Severity::Critical);
+    assert!(has(&f, "pickle-code-execution", "posix.system(\"echo hi\")"), "{f:#?}");
+}
+
+#[test]
+fn stack_global_from_memo_after_pop() {
+    // PROTO 4; "os" MEMOIZE POP; "system" MEMOIZE; GET 0 GET 1 ... STACK_GLOBAL: the
+    // module string is only reachable through the memo.
+    let mut b = vec![0x80, 4];
+    b.extend([0x8c, 2]);
+    b.extend(b"os");
+    b.push(0x94); // MEMOIZE -> memo[0] = "os"
+    b.push(b'0'); // POP
+    b.extend([0x8c, 6]);
+    b.extend(b"system");
+    b.push(0x94); // memo[1] = "system"
+    b.push(b'0');
+    b.extend([b'h', 0, b'h', 1]); // BINGET 0, BINGET 1
+    b.push(0x93); // STACK_GLOBAL
+    b.extend([0x8c, 2]);
+    b.extend(b"id");
+    b.push(0x85); // TUPLE1
+    b.push(b'R');
+    b.push(b'.');
+    let f = scan(&b);
+    assert!(has(&f, "pickle-code-execution", "os.system(\"id\")"), "{f:#?}");
+}
+
+#[test]
+fn computed_stack_global_is_dynamic_import() {
+    // STACK_GLOBAL whose module is the result of a call: str.lower("OS") at load time.
+    let mut b = vec![0x80, 4];
+    b.extend(b"cbuiltins\nstr\n");
+    b.extend(b"(VOS\ntR"); // str("OS") -> a non-constant string
+    b.extend([0x8c, 6]);
+    b.extend(b"system");
+    b.push(0x93);
+    b.push(b'.');
+    let f = scan(&b);
+    assert!(f.iter().any(|x| x.rule == "pickle-dynamic-import" && x.severity == Severity::High), "{f:#?}");
+}
+
+#[test]
+fn dotted_name_resolves_through_module() {
+    let mut b = vec![0x80, 4];
+    b.extend([0x8c, 7]);
+    b.extend(b"pathlib");
+    b.extend([0x8c, 9]);
+    b.extend(b"os.system");
+    b.push(0x93);
+    b.push(b'.');
+    let f = scan(&b);
+    assert_eq!(worst(&f), Severity::Critical, "{f:#?}");
+    assert!(f.iter().any(|x| x.message.contains("resolves to `os.system`")));
+}
+
+#[test]
+fn inst_opcode_is_a_call() {
+    // ( S'echo x'\n i os\nsystem\n .
+    let f = scan(b"(S'echo x'\nios\nsystem\n.");
+    assert!(has(&f, "pickle-code-execution", "os.system(\"echo x\")"), "{f:#?}");
+}
+
+#[test]
+fn findings_before_a_broken_byte_are_kept() {
+    // The payload REDUCE runs, then an invalid opcode 0xff breaks the stream (nullifAI).
+    let f = scan(b"cposix\nsystem\n(S'echo hi'\ntR\xff");
+    assert!(has(&f, "pickle-code-execution", "posix.system"));
+    assert!(f.iter().any(|x| x.rule == "pickle-malformed"));
+}
+
+#[test]
+fn second_pickle_in_a_row_is_scanned() {
+    let mut b = b"N.".to_vec();
+    b.extend(b"cposix\nsystem\n(S'echo hi'\ntR.");
+    let f = scan(&b);
+    assert!(has(&f, "pickle-code-execution", "posix.system"), "{f:#?}");
+}
+
+#[test]
+fn trailing_garbage_after_stop_is_not_a_finding() {
+    let f = scan(b"N.(\x00\x00\x00\x00");
+    assert_eq!(worst(&f), Severity::Low, "{f:#?}");
+}
+
+#[test]
+fn benign_torch_globals_are_low() {
+    let f = scan(b"\x80\x02ccollections\nOrderedDict\nq\x00)Rq\x01.");
+    assert_eq!(worst(&f), Severity::Low, "{f:#?}");
+    assert!(f.iter().any(|x| x.rule == "pickle-format"));
+}
+
+#[test]
+fn print_is_medium_and_webbrowser_high() {
+    assert_eq!(worst(&scan(b"cbuiltins\nprint\n(S'x'\ntR.")), Severity::Medium);
+    assert_eq!(worst(&scan(b"cwebbrowser\nopen\n(S'http://x'\ntR.")), Severity::High);
+}
+
+#[test]
+fn partial_is_judged_by_what_it_wraps() {
+    let safe = scan(b"\x80\x02cfunctools\npartial\nctorch.nn.modules.normalization\nLayerNorm\n\x85R.");
+    assert_eq!(worst(&safe), Severity::Low, "{safe:#?}");
+    let bad = scan(b"\x80\x02cfunctools\npartial\ncposix\nsystem\n\x85R.");
+    assert_eq!(worst(&bad), Severity::Critical);
+}
+
+#[test]
+fn ext_opcode_is_dynamic() {
+    let f = scan(b"\x80\x02\x82\x01)R.");
+    assert!(f.iter().any(|x| x.rule == "pickle-dynamic-import"), "{f:#?}");
+}
+
+#[test]
+fn memo_billion_laughs_is_cheap() {
+    // Each level is a tuple of two references to the previous one: 2^40 leaves if copied.
+    let mut b = vec![0x80, 2, b'N'];
+    for i in 0..40u8 {
+        b.extend([b'q', i, b'2', 0x86]);
+    }
+    b.push(b'.');
+    let f = scan(&b);
+    assert_eq!(worst(&f), Severity::Low);
+}
+
+#[test]
+fn huge_declared_length_is_truncation_not_allocation() {
+    // BINBYTES8 claiming 2^62 bytes.
+    let mut b = vec![0x80, 4, 0x8e];
+    b.extend((1u64 << 62).to_le_bytes());
+    let f = scan(&b);
+    assert!(f.iter().any(|x| x.rule == "pickle-malformed"));
+}
+
+#[test]
+fn opcode_limit_is_a_finding() {
+    let limits = Limits {
+        max_pickle_opcodes: 100,
+        ..Limits::default()
+    };
+    let allow = |_: &str, _: &str| false;
+    let ctx = Ctx::new(&limits, &allow);
+    let mut b = vec![0x80, 2, b']'];
+    for _ in 0..200 {
+        b.extend([b'N', b'a']);
+    }
+    b.push(b'.');
+    let src = MemSource::new(b);
+    let f = scan_stream(&src, 0, &ctx, &Location::file("t")).findings;
+    assert!(f.iter().any(|x| x.rule == "pickle-limit-reached"), "{f:#?}");
+}
+
+#[test]
+fn frame_longer_than_stream_is_malformed() {
+    let mut b = vec![0x80, 4, 0x95];
+    b.extend(1000u64.to_le_bytes());
+    b.extend(b"N.");
+    let f = scan(&b);
+    assert!(f.iter().any(|x| x.rule == "pickle-malformed"));
+}
+
+#[test]
+fn pop_pops_a_mark_like_cpython() {
+    // MARK POP leaves the stack empty; then N STOP is a valid pickle.
+    let f = scan(b"(0N.");
+    assert_eq!(worst(&f), Severity::Low, "{f:#?}");
+}
+
+#[test]
+fn nested_pickle_loads_bytes_are_scanned() {
+    let inner = b"cposix\nsystem\n(S'echo inner'\ntR.";
+    let mut b = vec![0x80, 3];
+    b.extend(b"c_pickle\nloads\n");
+    b.push(b'C');
+    b.push(inner.len() as u8);
+    b.extend(inner);
+    b.extend([0x85, b'R', b'.']);
+    let f = scan(&b);
+    assert!(has(&f, "pickle-code-execution", "posix.system(\"echo inner\")"), "{f:#?}");
+}
