@@ -640,22 +640,31 @@ const SUSPICIOUS_ATTRS: &[&str] = &[
     "open", "remove", "unlink", "rmtree",
 ];
 
-/// Classifies one global. `user_allowed` is the project's `allow.globals`.
+/// Classifies one global. `user_allowed` is the project's `allow.globals`: it lowers
+/// unknown globals (and dotted names) to safe, never the built-in dangerous lists — a
+/// project's own classes are what it is for, not `os.system`.
 pub fn classify(module: &str, name: &str, user_allowed: &dyn Fn(&str, &str) -> bool) -> Class {
+    let c = classify_builtin(module, name);
+    if matches!(c.tier, Tier::Unknown | Tier::Dynamic) && c.resolved.is_none() {
+        let m = alias(module);
+        if user_allowed(module, name) || (m != module && user_allowed(m, name)) {
+            return Class {
+                tier: Tier::Safe,
+                why: "allowed by allow.globals",
+                resolved: None,
+                wrapper: false,
+            };
+        }
+    }
+    c
+}
+
+fn classify_builtin(module: &str, name: &str) -> Class {
     let m = alias(module);
     let resolved_name = |m2: &str, n2: &str| {
         let r = format!("{m2}.{n2}");
         (r != format!("{module}.{name}")).then_some(r)
     };
-
-    if user_allowed(module, name) || (m != module && user_allowed(m, name)) {
-        return Class {
-            tier: Tier::Safe,
-            why: "allowed by allow.globals",
-            resolved: None,
-            wrapper: false,
-        };
-    }
 
     // Candidates: (module, name) itself, and for a dotted name every split of the walk.
     // `pathlib` + `os.system` gives (pathlib, os.system), (pathlib.os, system) and, read
@@ -809,9 +818,11 @@ mod tests {
     }
 
     #[test]
-    fn user_allowlist_lowers() {
+    fn user_allowlist_lowers_unknown_but_not_dangerous() {
         let c = classify("mypkg.models", "Net", &|m, _| m.starts_with("mypkg."));
         assert_eq!(c.tier, Tier::Safe);
+        let c = classify("posix", "system", &|_, _| true);
+        assert_eq!(c.tier, Tier::Code);
     }
 
     #[test]
