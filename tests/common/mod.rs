@@ -1,0 +1,99 @@
+//! Shared helpers for the integration tests: run the real binary with a clean
+//! environment, parse its JSON, validate SARIF against the vendored OASIS schema.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use serde_json::Value;
+
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The binary with ambient CI / GitHub variables removed, run from the repository root.
+pub fn modelgate() -> Command {
+    let mut cmd = Command::cargo_bin("modelgate").expect("binary");
+    for (k, _) in std::env::vars() {
+        if k == "CI" || k == "NO_COLOR" || k.starts_with("GITHUB_") || k.starts_with("RUNNER_") {
+            cmd.env_remove(&k);
+        }
+    }
+    cmd.current_dir(root());
+    cmd
+}
+
+/// Scans `args` with `--format json --no-config` and returns (exit code, report).
+pub fn scan_json(args: &[&str]) -> (i32, Value) {
+    let out = modelgate()
+        .args(["scan", "--format", "json", "--no-config"])
+        .args(args)
+        .output()
+        .expect("runs");
+    let code = out.status.code().unwrap_or(-1);
+    let v: Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}\nstderr: {}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)));
+    (code, v)
+}
+
+pub fn file<'a>(report: &'a Value, path: &str) -> &'a Value {
+    report["files"]
+        .as_array()
+        .expect("files")
+        .iter()
+        .find(|f| f["path"] == path)
+        .unwrap_or_else(|| panic!("{path} not in report"))
+}
+
+pub fn rank(sev: &str) -> u8 {
+    match sev {
+        "info" => 0,
+        "low" => 1,
+        "medium" => 2,
+        "high" => 3,
+        "critical" => 4,
+        other => panic!("unknown severity {other}"),
+    }
+}
+
+/// Highest unsuppressed severity among a file's findings ("info" when none).
+pub fn worst(file: &Value) -> &str {
+    file["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter(|f| f.get("suppressed").is_none())
+        .map(|f| f["severity"].as_str().expect("severity"))
+        .max_by_key(|s| rank(s))
+        .unwrap_or("info")
+}
+
+pub fn schema() -> Value {
+    let text = std::fs::read_to_string(root().join("tests/data/sarif-schema-2.1.0.json")).expect("schema");
+    serde_json::from_str(&text).expect("schema JSON")
+}
+
+/// Validates under draft-04 (as the schema declares) and draft-07 (which also checks
+/// `uri-reference` formats).
+pub fn assert_valid_sarif(value: &Value) {
+    let schema = schema();
+    for draft in [jsonschema::Draft::Draft4, jsonschema::Draft::Draft7] {
+        let validator = jsonschema::options()
+            .with_draft(draft)
+            .should_validate_formats(true)
+            .build(&schema)
+            .expect("schema compiles");
+        let errors: Vec<String> = validator.iter_errors(value).map(|e| format!("{} at {}", e, e.instance_path)).collect();
+        assert!(errors.is_empty(), "{draft:?}: invalid SARIF: {errors:#?}");
+    }
+}
+
+pub fn write(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
+    let p = dir.join(name);
+    if let Some(parent) = p.parent() {
+        std::fs::create_dir_all(parent).expect("mkdir");
+    }
+    std::fs::write(&p, bytes).expect("write");
+    p
+}
