@@ -73,6 +73,11 @@ pub fn scan_source(src: &dyn ByteSource, ctx: &Ctx, loc: &Location) -> Scanned {
             let label = zip::scan(src, ctx, loc, &mut out.findings);
             out.format = Some(label.into());
         }
+        Format::Tar => {
+            crate::formats::tar::scan(src, ctx, loc, &mut out.findings);
+            let legacy_torch = out.findings.iter().any(|f| f.location.member.as_deref().is_some_and(|m| m.ends_with("pickle")));
+            out.format = Some(if legacy_torch { "pytorch-legacy-tar" } else { "tar" }.into());
+        }
         Format::Pickle => {
             let r = pickle::scan_stream(src, 0, ctx, loc);
             out.findings = r.findings;

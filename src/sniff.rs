@@ -8,6 +8,7 @@ use crate::source::ByteSource;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
     Zip,
+    Tar,
     Pickle,
     /// Formats that can carry code and have no scanner in this release yet.
     Unsupported(&'static str),
@@ -21,6 +22,7 @@ impl Format {
     pub fn label(self) -> &'static str {
         match self {
             Format::Zip => "zip",
+            Format::Tar => "tar",
             Format::Pickle => "pickle",
             Format::Unsupported(l) | Format::Inert(l) => l,
             Format::GitLfsPointer => "git-lfs-pointer",
@@ -92,7 +94,7 @@ fn magic(h: &[u8]) -> Option<Format> {
         }
     }
     if h.len() >= 262 && &h[257..262] == b"ustar" {
-        return Some(Format::Unsupported("tar"));
+        return Some(Format::Tar);
     }
     None
 }

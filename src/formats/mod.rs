@@ -2,4 +2,5 @@
 //! findings; containers recurse into their members through [`crate::scan::scan_source`].
 
 pub mod pickle;
+pub mod tar;
 pub mod zip;

@@ -40,6 +40,9 @@ pub struct Archive {
     pub entries: Vec<Entry>,
     /// Bytes before the archive proper (added to every recorded offset).
     pub prefix: u64,
+    /// Absolute offset of the first local header: anything before it is not part of the
+    /// archive (a prepended payload, or the pickle half of a polyglot).
+    pub lead: u64,
 }
 
 fn u16le(b: &[u8], i: usize) -> u16 {
@@ -136,14 +139,6 @@ pub fn read_archive(src: &dyn ByteSource, ctx: &Ctx, loc: &Location, out: &mut V
         malformed(out, Some(eocd), "central directory offset points past the directory".into());
         return None;
     }
-    if prefix > 0 {
-        out.push(Finding::new(
-            "zip-prefix-data",
-            Severity::Medium,
-            Location { offset: Some(0), ..loc.clone() },
-            format!("{prefix} bytes precede the archive (scanned as content of their own)"),
-        ));
-    }
     let cd = match src.read_vec(cd_start, cd_size as usize) {
         Ok(cd) => cd,
         Err(e) => {
@@ -226,7 +221,19 @@ pub fn read_archive(src: &dyn ByteSource, ctx: &Ctx, loc: &Location, out: &mut V
             format!("end record declares {total} entries, central directory holds {}", entries.len()),
         );
     }
-    Some(Archive { entries, prefix })
+    // Data before the archive: either the recorded offsets are all shifted (the directory
+    // is found `prefix` bytes later than recorded), or the offsets were rewritten and the
+    // first member simply starts late. Both are what tolerant readers accept.
+    let lead = entries.iter().map(|e| e.local_offset.saturating_add(prefix)).min().unwrap_or(prefix).min(cd_start);
+    if lead > 0 {
+        out.push(Finding::new(
+            "zip-prefix-data",
+            Severity::Medium,
+            Location { offset: Some(0), ..loc.clone() },
+            format!("{lead} bytes precede the first archive member (scanned as content of their own)"),
+        ));
+    }
+    Some(Archive { entries, prefix, lead })
 }
 
 /// Where a member's data starts, from its local header; reports name mismatches.
@@ -337,9 +344,9 @@ pub fn scan(src: &dyn ByteSource, ctx: &Ctx, loc: &Location, out: &mut Vec<Findi
         return "zip";
     };
     let torch = is_torch(&arc);
-    if arc.prefix > 0 {
+    if arc.lead > 0 {
         // The prefix can be a format of its own (a pickle in front of a zip: a polyglot).
-        let pre = SliceSource::new(src, 0, arc.prefix);
+        let pre = SliceSource::new(src, 0, arc.lead);
         let sub = scan::scan_source(&pre, &ctx.deeper(), &member_loc(loc, "<data before archive>"));
         out.extend(sub.findings);
     }
