@@ -19,7 +19,7 @@ pub const EXIT_FAIL: u8 = 1;
 
 pub fn run(cli: Cli) -> Result<u8, String> {
     match cli.command {
-        Command::Scan(args) => scan_command(args),
+        Command::Scan(args) => scan_command(*args),
         Command::Rules(args) => rules_command(&args),
         Command::Init(args) => init_command(&args),
     }
@@ -27,7 +27,11 @@ pub fn run(cli: Cli) -> Result<u8, String> {
 
 fn scan_command(args: ScanArgs) -> Result<u8, String> {
     let settings = Settings::resolve(&args)?;
-    let targets: Vec<PathBuf> = if args.targets.is_empty() { vec![PathBuf::from(".")] } else { args.targets.clone() };
+    let targets: Vec<PathBuf> = if args.targets.is_empty() {
+        vec![PathBuf::from(".")]
+    } else {
+        args.targets.clone()
+    };
     let filters = Filters::new(&settings.include, &settings.exclude, settings.shard)?;
     let inputs = discover::discover(&targets, &filters)?;
 
@@ -89,7 +93,11 @@ fn scan_command(args: ScanArgs) -> Result<u8, String> {
         write_file(p, |w| report::json::render(&report, &opts, w))?;
     }
     let github = std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true");
-    let format = args.format.unwrap_or(if github { OutputFormat::Github } else { OutputFormat::Text });
+    let format = args.format.unwrap_or(if github {
+        OutputFormat::Github
+    } else {
+        OutputFormat::Text
+    });
     let stdout = io::stdout();
     let mut out = stdout.lock();
     let res = match format {
@@ -105,10 +113,14 @@ fn scan_command(args: ScanArgs) -> Result<u8, String> {
     ignore_broken_pipe(res).map_err(|e| format!("cannot write report: {e}"))?;
     if github || format == OutputFormat::Github {
         if let Some(p) = std::env::var_os("GITHUB_STEP_SUMMARY") {
-            append_file(&PathBuf::from(p), |w| report::github::write_step_summary(&report, w))?;
+            append_file(&PathBuf::from(p), |w| {
+                report::github::write_step_summary(&report, w)
+            })?;
         }
         if let Some(p) = std::env::var_os("GITHUB_OUTPUT") {
-            append_file(&PathBuf::from(p), |w| report::github::write_outputs(&report, w))?;
+            append_file(&PathBuf::from(p), |w| {
+                report::github::write_outputs(&report, w)
+            })?;
         }
     }
     Ok(match report.verdict {
@@ -124,18 +136,28 @@ fn ignore_broken_pipe(r: io::Result<()>) -> io::Result<()> {
     }
 }
 
-fn write_file(path: &PathBuf, f: impl FnOnce(&mut dyn Write) -> io::Result<()>) -> Result<(), String> {
+fn write_file(
+    path: &PathBuf,
+    f: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+) -> Result<(), String> {
     let mut file = File::create(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    f(&mut file).and_then(|_| file.flush()).map_err(|e| format!("{}: {e}", path.display()))
+    f(&mut file)
+        .and_then(|_| file.flush())
+        .map_err(|e| format!("{}: {e}", path.display()))
 }
 
-fn append_file(path: &PathBuf, f: impl FnOnce(&mut dyn Write) -> io::Result<()>) -> Result<(), String> {
+fn append_file(
+    path: &PathBuf,
+    f: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+) -> Result<(), String> {
     let mut file = OpenOptions::new()
         .create(true)
         .append(true)
         .open(path)
         .map_err(|e| format!("{}: {e}", path.display()))?;
-    f(&mut file).and_then(|_| file.flush()).map_err(|e| format!("{}: {e}", path.display()))
+    f(&mut file)
+        .and_then(|_| file.flush())
+        .map_err(|e| format!("{}: {e}", path.display()))
 }
 
 fn rules_command(args: &RulesArgs) -> Result<u8, String> {
@@ -156,12 +178,21 @@ fn rules_command(args: &RulesArgs) -> Result<u8, String> {
         "text" => {
             let mut s = String::new();
             for r in crate::rules::RULES {
-                s.push_str(&format!("{:<24} {:<9} {}\n", r.id, r.severity.as_str(), r.short));
+                s.push_str(&format!(
+                    "{:<24} {:<9} {}\n",
+                    r.id,
+                    r.severity.as_str(),
+                    r.short
+                ));
                 s.push_str(&format!("{:<34} fix: {}\n", "", r.remediation));
             }
             s
         }
-        other => return Err(format!("rules --format: unknown format `{other}` (text, json, markdown)")),
+        other => {
+            return Err(format!(
+                "rules --format: unknown format `{other}` (text, json, markdown)"
+            ))
+        }
     };
     ignore_broken_pipe(io::stdout().write_all(out.as_bytes())).map_err(|e| e.to_string())?;
     Ok(EXIT_PASS)
@@ -169,9 +200,13 @@ fn rules_command(args: &RulesArgs) -> Result<u8, String> {
 
 fn init_command(args: &InitArgs) -> Result<u8, String> {
     if args.path.exists() && !args.force {
-        return Err(format!("{} already exists (use --force to overwrite)", args.path.display()));
+        return Err(format!(
+            "{} already exists (use --force to overwrite)",
+            args.path.display()
+        ));
     }
-    std::fs::write(&args.path, crate::config::INIT_TEMPLATE).map_err(|e| format!("{}: {e}", args.path.display()))?;
+    std::fs::write(&args.path, crate::config::INIT_TEMPLATE)
+        .map_err(|e| format!("{}: {e}", args.path.display()))?;
     eprintln!("wrote {}", args.path.display());
     Ok(EXIT_PASS)
 }

@@ -15,7 +15,7 @@ pub struct Cli {
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Scan files, directories, URLs or hf:// repos for model files that carry code.
-    Scan(ScanArgs),
+    Scan(Box<ScanArgs>),
     /// Print the rule catalogue.
     Rules(RulesArgs),
     /// Write a commented starter .modelgate.yml.

@@ -26,7 +26,11 @@ pub struct Filters {
 }
 
 impl Filters {
-    pub fn new(include: &[String], exclude: &[String], shard: Option<(u64, u64)>) -> Result<Filters, String> {
+    pub fn new(
+        include: &[String],
+        exclude: &[String],
+        shard: Option<(u64, u64)>,
+    ) -> Result<Filters, String> {
         let build = |globs: &[String]| -> Result<GlobSet, String> {
             let mut b = GlobSetBuilder::new();
             for g in globs {
@@ -40,7 +44,11 @@ impl Filters {
             b.build().map_err(|e| e.to_string())
         };
         Ok(Filters {
-            include: if include.is_empty() { None } else { Some(build(include)?) },
+            include: if include.is_empty() {
+                None
+            } else {
+                Some(build(include)?)
+            },
             exclude: build(exclude)?,
             shard,
         })
@@ -68,9 +76,17 @@ impl Filters {
 
 /// Parses `K/N` (1 ≤ K ≤ N).
 pub fn parse_shard(s: &str) -> Result<(u64, u64), String> {
-    let (k, n) = s.split_once('/').ok_or_else(|| format!("--shard takes K/N, got `{s}`"))?;
-    let k: u64 = k.trim().parse().map_err(|_| format!("--shard: `{k}` is not a number"))?;
-    let n: u64 = n.trim().parse().map_err(|_| format!("--shard: `{n}` is not a number"))?;
+    let (k, n) = s
+        .split_once('/')
+        .ok_or_else(|| format!("--shard takes K/N, got `{s}`"))?;
+    let k: u64 = k
+        .trim()
+        .parse()
+        .map_err(|_| format!("--shard: `{k}` is not a number"))?;
+    let n: u64 = n
+        .trim()
+        .parse()
+        .map_err(|_| format!("--shard: `{n}` is not a number"))?;
     if n == 0 || k == 0 || k > n {
         return Err(format!("--shard {s}: need 1 <= K <= N"));
     }
@@ -114,7 +130,9 @@ pub fn discover(targets: &[PathBuf], filters: &Filters) -> Result<Vec<Input>, St
             .follow_links(true)
             .sort_by_file_name()
             .into_iter()
-            .filter_entry(|e| !(e.depth() > 0 && e.file_type().is_dir() && e.file_name() == ".git"));
+            .filter_entry(|e| {
+                !(e.depth() > 0 && e.file_type().is_dir() && e.file_name() == ".git")
+            });
         for entry in walker {
             match entry {
                 Ok(e) => {
@@ -124,7 +142,10 @@ pub fn discover(targets: &[PathBuf], filters: &Filters) -> Result<Vec<Input>, St
                     }
                 }
                 Err(err) => {
-                    let p = err.path().map(Path::to_path_buf).unwrap_or_else(|| t.clone());
+                    let p = err
+                        .path()
+                        .map(Path::to_path_buf)
+                        .unwrap_or_else(|| t.clone());
                     let display = display_of(&p);
                     if !filters.in_shard(&display) {
                         continue;
@@ -148,7 +169,13 @@ pub fn discover(targets: &[PathBuf], filters: &Filters) -> Result<Vec<Input>, St
     Ok(out)
 }
 
-fn push(out: &mut Vec<Input>, seen: &mut HashSet<PathBuf>, path: PathBuf, display: String, filters: &Filters) {
+fn push(
+    out: &mut Vec<Input>,
+    seen: &mut HashSet<PathBuf>,
+    path: PathBuf,
+    display: String,
+    filters: &Filters,
+) {
     if !filters.in_shard(&display) {
         return;
     }

@@ -1,18 +1,18 @@
 //! modelgate: find code in machine-learning model files without running it.
 #![forbid(unsafe_code)]
 
+pub mod app;
+pub mod cli;
 pub mod config;
+pub mod discover;
 pub mod finding;
+pub mod formats;
 pub mod limits;
 pub mod policy;
+pub mod progress;
 pub mod report;
 pub mod rules;
-pub mod formats;
 pub mod scan;
+pub mod settings;
 pub mod sniff;
 pub mod source;
-pub mod cli;
-pub mod discover;
-pub mod app;
-pub mod progress;
-pub mod settings;

@@ -33,7 +33,12 @@ impl Progress {
                 *last = Instant::now();
                 let width = 30;
                 let filled = done * width / self.total.max(1);
-                eprint!("\r[{}{}] {done}/{} files", "#".repeat(filled), " ".repeat(width - filled), self.total);
+                eprint!(
+                    "\r[{}{}] {done}/{} files",
+                    "#".repeat(filled),
+                    " ".repeat(width - filled),
+                    self.total
+                );
                 let _ = std::io::stderr().flush();
             }
         }

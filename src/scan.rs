@@ -64,7 +64,10 @@ pub fn scan_source(src: &dyn ByteSource, ctx: &Ctx, loc: &Location) -> Scanned {
             "content-not-scanned",
             Severity::Medium,
             loc.clone(),
-            format!("containers nested deeper than {} levels (limits.max-archive-depth)", ctx.limits.max_archive_depth),
+            format!(
+                "containers nested deeper than {} levels (limits.max-archive-depth)",
+                ctx.limits.max_archive_depth
+            ),
         ));
         return out;
     }
@@ -73,15 +76,42 @@ pub fn scan_source(src: &dyn ByteSource, ctx: &Ctx, loc: &Location) -> Scanned {
             let label = zip::scan(src, ctx, loc, &mut out.findings);
             out.format = Some(label.into());
         }
+        Format::Compressed(kind) => {
+            crate::formats::compressed::scan(src, kind, ctx, loc, &mut out.findings);
+            out.format = Some(kind.label().into());
+        }
+        Format::Numpy => {
+            let label = crate::formats::numpy::scan(src, ctx, loc, &mut out.findings);
+            out.format = Some(label.into());
+        }
         Format::Tar => {
             crate::formats::tar::scan(src, ctx, loc, &mut out.findings);
-            let legacy_torch = out.findings.iter().any(|f| f.location.member.as_deref().is_some_and(|m| m.ends_with("pickle")));
-            out.format = Some(if legacy_torch { "pytorch-legacy-tar" } else { "tar" }.into());
+            let legacy_torch = out.findings.iter().any(|f| {
+                f.location
+                    .member
+                    .as_deref()
+                    .is_some_and(|m| m.ends_with("pickle"))
+            });
+            out.format = Some(
+                if legacy_torch {
+                    "pytorch-legacy-tar"
+                } else {
+                    "tar"
+                }
+                .into(),
+            );
         }
         Format::Pickle => {
             let r = pickle::scan_stream(src, 0, ctx, loc);
             out.findings = r.findings;
-            out.format = Some(if is_torch_legacy(src) { "pytorch-legacy" } else { "pickle" }.into());
+            out.format = Some(
+                if is_torch_legacy(src) {
+                    "pytorch-legacy"
+                } else {
+                    "pickle"
+                }
+                .into(),
+            );
         }
         Format::Unsupported(label) => {
             out.format = Some(label.into());
@@ -116,7 +146,12 @@ pub fn scan_file(path: &Path, display: &str, limits: &Limits, allow: &AllowFn) -
                 reason: Some(format!("cannot read: {e}")),
                 format: None,
                 size: 0,
-                findings: vec![Finding::new("content-not-scanned", Severity::Medium, loc, format!("cannot read the file: {e}"))],
+                findings: vec![Finding::new(
+                    "content-not-scanned",
+                    Severity::Medium,
+                    loc,
+                    format!("cannot read the file: {e}"),
+                )],
             }
         }
     };
@@ -124,7 +159,12 @@ pub fn scan_file(path: &Path, display: &str, limits: &Limits, allow: &AllowFn) -
 }
 
 /// Scans any source as a top-level file.
-pub fn scan_bytes(src: &dyn ByteSource, display: &str, limits: &Limits, allow: &AllowFn) -> FileReport {
+pub fn scan_bytes(
+    src: &dyn ByteSource,
+    display: &str,
+    limits: &Limits,
+    allow: &AllowFn,
+) -> FileReport {
     let loc = Location::file(display);
     let size = src.len();
     let ctx = Ctx::new(limits, allow);
@@ -141,7 +181,10 @@ pub fn scan_bytes(src: &dyn ByteSource, display: &str, limits: &Limits, allow: &
                 "content-not-scanned",
                 Severity::Medium,
                 loc,
-                format!("file is {size} bytes, over limits.max-file-size ({})", limits.max_file_size),
+                format!(
+                    "file is {size} bytes, over limits.max-file-size ({})",
+                    limits.max_file_size
+                ),
             )],
         };
     }
@@ -169,7 +212,9 @@ pub fn scan_bytes(src: &dyn ByteSource, display: &str, limits: &Limits, allow: &
 fn skip_reason(src: &dyn ByteSource, ctx: &Ctx) -> String {
     match sniff::sniff(src, ctx) {
         Format::Inert(l) => format!("{l}: data only, cannot carry code"),
-        Format::GitLfsPointer => "Git LFS pointer: content not checked out (use `lfs: true` in actions/checkout)".into(),
+        Format::GitLfsPointer => {
+            "Git LFS pointer: content not checked out (use `lfs: true` in actions/checkout)".into()
+        }
         Format::Unknown if src.is_empty() => "empty file".into(),
         _ => "content matches no format that can carry code".into(),
     }

@@ -30,7 +30,8 @@ impl Settings {
             }
             Some(p.clone())
         } else {
-            config::discover(&discovery_root(&args.targets)).or_else(|| config::discover(Path::new(".")))
+            config::discover(&discovery_root(&args.targets))
+                .or_else(|| config::discover(Path::new(".")))
         };
         let config = match &config_path {
             Some(p) => config::load(p).map_err(|e| e.to_string())?,
@@ -41,10 +42,26 @@ impl Settings {
             let overrides = config::parse_fail_on(f).map_err(|e| format!("--fail-on: {e}"))?;
             policy = policy.with_fail_on(&overrides);
         }
-        let shard = args.shard.as_deref().map(discover::parse_shard).transpose()?;
-        let mut include: Vec<String> = config.paths.include.patterns().iter().map(|p| p.as_str().to_string()).collect();
+        let shard = args
+            .shard
+            .as_deref()
+            .map(discover::parse_shard)
+            .transpose()?;
+        let mut include: Vec<String> = config
+            .paths
+            .include
+            .patterns()
+            .iter()
+            .map(|p| p.as_str().to_string())
+            .collect();
         include.extend(args.include.iter().cloned());
-        let mut exclude: Vec<String> = config.paths.exclude.patterns().iter().map(|p| p.as_str().to_string()).collect();
+        let mut exclude: Vec<String> = config
+            .paths
+            .exclude
+            .patterns()
+            .iter()
+            .map(|p| p.as_str().to_string())
+            .collect();
         exclude.extend(args.exclude.iter().cloned());
         Ok(Settings {
             config_path,
@@ -68,7 +85,11 @@ impl Settings {
 fn discovery_root(targets: &[PathBuf]) -> PathBuf {
     match targets.first() {
         Some(t) if t.is_dir() => t.clone(),
-        Some(t) => t.parent().filter(|p| !p.as_os_str().is_empty()).map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from(".")),
+        Some(t) => t
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| PathBuf::from(".")),
         None => PathBuf::from("."),
     }
 }

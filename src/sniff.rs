@@ -1,7 +1,7 @@
 //! Content → format. Every file is routed by its bytes, never by its name: a pickle named
 //! `.bin`, `.txt`, `.safetensors` or nothing is still a pickle (CVE-2025-10155).
 
-use crate::formats::{pickle, zip};
+use crate::formats::{compressed, pickle, zip};
 use crate::scan::Ctx;
 use crate::source::ByteSource;
 
@@ -9,6 +9,8 @@ use crate::source::ByteSource;
 pub enum Format {
     Zip,
     Tar,
+    Numpy,
+    Compressed(crate::formats::compressed::Kind),
     Pickle,
     /// Formats that can carry code and have no scanner in this release yet.
     Unsupported(&'static str),
@@ -23,6 +25,8 @@ impl Format {
         match self {
             Format::Zip => "zip",
             Format::Tar => "tar",
+            Format::Numpy => "numpy",
+            Format::Compressed(k) => k.label(),
             Format::Pickle => "pickle",
             Format::Unsupported(l) | Format::Inert(l) => l,
             Format::GitLfsPointer => "git-lfs-pointer",
@@ -76,9 +80,9 @@ fn read_head(src: &dyn ByteSource, buf: &mut [u8]) -> usize {
 
 fn magic(h: &[u8]) -> Option<Format> {
     let table: &[(&[u8], Format)] = &[
-        (b"\x93NUMPY", Format::Unsupported("numpy")),
+        (b"\x93NUMPY", Format::Numpy),
         (b"\x89HDF\r\n\x1a\n", Format::Unsupported("hdf5")),
-        (b"\x1f\x8b", Format::Unsupported("gzip")),
+        (b"\x1f\x8b", Format::Compressed(compressed::Kind::Gzip)),
         (b"BZh", Format::Unsupported("bzip2")),
         (b"\xfd7zXZ\x00", Format::Unsupported("xz")),
         (b"\x5d\x00\x00", Format::Unsupported("lzma")),
@@ -92,6 +96,9 @@ fn magic(h: &[u8]) -> Option<Format> {
         if h.starts_with(m) {
             return Some(*f);
         }
+    }
+    if compressed::is_zlib(h) {
+        return Some(Format::Compressed(compressed::Kind::Zlib));
     }
     if h.len() >= 262 && &h[257..262] == b"ustar" {
         return Some(Format::Tar);

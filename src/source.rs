@@ -23,7 +23,10 @@ pub trait ByteSource: Send + Sync {
         while !buf.is_empty() {
             let n = self.read_at(offset, buf)?;
             if n == 0 {
-                return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "unexpected end of data"));
+                return Err(io::Error::new(
+                    io::ErrorKind::UnexpectedEof,
+                    "unexpected end of data",
+                ));
             }
             offset += n as u64;
             buf = &mut buf[n..];

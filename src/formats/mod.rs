@@ -1,6 +1,8 @@
 //! Format scanners. Each takes a [`crate::source::ByteSource`] and a location and returns
 //! findings; containers recurse into their members through [`crate::scan::scan_source`].
 
+pub mod compressed;
+pub mod numpy;
 pub mod pickle;
 pub mod tar;
 pub mod zip;

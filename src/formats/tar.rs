@@ -17,7 +17,11 @@ fn octal(field: &[u8]) -> Option<u64> {
         }
         return Some(v);
     }
-    let s: String = field.iter().take_while(|&&b| b != 0 && b != b' ').map(|&b| b as char).collect();
+    let s: String = field
+        .iter()
+        .take_while(|&&b| b != 0 && b != b' ')
+        .map(|&b| b as char)
+        .collect();
     let s = s.trim();
     if s.is_empty() {
         return Some(0);
@@ -29,7 +33,17 @@ fn checksum_ok(h: &[u8]) -> bool {
     let Some(want) = octal(&h[148..156]) else {
         return false;
     };
-    let sum: u64 = h.iter().enumerate().map(|(i, &b)| if (148..156).contains(&i) { b' ' as u64 } else { b as u64 }).sum();
+    let sum: u64 = h
+        .iter()
+        .enumerate()
+        .map(|(i, &b)| {
+            if (148..156).contains(&i) {
+                b' ' as u64
+            } else {
+                b as u64
+            }
+        })
+        .sum();
     sum == want
 }
 
@@ -44,7 +58,12 @@ pub fn scan(src: &dyn ByteSource, ctx: &Ctx, loc: &Location, out: &mut Vec<Findi
     let mut long_name: Option<String> = None;
     while pos + BLOCK <= src.len() {
         if ctx.expired() {
-            out.push(Finding::new("content-not-scanned", Severity::Medium, loc.clone(), "time budget exceeded inside a tar archive"));
+            out.push(Finding::new(
+                "content-not-scanned",
+                Severity::Medium,
+                loc.clone(),
+                "time budget exceeded inside a tar archive",
+            ));
             return;
         }
         let Ok(h) = src.read_vec(pos, BLOCK as usize) else {
@@ -57,7 +76,10 @@ pub fn scan(src: &dyn ByteSource, ctx: &Ctx, loc: &Location, out: &mut Vec<Findi
             out.push(Finding::new(
                 "content-not-scanned",
                 Severity::Medium,
-                Location { offset: Some(pos), ..loc.clone() },
+                Location {
+                    offset: Some(pos),
+                    ..loc.clone()
+                },
                 "tar header checksum is wrong; the rest of the archive was not scanned",
             ));
             break;
@@ -68,7 +90,10 @@ pub fn scan(src: &dyn ByteSource, ctx: &Ctx, loc: &Location, out: &mut Vec<Findi
                 "content-not-scanned",
                 Severity::Medium,
                 loc.clone(),
-                format!("more than {} tar entries (limits.max-archive-entries)", ctx.limits.max_archive_entries),
+                format!(
+                    "more than {} tar entries (limits.max-archive-entries)",
+                    ctx.limits.max_archive_entries
+                ),
             ));
             break;
         }
@@ -90,23 +115,25 @@ pub fn scan(src: &dyn ByteSource, ctx: &Ctx, loc: &Location, out: &mut Vec<Findi
                 let n = size.min(4096) as usize;
                 long_name = src.read_vec(data, n).ok().map(|b| cstr(&b));
             }
-            b'0' | 0 | b'7' => {
-                if size > 0 {
-                    let member = SliceSource::new(src, data, size);
-                    let mloc = Location {
-                        path: loc.path.clone(),
-                        member: Some(match &loc.member {
-                            Some(m) => format!("{m}!{name}"),
-                            None => name.clone(),
-                        }),
-                        offset: None,
-                    };
-                    out.extend(scan::scan_source(&member, &ctx.deeper(), &mloc).findings);
-                }
+            b'0' | 0 | b'7' if size > 0 => {
+                let member = SliceSource::new(src, data, size);
+                let mloc = Location {
+                    path: loc.path.clone(),
+                    member: Some(match &loc.member {
+                        Some(m) => format!("{m}!{name}"),
+                        None => name.clone(),
+                    }),
+                    offset: None,
+                };
+                out.extend(scan::scan_source(&member, &ctx.deeper(), &mloc).findings);
             }
             _ => {}
         }
-        let Some(next) = size.checked_add(BLOCK - 1).map(|s| s / BLOCK * BLOCK).and_then(|s| data.checked_add(s)) else {
+        let Some(next) = size
+            .checked_add(BLOCK - 1)
+            .map(|s| s / BLOCK * BLOCK)
+            .and_then(|s| data.checked_add(s))
+        else {
             break;
         };
         pos = next;

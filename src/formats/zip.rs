@@ -85,17 +85,29 @@ pub fn find_eocd(src: &dyn ByteSource) -> Option<u64> {
 }
 
 /// Reads the archive structure; structural problems are findings in `out`.
-pub fn read_archive(src: &dyn ByteSource, ctx: &Ctx, loc: &Location, out: &mut Vec<Finding>) -> Option<Archive> {
+pub fn read_archive(
+    src: &dyn ByteSource,
+    ctx: &Ctx,
+    loc: &Location,
+    out: &mut Vec<Finding>,
+) -> Option<Archive> {
     let malformed = |out: &mut Vec<Finding>, off: Option<u64>, msg: String| {
         out.push(Finding::new(
             "zip-malformed",
             Severity::Medium,
-            Location { offset: off, ..loc.clone() },
+            Location {
+                offset: off,
+                ..loc.clone()
+            },
             msg,
         ));
     };
     let Some(eocd) = find_eocd(src) else {
-        malformed(out, None, "no end-of-central-directory record: the archive is truncated or not a zip".into());
+        malformed(
+            out,
+            None,
+            "no end-of-central-directory record: the archive is truncated or not a zip".into(),
+        );
         return None;
     };
     let rec = src.read_vec(eocd, 22).ok()?;
@@ -128,7 +140,11 @@ pub fn read_archive(src: &dyn ByteSource, ctx: &Ctx, loc: &Location, out: &mut V
         }
     }
     if cd_size > MAX_CD_SIZE || cd_size > cd_end {
-        malformed(out, Some(eocd), format!("central directory size {cd_size} does not fit the archive"));
+        malformed(
+            out,
+            Some(eocd),
+            format!("central directory size {cd_size} does not fit the archive"),
+        );
         return None;
     }
     // Python's zipfile (and tolerant readers) locate the directory from the end and treat
@@ -136,13 +152,21 @@ pub fn read_archive(src: &dyn ByteSource, ctx: &Ctx, loc: &Location, out: &mut V
     let cd_start = cd_end - cd_size;
     let prefix = cd_start.saturating_sub(cd_offset);
     if cd_start < cd_offset {
-        malformed(out, Some(eocd), "central directory offset points past the directory".into());
+        malformed(
+            out,
+            Some(eocd),
+            "central directory offset points past the directory".into(),
+        );
         return None;
     }
     let cd = match src.read_vec(cd_start, cd_size as usize) {
         Ok(cd) => cd,
         Err(e) => {
-            malformed(out, Some(cd_start), format!("cannot read central directory: {e}"));
+            malformed(
+                out,
+                Some(cd_start),
+                format!("cannot read central directory: {e}"),
+            );
             return None;
         }
     };
@@ -159,7 +183,11 @@ pub fn read_archive(src: &dyn ByteSource, ctx: &Ctx, loc: &Location, out: &mut V
     let mut i = 0usize;
     while i + 46 <= cd.len() && (entries.len() as u64) < max_entries {
         if &cd[i..i + 4] != CDH_SIG {
-            malformed(out, Some(cd_start + i as u64), "bad central directory entry signature".into());
+            malformed(
+                out,
+                Some(cd_start + i as u64),
+                "bad central directory entry signature".into(),
+            );
             break;
         }
         let flags = u16le(&cd, i + 8);
@@ -173,7 +201,11 @@ pub fn read_archive(src: &dyn ByteSource, ctx: &Ctx, loc: &Location, out: &mut V
         let mut local = u32le(&cd, i + 42) as u64;
         let end = i + 46 + nlen + elen + clen;
         if end > cd.len() {
-            malformed(out, Some(cd_start + i as u64), "central directory entry runs past the directory".into());
+            malformed(
+                out,
+                Some(cd_start + i as u64),
+                "central directory entry runs past the directory".into(),
+            );
             break;
         }
         let name = String::from_utf8_lossy(&cd[i + 46..i + 46 + nlen]).into_owned();
@@ -218,34 +250,63 @@ pub fn read_archive(src: &dyn ByteSource, ctx: &Ctx, loc: &Location, out: &mut V
         malformed(
             out,
             Some(eocd),
-            format!("end record declares {total} entries, central directory holds {}", entries.len()),
+            format!(
+                "end record declares {total} entries, central directory holds {}",
+                entries.len()
+            ),
         );
     }
     // Data before the archive: either the recorded offsets are all shifted (the directory
     // is found `prefix` bytes later than recorded), or the offsets were rewritten and the
     // first member simply starts late. Both are what tolerant readers accept.
-    let lead = entries.iter().map(|e| e.local_offset.saturating_add(prefix)).min().unwrap_or(prefix).min(cd_start);
+    let lead = entries
+        .iter()
+        .map(|e| e.local_offset.saturating_add(prefix))
+        .min()
+        .unwrap_or(prefix)
+        .min(cd_start);
     if lead > 0 {
         out.push(Finding::new(
             "zip-prefix-data",
             Severity::Medium,
-            Location { offset: Some(0), ..loc.clone() },
-            format!("{lead} bytes precede the first archive member (scanned as content of their own)"),
+            Location {
+                offset: Some(0),
+                ..loc.clone()
+            },
+            format!(
+                "{lead} bytes precede the first archive member (scanned as content of their own)"
+            ),
         ));
     }
-    Some(Archive { entries, prefix, lead })
+    Some(Archive {
+        entries,
+        prefix,
+        lead,
+    })
 }
 
 /// Where a member's data starts, from its local header; reports name mismatches.
-fn data_start(src: &dyn ByteSource, arc: &Archive, e: &Entry, loc: &Location, out: &mut Vec<Finding>) -> Option<u64> {
+fn data_start(
+    src: &dyn ByteSource,
+    arc: &Archive,
+    e: &Entry,
+    loc: &Location,
+    out: &mut Vec<Finding>,
+) -> Option<u64> {
     let lh = e.local_offset.checked_add(arc.prefix)?;
     let h = src.read_vec(lh, 30).ok()?;
     if h.len() < 30 || &h[..4] != LFH_SIG {
         out.push(Finding::new(
             "zip-malformed",
             Severity::Medium,
-            Location { offset: Some(lh), ..loc.clone() },
-            format!("member `{}`: no local header where the central directory points", e.name),
+            Location {
+                offset: Some(lh),
+                ..loc.clone()
+            },
+            format!(
+                "member `{}`: no local header where the central directory points",
+                e.name
+            ),
         ));
         return None;
     }
@@ -258,8 +319,14 @@ fn data_start(src: &dyn ByteSource, arc: &Archive, e: &Entry, loc: &Location, ou
             Finding::new(
                 "zip-name-mismatch",
                 Severity::Medium,
-                Location { offset: Some(lh), ..loc.clone() },
-                format!("local header names the member `{lname}`, the central directory `{}`", e.name),
+                Location {
+                    offset: Some(lh),
+                    ..loc.clone()
+                },
+                format!(
+                    "local header names the member `{lname}`, the central directory `{}`",
+                    e.name
+                ),
             )
             .with_evidence(format!("central={:?} local={:?}", e.name, lname)),
         );
@@ -335,11 +402,18 @@ fn is_torch_storage(name: &str) -> bool {
 
 /// Is this a PyTorch checkpoint (any top-level folder name)?
 pub fn is_torch(arc: &Archive) -> bool {
-    arc.entries.iter().any(|e| e.name == "data.pkl" || e.name.ends_with("/data.pkl"))
+    arc.entries
+        .iter()
+        .any(|e| e.name == "data.pkl" || e.name.ends_with("/data.pkl"))
 }
 
 /// Scans every member of a zip archive by content. Returns the format label.
-pub fn scan(src: &dyn ByteSource, ctx: &Ctx, loc: &Location, out: &mut Vec<Finding>) -> &'static str {
+pub fn scan(
+    src: &dyn ByteSource,
+    ctx: &Ctx,
+    loc: &Location,
+    out: &mut Vec<Finding>,
+) -> &'static str {
     let Some(arc) = read_archive(src, ctx, loc, out) else {
         return "zip";
     };
@@ -347,7 +421,11 @@ pub fn scan(src: &dyn ByteSource, ctx: &Ctx, loc: &Location, out: &mut Vec<Findi
     if arc.lead > 0 {
         // The prefix can be a format of its own (a pickle in front of a zip: a polyglot).
         let pre = SliceSource::new(src, 0, arc.lead);
-        let sub = scan::scan_source(&pre, &ctx.deeper(), &member_loc(loc, "<data before archive>"));
+        let sub = scan::scan_source(
+            &pre,
+            &ctx.deeper(),
+            &member_loc(loc, "<data before archive>"),
+        );
         out.extend(sub.findings);
     }
     let mut seen: HashMap<&str, usize> = HashMap::new();
@@ -393,7 +471,10 @@ pub fn scan(src: &dyn ByteSource, ctx: &Ctx, loc: &Location, out: &mut Vec<Findi
                 let member = SliceSource::new(src, start, e.csize);
                 let mut head = [0u8; 2];
                 let n = member.read_at(0, &mut head).unwrap_or(0);
-                if torch && is_torch_storage(&e.name) && !(n == 2 && head[0] == 0x80 && (2..=5).contains(&head[1])) {
+                if torch
+                    && is_torch_storage(&e.name)
+                    && !(n == 2 && head[0] == 0x80 && (2..=5).contains(&head[1]))
+                {
                     continue;
                 }
                 let sub = scan::scan_source(&member, &ctx.deeper(), &mloc);
@@ -433,7 +514,10 @@ pub fn scan(src: &dyn ByteSource, ctx: &Ctx, loc: &Location, out: &mut Vec<Findi
                 if !scan::might_carry_code(&head) {
                     continue;
                 }
-                let budget = ctx.limits.max_member_size.min(ctx.limits.max_total_expanded.saturating_sub(expanded));
+                let budget = ctx
+                    .limits
+                    .max_member_size
+                    .min(ctx.limits.max_total_expanded.saturating_sub(expanded));
                 match inflate(src, start, e.csize, budget) {
                     Ok((data, more)) => {
                         expanded += data.len() as u64;
@@ -468,7 +552,10 @@ pub fn scan(src: &dyn ByteSource, ctx: &Ctx, loc: &Location, out: &mut Vec<Findi
                     "content-not-scanned",
                     Severity::Medium,
                     mloc.clone(),
-                    format!("member `{}` uses compression method {m}, which modelgate cannot read", e.name),
+                    format!(
+                        "member `{}` uses compression method {m}, which modelgate cannot read",
+                        e.name
+                    ),
                 ));
             }
         }

@@ -134,7 +134,12 @@ static DANGEROUS_NAMES: &[(&str, &str, Tier, &str)] = &[
     ("types", "MethodType", Tier::Code, CODE_OBJ),
     ("types", "ModuleType", Tier::Code, CODE_OBJ),
     ("types", "new_class", Tier::Code, CODE_OBJ),
-    ("copyreg", "add_extension", Tier::Dynamic, "registers extension codes that EXT opcodes import"),
+    (
+        "copyreg",
+        "add_extension",
+        Tier::Dynamic,
+        "registers extension codes that EXT opcodes import",
+    ),
     ("site", "addsitedir", Tier::Code, INSTALL),
     ("site", "main", Tier::Code, INSTALL),
     ("sys", "modules", Tier::Code, RESOLVER),
@@ -154,22 +159,67 @@ static DANGEROUS_NAMES: &[(&str, &str, Tier, &str)] = &[
     ("numpy", "loadtxt", Tier::System, FILES),
     ("numpy", "genfromtxt", Tier::System, FILES),
     ("numpy.lib.npyio", "load", Tier::Code, NESTED),
-    ("numpy.testing._private.utils", "runstring", Tier::Code, GADGET),
-    ("numpy.ctypeslib", "load_library", Tier::Code, "loads a native library"),
-    ("numpy.distutils.exec_command", "exec_command", Tier::Code, RUNS_CMD),
+    (
+        "numpy.testing._private.utils",
+        "runstring",
+        Tier::Code,
+        GADGET,
+    ),
+    (
+        "numpy.ctypeslib",
+        "load_library",
+        Tier::Code,
+        "loads a native library",
+    ),
+    (
+        "numpy.distutils.exec_command",
+        "exec_command",
+        Tier::Code,
+        RUNS_CMD,
+    ),
     ("torch", "load", Tier::Code, NESTED),
     ("torch.serialization", "load", Tier::Code, NESTED),
     ("torch.storage", "_load_from_bytes", Tier::Code, NESTED),
     ("torch.jit", "load", Tier::Code, NESTED),
     ("torch.hub", "load", Tier::Code, "downloads and runs code"),
-    ("torch.hub", "load_state_dict_from_url", Tier::Code, "downloads and runs code"),
-    ("torch._inductor.codecache", "compile_file", Tier::Code, GADGET),
-    ("torch.jit.unsupported_tensor_ops", "execWrapper", Tier::Code, GADGET),
+    (
+        "torch.hub",
+        "load_state_dict_from_url",
+        Tier::Code,
+        "downloads and runs code",
+    ),
+    (
+        "torch._inductor.codecache",
+        "compile_file",
+        Tier::Code,
+        GADGET,
+    ),
+    (
+        "torch.jit.unsupported_tensor_ops",
+        "execWrapper",
+        Tier::Code,
+        GADGET,
+    ),
     ("torch.utils.collect_env", "run", Tier::Code, GADGET),
     ("torch.utils.cpp_extension", "load", Tier::Code, GADGET),
-    ("torch.utils.cpp_extension", "load_inline", Tier::Code, GADGET),
-    ("torch.ops", "load_library", Tier::Code, "loads a native library"),
-    ("torch.classes", "load_library", Tier::Code, "loads a native library"),
+    (
+        "torch.utils.cpp_extension",
+        "load_inline",
+        Tier::Code,
+        GADGET,
+    ),
+    (
+        "torch.ops",
+        "load_library",
+        Tier::Code,
+        "loads a native library",
+    ),
+    (
+        "torch.classes",
+        "load_library",
+        Tier::Code,
+        "loads a native library",
+    ),
     ("joblib", "load", Tier::Code, NESTED),
     ("joblib.numpy_pickle", "load", Tier::Code, NESTED),
     ("pandas", "read_pickle", Tier::Code, NESTED),
@@ -518,6 +568,42 @@ static SAFE: &[(&str, &str)] = &[
     ("pandas.core.arrays.floating", "Float64Dtype"),
     ("pandas.core.arrays.boolean", "BooleanDtype"),
     ("pandas._libs.tslibs.timezones", "*"),
+    // pandas >= 2 pickles its public names (`pandas.DataFrame`, `pandas.arrays.IntegerArray`).
+    ("pandas", "DataFrame"),
+    ("pandas", "Series"),
+    ("pandas", "Index"),
+    ("pandas", "RangeIndex"),
+    ("pandas", "MultiIndex"),
+    ("pandas", "DatetimeIndex"),
+    ("pandas", "TimedeltaIndex"),
+    ("pandas", "PeriodIndex"),
+    ("pandas", "CategoricalIndex"),
+    ("pandas", "IntervalIndex"),
+    ("pandas", "Categorical"),
+    ("pandas", "CategoricalDtype"),
+    ("pandas", "DatetimeTZDtype"),
+    ("pandas", "PeriodDtype"),
+    ("pandas", "IntervalDtype"),
+    ("pandas", "SparseDtype"),
+    ("pandas", "StringDtype"),
+    ("pandas", "BooleanDtype"),
+    ("pandas", "Int8Dtype"),
+    ("pandas", "Int16Dtype"),
+    ("pandas", "Int32Dtype"),
+    ("pandas", "Int64Dtype"),
+    ("pandas", "UInt8Dtype"),
+    ("pandas", "UInt16Dtype"),
+    ("pandas", "UInt32Dtype"),
+    ("pandas", "UInt64Dtype"),
+    ("pandas", "Float32Dtype"),
+    ("pandas", "Float64Dtype"),
+    ("pandas", "Timestamp"),
+    ("pandas", "Timedelta"),
+    ("pandas", "Period"),
+    ("pandas", "Interval"),
+    ("pandas.arrays", "*"),
+    ("pandas.core.internals.blocks", "new_block_2d"),
+    ("pandas.core.internals.blocks", "maybe_coerce_values"),
     ("pytz", "_p"),
     ("pytz", "_UTC"),
     ("pytz", "UTC"),
@@ -596,7 +682,9 @@ fn sklearn_safe(module: &str, name: &str) -> bool {
 /// torch.nn modules (`torch.nn.modules.linear.Linear`) and activation/normalisation classes
 /// appear in full-model saves; only classes (leading capital) are allowed.
 fn torch_module_safe(module: &str, name: &str) -> bool {
-    (module.starts_with("torch.nn.modules.") || module.starts_with("torch.ao.nn.") || module.starts_with("torch.nn.quantized."))
+    (module.starts_with("torch.nn.modules.")
+        || module.starts_with("torch.ao.nn.")
+        || module.starts_with("torch.nn.quantized."))
         && name.chars().next().is_some_and(|c| c.is_ascii_uppercase())
 }
 
@@ -609,7 +697,11 @@ fn torchscript_class(module: &str) -> bool {
 
 fn is_safe(module: &str, name: &str) -> bool {
     torchscript_class(module)
-        || SAFE.iter().any(|(m, n)| *m == module && (*n == "*" || *n == name)) || sklearn_safe(module, name) || torch_module_safe(module, name)
+        || SAFE
+            .iter()
+            .any(|(m, n)| *m == module && (*n == "*" || *n == name))
+        || sklearn_safe(module, name)
+        || torch_module_safe(module, name)
 }
 
 fn dangerous_name(module: &str, name: &str) -> Option<(Tier, &'static str)> {
@@ -623,7 +715,10 @@ fn dangerous_name(module: &str, name: &str) -> Option<(Tier, &'static str)> {
 fn dangerous_module(module: &str) -> Option<(Tier, &'static str)> {
     let mut best: Option<(Tier, &'static str)> = None;
     for (m, t, why) in DANGEROUS_MODULES {
-        let hit = module == *m || (module.len() > m.len() && module.starts_with(m) && module.as_bytes()[m.len()] == b'.');
+        let hit = module == *m
+            || (module.len() > m.len()
+                && module.starts_with(m)
+                && module.as_bytes()[m.len()] == b'.');
         if hit && *t > Tier::Unknown && best.is_none_or(|b| *t > b.0) {
             best = Some((*t, *why));
         }
@@ -634,10 +729,36 @@ fn dangerous_module(module: &str) -> Option<(Tier, &'static str)> {
 /// Final attribute names that, reached through an attribute walk on an unknown object,
 /// are almost certainly a payload (the module re-exports `os` under another name).
 const SUSPICIOUS_ATTRS: &[&str] = &[
-    "system", "popen", "exec", "eval", "execv", "execve", "execl", "spawn", "spawnv", "Popen", "call",
-    "check_call", "check_output", "run", "getoutput", "getstatusoutput", "__import__", "import_module", "loads",
-    "load", "compile", "getattr", "__getattribute__", "__builtins__", "__globals__", "__subclasses__",
-    "open", "remove", "unlink", "rmtree",
+    "system",
+    "popen",
+    "exec",
+    "eval",
+    "execv",
+    "execve",
+    "execl",
+    "spawn",
+    "spawnv",
+    "Popen",
+    "call",
+    "check_call",
+    "check_output",
+    "run",
+    "getoutput",
+    "getstatusoutput",
+    "__import__",
+    "import_module",
+    "loads",
+    "load",
+    "compile",
+    "getattr",
+    "__getattribute__",
+    "__builtins__",
+    "__globals__",
+    "__subclasses__",
+    "open",
+    "remove",
+    "unlink",
+    "rmtree",
 ];
 
 /// Classifies one global. `user_allowed` is the project's `allow.globals`: it lowers
@@ -682,7 +803,12 @@ fn classify_builtin(module: &str, name: &str) -> Class {
     }
 
     let mut worst: Option<(Tier, &'static str, Option<String>)> = None;
-    fn consider(worst: &mut Option<(Tier, &'static str, Option<String>)>, t: Tier, why: &'static str, r: Option<String>) {
+    fn consider(
+        worst: &mut Option<(Tier, &'static str, Option<String>)>,
+        t: Tier,
+        why: &'static str,
+        r: Option<String>,
+    ) {
         if worst.as_ref().is_none_or(|w| t > w.0) {
             *worst = Some((t, why, r));
         }
@@ -699,7 +825,12 @@ fn classify_builtin(module: &str, name: &str) -> Class {
         }
     }
     if let Some((t, why, r)) = worst.clone() {
-        return Class { tier: t, why, resolved: r, wrapper: false };
+        return Class {
+            tier: t,
+            why,
+            resolved: r,
+            wrapper: false,
+        };
     }
 
     if !dotted && (is_safe(m, name) || is_safe(module, name)) {
@@ -732,7 +863,12 @@ fn classify_builtin(module: &str, name: &str) -> Class {
         }
     }
     if let Some((t, why, r)) = worst {
-        return Class { tier: t, why, resolved: r, wrapper: false };
+        return Class {
+            tier: t,
+            why,
+            resolved: r,
+            wrapper: false,
+        };
     }
 
     if dotted {
@@ -780,7 +916,10 @@ mod tests {
 
     #[test]
     fn module_prefixes_match() {
-        assert_eq!(tier("asyncio.unix_events", "_UnixSubprocessTransport"), Tier::Code);
+        assert_eq!(
+            tier("asyncio.unix_events", "_UnixSubprocessTransport"),
+            Tier::Code
+        );
         assert_eq!(tier("os.path", "join"), Tier::Code);
         assert_eq!(tier("http.client", "HTTPConnection"), Tier::System);
         // "osmium" is not "os".
@@ -803,10 +942,19 @@ mod tests {
         assert_eq!(tier("torch.nn.modules.linear", "Linear"), Tier::Safe);
         assert_eq!(tier("collections", "OrderedDict"), Tier::Safe);
         assert_eq!(tier("numpy._core.multiarray", "_reconstruct"), Tier::Safe);
-        assert_eq!(tier("sklearn.linear_model._logistic", "LogisticRegression"), Tier::Safe);
+        assert_eq!(
+            tier("sklearn.linear_model._logistic", "LogisticRegression"),
+            Tier::Safe
+        );
         assert_eq!(tier("torch.utils.collect_env", "run"), Tier::Code);
-        assert_eq!(tier("numpy.testing._private.utils", "runstring"), Tier::Code);
-        assert_eq!(tier("torch._inductor.codecache", "compile_file"), Tier::Code);
+        assert_eq!(
+            tier("numpy.testing._private.utils", "runstring"),
+            Tier::Code
+        );
+        assert_eq!(
+            tier("torch._inductor.codecache", "compile_file"),
+            Tier::Code
+        );
         assert_eq!(tier("torch.serialization", "load"), Tier::Code);
     }
 

@@ -9,6 +9,7 @@
 //! Values are reference-counted so that DUP, GET and TUPLE share instead of copying: a
 //! "billion laughs" built from memo references costs a pointer per reference.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
 use std::time::Instant;
@@ -38,7 +39,9 @@ pub enum V {
     Call(Rc<CallV>),
     Tuple(Rc<[V]>),
     List,
-    Dict,
+    /// A dict; the first [`DICT_KEEP`] items are kept (joblib's array records are read
+    /// from them).
+    Dict(Rc<RefCell<Vec<(V, V)>>>),
     Set,
     FrozenSet,
     ByteArray,
@@ -58,7 +61,12 @@ pub struct BytesV {
 pub struct CallV {
     pub func: V,
     pub args: V,
+    /// The first BUILD state applied to the result (`__setstate__`).
+    pub state: RefCell<Option<V>>,
 }
+
+/// Items kept per dict.
+const DICT_KEEP: usize = 64;
 
 /// One distinct global imported by the stream.
 #[derive(Clone, Debug)]
@@ -102,8 +110,10 @@ pub struct PickleRun {
     pub error: Option<(u64, Stop)>,
     pub opcodes: u64,
     pub protocol: u8,
-    /// Persistent ids seen (PyTorch storages): first element string when constant.
+    /// Persistent ids seen (PyTorch storages).
     pub persistent_ids: u64,
+    /// Pickles embedded in this one's byte stream (joblib object arrays).
+    pub embedded: Vec<PickleRun>,
 }
 
 pub struct Machine<'a> {
@@ -172,7 +182,10 @@ impl<'a> Machine<'a> {
 
     fn push(&mut self, v: V) -> Result<(), Stop> {
         if self.stack.len() + self.marks.len() >= self.limits.max_pickle_stack {
-            return Err(Stop::Limit(format!("stack depth over {}", self.limits.max_pickle_stack)));
+            return Err(Stop::Limit(format!(
+                "stack depth over {}",
+                self.limits.max_pickle_stack
+            )));
         }
         self.stack.push(v);
         Ok(())
@@ -193,7 +206,9 @@ impl<'a> Machine<'a> {
         if self.stack.len() <= self.fence() {
             return self.malformed("unpickling stack underflow");
         }
-        self.stack.last().ok_or(Stop::Malformed("unpickling stack underflow".into()))
+        self.stack
+            .last()
+            .ok_or(Stop::Malformed("unpickling stack underflow".into()))
     }
 
     /// Pops everything above the innermost MARK (CPython's `marker()` + `Pdata_poplist`).
@@ -219,7 +234,10 @@ impl<'a> Machine<'a> {
         if fresh {
             self.memo_len += 1;
             if self.memo_len > self.limits.max_pickle_memo {
-                return Err(Stop::Limit(format!("memo over {} entries", self.limits.max_pickle_memo)));
+                return Err(Stop::Limit(format!(
+                    "memo over {} entries",
+                    self.limits.max_pickle_memo
+                )));
             }
         }
         Ok(())
@@ -258,13 +276,19 @@ impl<'a> Machine<'a> {
         let nested_func = matches!(func, V::Call(_));
         if let Some(id) = root {
             let g = &self.run.globals[id as usize];
-            let (wrapper, tier, why, has_call) = (g.class.wrapper, g.class.tier, g.class.why, g.call.is_some());
+            let (wrapper, tier, why, has_call) =
+                (g.class.wrapper, g.class.tier, g.class.why, g.call.is_some());
             if wrapper {
                 // functools.partial(f, ...) is as safe as f; f is classified where it was
                 // imported. A computed f is not something ordinary files contain.
                 let first = first_arg(&args);
                 if !matches!(first, Some(V::Global(_)) | None) {
-                    let what = format!("{}.{} wraps a computed callable: {}", g.module, g.name, self.render_call(&func, &args));
+                    let what = format!(
+                        "{}.{} wraps a computed callable: {}",
+                        g.module,
+                        g.name,
+                        self.render_call(&func, &args)
+                    );
                     self.run.dynamic.push(Dynamic { offset: at, what });
                 }
             } else if tier != Tier::Safe && (!has_call || nested_func) {
@@ -281,7 +305,11 @@ impl<'a> Machine<'a> {
                 }
             }
         }
-        V::Call(Rc::new(CallV { func, args }))
+        V::Call(Rc::new(CallV {
+            func,
+            args,
+            state: RefCell::new(None),
+        }))
     }
 
     fn render_call(&self, func: &V, args: &V) -> String {
@@ -384,7 +412,7 @@ impl<'a> Machine<'a> {
                 s.push(')');
             }
             V::List => s.push_str("[…]"),
-            V::Dict => s.push_str("{…}"),
+            V::Dict(_) => s.push_str("{…}"),
             V::Set | V::FrozenSet => s.push_str("{…}"),
             V::ByteArray => s.push_str("bytearray(…)"),
             V::Persistent => s.push_str("<persistent>"),
@@ -392,10 +420,106 @@ impl<'a> Machine<'a> {
         }
     }
 
+    /// joblib's `NumpyArrayWrapper`: joblib's unpickler reads the array's bytes straight
+    /// from the stream when it BUILDs one, so the pickle continues after them.
+    fn is_joblib_array(&self, func: &V) -> bool {
+        let Some(id) = root_global(func) else {
+            return false;
+        };
+        let g = &self.run.globals[id as usize];
+        g.name == "NumpyArrayWrapper" && g.module.ends_with("joblib.numpy_pickle")
+    }
+
+    /// Skips an in-band joblib array exactly as `NumpyArrayWrapper.read_array` reads it:
+    /// object arrays are a pickle of their own (scanned), others are an optional padding
+    /// byte + padding, then `prod(shape) * itemsize` raw bytes (never read).
+    fn read_joblib_array(&mut self, state: &V) -> Result<(), Stop> {
+        let V::Dict(d) = state else {
+            return self.malformed("joblib array record without a state dict");
+        };
+        let get = |key: &str| -> Option<V> {
+            d.borrow()
+                .iter()
+                .find(|(k, _)| matches!(k, V::Str(s, _) if &**s == key))
+                .map(|(_, v)| v.clone())
+        };
+        let Some(V::Call(dtype)) = get("dtype") else {
+            return self.malformed("joblib array record without a dtype");
+        };
+        let descr = match first_arg(&dtype.args) {
+            Some(V::Str(s, _)) => s.to_string(),
+            _ => return self.malformed("joblib array dtype is not a constant"),
+        };
+        if descr.starts_with('O') {
+            let start = self.input.pos;
+            let sub = Machine::new(
+                self.input.src,
+                start,
+                self.limits,
+                self.user_allowed,
+                self.deadline,
+            )
+            .run();
+            let end = sub.end;
+            let failed = sub.error.is_some();
+            self.run.embedded.push(sub);
+            match end {
+                Some(e) if !failed => {
+                    self.input.pos = e;
+                    return Ok(());
+                }
+                _ => {
+                    return Err(Stop::Malformed(
+                        "object array inside joblib file is not a complete pickle".into(),
+                    ))
+                }
+            }
+        }
+        let digits: String = descr
+            .chars()
+            .skip_while(|c| !c.is_ascii_digit())
+            .take_while(|c| c.is_ascii_digit())
+            .collect();
+        let mut itemsize: u64 = digits.parse().unwrap_or(0);
+        if let Some(V::Tuple(st)) = dtype.state.borrow().as_ref() {
+            // dtype.__setstate__: (version, byteorder, subdescr, names, fields, elsize, ...)
+            if let Some(V::Int(e)) = st.get(5) {
+                if *e > 0 {
+                    itemsize = *e as u64;
+                }
+            }
+        }
+        if descr.starts_with('U')
+            && !digits.is_empty()
+            && itemsize == digits.parse::<u64>().unwrap_or(0)
+        {
+            itemsize *= 4;
+        }
+        let count = match get("shape") {
+            Some(V::Tuple(dims)) => dims.iter().try_fold(1u64, |acc, d| match d {
+                V::Int(n) if *n >= 0 => acc.checked_mul(*n as u64),
+                _ => None,
+            }),
+            _ => None,
+        };
+        let Some(bytes) = count.and_then(|c| c.checked_mul(itemsize)) else {
+            return self.malformed("joblib array shape or dtype is not readable");
+        };
+        if get("numpy_array_alignment_bytes").is_some_and(|v| !matches!(v, V::None)) {
+            let pad = self.input.byte()? as u64;
+            self.input.take(pad, 0)?;
+        }
+        self.input.take(bytes, 0)?;
+        Ok(())
+    }
+
     fn check_budget(&mut self) -> Result<(), Stop> {
         self.run.opcodes += 1;
         if self.run.opcodes > self.limits.max_pickle_opcodes {
-            return Err(Stop::Limit(format!("more than {} opcodes", self.limits.max_pickle_opcodes)));
+            return Err(Stop::Limit(format!(
+                "more than {} opcodes",
+                self.limits.max_pickle_opcodes
+            )));
         }
         if self.run.opcodes % 65_536 == 0 {
             if let Some(d) = self.deadline {
@@ -409,7 +533,10 @@ impl<'a> Machine<'a> {
 
     fn read_str(&mut self, len: u64) -> Result<V, Stop> {
         let (bytes, truncated) = self.input.take(len, KEEP_STR)?;
-        Ok(V::Str(Rc::from(String::from_utf8_lossy(&bytes).as_ref()), truncated))
+        Ok(V::Str(
+            Rc::from(String::from_utf8_lossy(&bytes).as_ref()),
+            truncated,
+        ))
     }
 
     fn read_bytes(&mut self, len: u64) -> Result<V, Stop> {
@@ -431,7 +558,10 @@ impl<'a> Machine<'a> {
             b'(' => {
                 // MARK
                 if self.marks.len() + self.stack.len() >= self.limits.max_pickle_stack {
-                    return Err(Stop::Limit(format!("stack depth over {}", self.limits.max_pickle_stack)));
+                    return Err(Stop::Limit(format!(
+                        "stack depth over {}",
+                        self.limits.max_pickle_stack
+                    )));
                 }
                 self.marks.push(self.stack.len());
             }
@@ -477,7 +607,8 @@ impl<'a> Machine<'a> {
                 if line.last() == Some(&b'L') {
                     line.pop();
                 }
-                let v = parse_int(&line).ok_or(Stop::Malformed("invalid literal for int()".into()))?;
+                let v =
+                    parse_int(&line).ok_or(Stop::Malformed("invalid literal for int()".into()))?;
                 self.push(v)?;
             }
             b'J' => {
@@ -514,7 +645,9 @@ impl<'a> Machine<'a> {
             0x89 => self.push(V::Bool(false))?,
             b'S' => {
                 let line = self.input.line()?;
-                let v = parse_quoted(&line).ok_or(Stop::Malformed("the STRING opcode argument must be quoted".into()))?;
+                let v = parse_quoted(&line).ok_or(Stop::Malformed(
+                    "the STRING opcode argument must be quoted".into(),
+                ))?;
                 self.push(v)?;
             }
             b'V' => {
@@ -573,7 +706,9 @@ impl<'a> Machine<'a> {
             0x97 => {
                 // NEXT_BUFFER: no loader of model files passes out-of-band buffers, so
                 // CPython raises here.
-                return self.malformed("pickle stream refers to out-of-band data but no buffers were given");
+                return self.malformed(
+                    "pickle stream refers to out-of-band data but no buffers were given",
+                );
             }
             0x98 => {
                 self.top()?;
@@ -604,25 +739,31 @@ impl<'a> Machine<'a> {
                 self.pop_mark()?;
                 self.top()?;
             }
-            b'}' => self.push(V::Dict)?,
+            b'}' => self.push(V::Dict(Rc::default()))?,
             b'd' => {
                 let items = self.pop_mark()?;
                 if items.len() % 2 != 0 {
                     return self.malformed("odd number of items for DICT");
                 }
-                self.push(V::Dict)?;
+                let d: Rc<RefCell<Vec<(V, V)>>> = Rc::default();
+                dict_extend(&d, items);
+                self.push(V::Dict(d))?;
             }
             b's' => {
-                self.pop()?;
-                self.pop()?;
-                self.top()?;
+                let v = self.pop()?;
+                let k = self.pop()?;
+                if let V::Dict(d) = self.top()? {
+                    dict_extend(d, vec![k, v]);
+                }
             }
             b'u' => {
                 let items = self.pop_mark()?;
                 if items.len() % 2 != 0 {
                     return self.malformed("odd number of items for SETITEMS");
                 }
-                self.top()?;
+                if let V::Dict(d) = self.top()? {
+                    dict_extend(d, items);
+                }
             }
             0x8f => self.push(V::Set)?,
             0x90 => {
@@ -738,8 +879,16 @@ impl<'a> Machine<'a> {
             b'b' => {
                 // BUILD: inst.__setstate__(state) or a __dict__ update. The instance's
                 // class was classified where it was imported.
-                self.pop()?;
-                self.top()?;
+                let state = self.pop()?;
+                let inst = self.top()?.clone();
+                if let V::Call(c) = &inst {
+                    if c.state.borrow().is_none() {
+                        *c.state.borrow_mut() = Some(state.clone());
+                    }
+                    if self.is_joblib_array(&c.func) {
+                        self.read_joblib_array(&state)?;
+                    }
+                }
             }
             b'P' => {
                 self.input.line()?;
@@ -764,7 +913,9 @@ impl<'a> Machine<'a> {
                 // code at run time, so what this imports cannot be known statically.
                 self.run.dynamic.push(Dynamic {
                     offset: at,
-                    what: format!("EXT opcode imports the global registered under extension code {code}"),
+                    what: format!(
+                        "EXT opcode imports the global registered under extension code {code}"
+                    ),
                 });
                 self.push(V::Unknown)?;
             }
@@ -780,7 +931,8 @@ impl<'a> Machine<'a> {
                 // shorter; opcodes may still straddle frames.
                 let n = u64::from_le_bytes(self.input.fixed::<8>()?);
                 if n > self.input.remaining() {
-                    return self.malformed("pickle data was truncated (frame longer than the stream)");
+                    return self
+                        .malformed("pickle data was truncated (frame longer than the stream)");
                 }
             }
             other => {
@@ -818,6 +970,17 @@ fn root_global(v: &V) -> Option<u32> {
     None
 }
 
+fn dict_extend(d: &RefCell<Vec<(V, V)>>, items: Vec<V>) {
+    let mut d = d.borrow_mut();
+    let mut it = items.into_iter();
+    while let (Some(k), Some(v)) = (it.next(), it.next()) {
+        if d.len() >= DICT_KEEP {
+            break;
+        }
+        d.push((k, v));
+    }
+}
+
 fn first_arg(args: &V) -> Option<&V> {
     match args {
         V::Tuple(items) => items.first(),
@@ -834,7 +997,10 @@ fn parse_int(line: &[u8]) -> Option<V> {
         Ok(i) => Some(V::Int(i)),
         Err(_) => {
             let digits = t.strip_prefix('-').unwrap_or(t);
-            digits.chars().all(|c| c.is_ascii_digit() || c == '_').then_some(V::BigInt)
+            digits
+                .chars()
+                .all(|c| c.is_ascii_digit() || c == '_')
+                .then_some(V::BigInt)
         }
     }
 }
@@ -879,7 +1045,9 @@ fn parse_quoted(line: &[u8]) -> Option<V> {
                 b'r' => out.push(b'\r'),
                 b'0' => out.push(0),
                 b'x' if i + 2 < inner.len() => {
-                    let h = std::str::from_utf8(&inner[i + 1..i + 3]).ok().and_then(|h| u8::from_str_radix(h, 16).ok());
+                    let h = std::str::from_utf8(&inner[i + 1..i + 3])
+                        .ok()
+                        .and_then(|h| u8::from_str_radix(h, 16).ok());
                     match h {
                         Some(b) => {
                             out.push(b);
@@ -895,7 +1063,10 @@ fn parse_quoted(line: &[u8]) -> Option<V> {
         }
         i += 1;
     }
-    Some(V::Str(Rc::from(String::from_utf8_lossy(&out).as_ref()), false))
+    Some(V::Str(
+        Rc::from(String::from_utf8_lossy(&out).as_ref()),
+        false,
+    ))
 }
 
 /// Protocol 0 `UNICODE`: raw-unicode-escape (only `\uXXXX` and `\UXXXXXXXX` are escapes).
@@ -906,7 +1077,11 @@ fn raw_unicode_unescape(line: &[u8]) -> String {
         if line[i] == b'\\' && i + 1 < line.len() && (line[i + 1] == b'u' || line[i + 1] == b'U') {
             let w = if line[i + 1] == b'u' { 4 } else { 8 };
             if let Some(hex) = line.get(i + 2..i + 2 + w) {
-                if let Some(c) = std::str::from_utf8(hex).ok().and_then(|h| u32::from_str_radix(h, 16).ok()).and_then(char::from_u32) {
+                if let Some(c) = std::str::from_utf8(hex)
+                    .ok()
+                    .and_then(|h| u32::from_str_radix(h, 16).ok())
+                    .and_then(char::from_u32)
+                {
                     out.push(c);
                     i += 2 + w;
                     continue;
@@ -958,7 +1133,10 @@ impl<'a> Input<'a> {
         // Start small (a probe of a tensor member reads a few bytes) and grow while the
         // stream keeps going.
         self.chunk = (self.chunk * 2).clamp(4096, BUF_SIZE);
-        let want = self.chunk.max(need).min(usize::try_from(self.end - self.pos).unwrap_or(BUF_SIZE));
+        let want = self
+            .chunk
+            .max(need)
+            .min(usize::try_from(self.end - self.pos).unwrap_or(BUF_SIZE));
         self.buf.resize(want, 0);
         self.src
             .read_exact_at(self.pos, &mut self.buf)
@@ -1000,7 +1178,10 @@ impl<'a> Input<'a> {
                 let i = (self.pos - self.buf_start) as usize;
                 out.extend_from_slice(&self.buf[i..i + k]);
             } else {
-                out = self.src.read_vec(self.pos, k).map_err(|e| Stop::Io(e.to_string()))?;
+                out = self
+                    .src
+                    .read_vec(self.pos, k)
+                    .map_err(|e| Stop::Io(e.to_string()))?;
             }
         }
         self.pos += n;
@@ -1012,7 +1193,9 @@ impl<'a> Input<'a> {
         let mut out = Vec::new();
         loop {
             if !self.fill(1)? {
-                return Err(Stop::Malformed("pickle data was truncated (no newline)".into()));
+                return Err(Stop::Malformed(
+                    "pickle data was truncated (no newline)".into(),
+                ));
             }
             let i = (self.pos - self.buf_start) as usize;
             let chunk = &self.buf[i..];

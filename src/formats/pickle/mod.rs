@@ -27,7 +27,8 @@ fn identifier_path(s: &str) -> bool {
     !s.is_empty()
         && s.split('.').all(|p| {
             let mut cs = p.chars();
-            cs.next().is_some_and(|c| c.is_alphabetic() || c == '_') && cs.all(|c| c.is_alphanumeric() || c == '_')
+            cs.next().is_some_and(|c| c.is_alphabetic() || c == '_')
+                && cs.all(|c| c.is_alphanumeric() || c == '_')
         })
 }
 
@@ -51,7 +52,10 @@ pub fn probe(src: &dyn ByteSource, start: u64, ctx: &Ctx) -> bool {
     match &run.error {
         None => run.opcodes >= 1,
         Some((_, Stop::Limit(_))) => true,
-        Some(_) => run.globals.iter().any(|g| identifier_path(&g.module) && identifier_path(&g.name)),
+        Some(_) => run
+            .globals
+            .iter()
+            .any(|g| identifier_path(&g.module) && identifier_path(&g.name)),
     }
 }
 
@@ -71,9 +75,13 @@ pub fn scan_stream(src: &dyn ByteSource, start: u64, ctx: &Ctx, loc: &Location) 
         }
         out.pickles += 1;
         out.globals += run.globals.len();
-        for g in &run.globals {
-            if g.class.tier == Tier::Safe {
-                safe.insert(format!("{}.{}", g.module, g.name));
+        let mut runs = vec![&run];
+        while let Some(r) = runs.pop() {
+            runs.extend(r.embedded.iter());
+            for g in &r.globals {
+                if g.class.tier == Tier::Safe {
+                    safe.insert(format!("{}.{}", g.module, g.name));
+                }
             }
         }
         report_run(&run, src, ctx, loc, &mut out.findings);
@@ -83,18 +91,24 @@ pub fn scan_stream(src: &dyn ByteSource, start: u64, ctx: &Ctx, loc: &Location) 
         }
     }
     if out.pickles >= ctx.limits.max_pickles_per_stream && pos < src.len() {
-        out.findings.push(
-            Finding::new(
-                "pickle-limit-reached",
-                Severity::Medium,
-                at(loc, pos),
-                format!("more than {} pickles in a row; the rest was not scanned", ctx.limits.max_pickles_per_stream),
+        out.findings.push(Finding::new(
+            "pickle-limit-reached",
+            Severity::Medium,
+            at(loc, pos),
+            format!(
+                "more than {} pickles in a row; the rest was not scanned",
+                ctx.limits.max_pickles_per_stream
             ),
-        );
+        ));
     }
     out.safe_globals = safe.into_iter().collect();
     if out.pickles > 0 && !out.findings.iter().any(|f| f.severity > Severity::Low) {
-        let shown: Vec<&str> = out.safe_globals.iter().take(8).map(String::as_str).collect();
+        let shown: Vec<&str> = out
+            .safe_globals
+            .iter()
+            .take(8)
+            .map(String::as_str)
+            .collect();
         let more = out.safe_globals.len().saturating_sub(shown.len());
         let mut evidence = shown.join(", ");
         if more > 0 {
@@ -123,7 +137,10 @@ fn worth_reporting(run: &PickleRun) -> bool {
     match &run.error {
         None => true,
         Some(_) => {
-            run.globals.iter().any(|g| identifier_path(&g.module) && identifier_path(&g.name)) || !run.dynamic.is_empty()
+            run.globals
+                .iter()
+                .any(|g| identifier_path(&g.module) && identifier_path(&g.name))
+                || !run.dynamic.is_empty()
         }
     }
 }
@@ -135,7 +152,16 @@ fn at(loc: &Location, offset: u64) -> Location {
     }
 }
 
-fn report_run(run: &PickleRun, src: &dyn ByteSource, ctx: &Ctx, loc: &Location, findings: &mut Vec<Finding>) {
+fn report_run(
+    run: &PickleRun,
+    src: &dyn ByteSource,
+    ctx: &Ctx,
+    loc: &Location,
+    findings: &mut Vec<Finding>,
+) {
+    for e in &run.embedded {
+        report_run(e, src, ctx, loc, findings);
+    }
     for g in &run.globals {
         let (rule, sev) = match g.class.tier {
             Tier::Safe => continue,
@@ -153,12 +179,20 @@ fn report_run(run: &PickleRun, src: &dyn ByteSource, ctx: &Ctx, loc: &Location, 
         if g.call.is_some() {
             msg.push_str(", and the pickle calls it");
         }
-        findings.push(Finding::new(rule, sev, at(loc, g.offset), msg).with_evidence(g.call.clone().unwrap_or(full)));
+        findings.push(
+            Finding::new(rule, sev, at(loc, g.offset), msg)
+                .with_evidence(g.call.clone().unwrap_or(full)),
+        );
     }
     for d in &run.dynamic {
         findings.push(
-            Finding::new("pickle-dynamic-import", Severity::High, at(loc, d.offset), "import computed at load time")
-                .with_evidence(d.what.clone()),
+            Finding::new(
+                "pickle-dynamic-import",
+                Severity::High,
+                at(loc, d.offset),
+                "import computed at load time",
+            )
+            .with_evidence(d.what.clone()),
         );
     }
     if let Some((off, err)) = &run.error {
@@ -197,7 +231,11 @@ fn report_run(run: &PickleRun, src: &dyn ByteSource, ctx: &Ctx, loc: &Location, 
             ..loc.clone()
         };
         let r = scan_stream(&inner, 0, &nested_ctx, &nested_loc);
-        findings.extend(r.findings.into_iter().filter(|f| f.severity > Severity::Low));
+        findings.extend(
+            r.findings
+                .into_iter()
+                .filter(|f| f.severity > Severity::Low),
+        );
     }
 }
 

@@ -20,7 +20,8 @@ fn worst(f: &[Finding]) -> Severity {
 }
 
 fn has(f: &[Finding], rule: &str, evidence: &str) -> bool {
-    f.iter().any(|x| x.rule == rule && x.evidence.as_deref().is_some_and(|e| e.contains(evidence)))
+    f.iter()
+        .any(|x| x.rule == rule && x.evidence.as_deref().is_some_and(|e| e.contains(evidence)))
 }
 
 #[test]
@@ -28,7 +29,10 @@ fn protocol0_global_reduce_is_critical_with_arguments() {
     // c posix\nsystem\n ( S'echo hi'\n t R .
     let f = scan(b"cposix\nsystem\n(S'echo hi'\ntR.");
     assert_eq!(worst(&f), Severity::Critical);
-    assert!(has(&f, "pickle-code-execution", "posix.system(\"echo hi\")"), "{f:#?}");
+    assert!(
+        has(&f, "pickle-code-execution", "posix.system(\"echo hi\")"),
+        "{f:#?}"
+    );
 }
 
 #[test]
@@ -52,7 +56,10 @@ fn stack_global_from_memo_after_pop() {
     b.push(b'R');
     b.push(b'.');
     let f = scan(&b);
-    assert!(has(&f, "pickle-code-execution", "os.system(\"id\")"), "{f:#?}");
+    assert!(
+        has(&f, "pickle-code-execution", "os.system(\"id\")"),
+        "{f:#?}"
+    );
 }
 
 #[test]
@@ -66,7 +73,11 @@ fn computed_stack_global_is_dynamic_import() {
     b.push(0x93);
     b.push(b'.');
     let f = scan(&b);
-    assert!(f.iter().any(|x| x.rule == "pickle-dynamic-import" && x.severity == Severity::High), "{f:#?}");
+    assert!(
+        f.iter()
+            .any(|x| x.rule == "pickle-dynamic-import" && x.severity == Severity::High),
+        "{f:#?}"
+    );
 }
 
 #[test]
@@ -80,14 +91,19 @@ fn dotted_name_resolves_through_module() {
     b.push(b'.');
     let f = scan(&b);
     assert_eq!(worst(&f), Severity::Critical, "{f:#?}");
-    assert!(f.iter().any(|x| x.message.contains("resolves to `os.system`")));
+    assert!(f
+        .iter()
+        .any(|x| x.message.contains("resolves to `os.system`")));
 }
 
 #[test]
 fn inst_opcode_is_a_call() {
     // ( S'echo x'\n i os\nsystem\n .
     let f = scan(b"(S'echo x'\nios\nsystem\n.");
-    assert!(has(&f, "pickle-code-execution", "os.system(\"echo x\")"), "{f:#?}");
+    assert!(
+        has(&f, "pickle-code-execution", "os.system(\"echo x\")"),
+        "{f:#?}"
+    );
 }
 
 #[test]
@@ -121,13 +137,20 @@ fn benign_torch_globals_are_low() {
 
 #[test]
 fn print_is_medium_and_webbrowser_high() {
-    assert_eq!(worst(&scan(b"cbuiltins\nprint\n(S'x'\ntR.")), Severity::Medium);
-    assert_eq!(worst(&scan(b"cwebbrowser\nopen\n(S'http://x'\ntR.")), Severity::High);
+    assert_eq!(
+        worst(&scan(b"cbuiltins\nprint\n(S'x'\ntR.")),
+        Severity::Medium
+    );
+    assert_eq!(
+        worst(&scan(b"cwebbrowser\nopen\n(S'http://x'\ntR.")),
+        Severity::High
+    );
 }
 
 #[test]
 fn partial_is_judged_by_what_it_wraps() {
-    let safe = scan(b"\x80\x02cfunctools\npartial\nctorch.nn.modules.normalization\nLayerNorm\n\x85R.");
+    let safe =
+        scan(b"\x80\x02cfunctools\npartial\nctorch.nn.modules.normalization\nLayerNorm\n\x85R.");
     assert_eq!(worst(&safe), Severity::Low, "{safe:#?}");
     let bad = scan(b"\x80\x02cfunctools\npartial\ncposix\nsystem\n\x85R.");
     assert_eq!(worst(&bad), Severity::Critical);
@@ -136,7 +159,10 @@ fn partial_is_judged_by_what_it_wraps() {
 #[test]
 fn ext_opcode_is_dynamic() {
     let f = scan(b"\x80\x02\x82\x01)R.");
-    assert!(f.iter().any(|x| x.rule == "pickle-dynamic-import"), "{f:#?}");
+    assert!(
+        f.iter().any(|x| x.rule == "pickle-dynamic-import"),
+        "{f:#?}"
+    );
 }
 
 #[test]
@@ -204,5 +230,8 @@ fn nested_pickle_loads_bytes_are_scanned() {
     b.extend(inner);
     b.extend([0x85, b'R', b'.']);
     let f = scan(&b);
-    assert!(has(&f, "pickle-code-execution", "posix.system(\"echo inner\")"), "{f:#?}");
+    assert!(
+        has(&f, "pickle-code-execution", "posix.system(\"echo inner\")"),
+        "{f:#?}"
+    );
 }
