@@ -35,7 +35,12 @@ fn malicious_pickle_fails_with_exit_1_and_names_the_call() {
 fn benign_pickle_passes_with_exit_0() {
     let dir = tempfile::tempdir().unwrap();
     write(dir.path(), "sd.pt", ORDERED_DICT);
-    modelgate().args(["scan", "--no-config"]).arg(dir.path()).assert().code(0).stdout(predicate::str::contains("PASS"));
+    modelgate()
+        .args(["scan", "--no-config"])
+        .arg(dir.path())
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("PASS"));
 }
 
 #[test]
@@ -51,7 +56,11 @@ fn missing_target_is_exit_2_with_one_line() {
 fn fail_on_override_turns_thresholds_off() {
     let dir = tempfile::tempdir().unwrap();
     write(dir.path(), "p.pkl", PRINT);
-    modelgate().args(["scan", "--no-config"]).arg(dir.path()).assert().code(1);
+    modelgate()
+        .args(["scan", "--no-config"])
+        .arg(dir.path())
+        .assert()
+        .code(1);
     modelgate()
         .args(["scan", "--no-config", "--fail-on", "medium=off"])
         .arg(dir.path())
@@ -72,7 +81,11 @@ fn fail_on_override_turns_thresholds_off() {
 #[test]
 fn config_with_unknown_key_is_exit_2_with_position() {
     let dir = tempfile::tempdir().unwrap();
-    let cfg = write(dir.path(), ".modelgate.yml", b"fail-on:\n  critical: 1\nfail_on: {}\n");
+    let cfg = write(
+        dir.path(),
+        ".modelgate.yml",
+        b"fail-on:\n  critical: 1\nfail_on: {}\n",
+    );
     modelgate()
         .args(["scan", "-c"])
         .arg(&cfg)
@@ -87,18 +100,35 @@ fn config_with_unknown_key_is_exit_2_with_position() {
 fn config_is_discovered_in_the_target_and_allow_globals_trusts_own_classes() {
     let dir = tempfile::tempdir().unwrap();
     write(dir.path(), "net.pkl", OWN_CLASS);
-    modelgate().args(["scan"]).arg(dir.path()).assert().code(1).stdout(predicate::str::contains("mypkg.models.Net"));
-    write(dir.path(), ".modelgate.yml", b"allow:\n  globals: [\"mypkg.models.*\"]\n");
+    modelgate()
+        .args(["scan"])
+        .arg(dir.path())
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("mypkg.models.Net"));
+    write(
+        dir.path(),
+        ".modelgate.yml",
+        b"allow:\n  globals: [\"mypkg.models.*\"]\n",
+    );
     modelgate().args(["scan"]).arg(dir.path()).assert().code(0);
     // --no-config ignores it again.
-    modelgate().args(["scan", "--no-config"]).arg(dir.path()).assert().code(1);
+    modelgate()
+        .args(["scan", "--no-config"])
+        .arg(dir.path())
+        .assert()
+        .code(1);
 }
 
 #[test]
 fn allow_globals_cannot_whitelist_os_system() {
     let dir = tempfile::tempdir().unwrap();
     write(dir.path(), "bad.pkl", POSIX_SYSTEM);
-    write(dir.path(), ".modelgate.yml", b"allow:\n  globals: [\"posix.system\", \"os.*\"]\n");
+    write(
+        dir.path(),
+        ".modelgate.yml",
+        b"allow:\n  globals: [\"posix.system\", \"os.*\"]\n",
+    );
     modelgate().args(["scan"]).arg(dir.path()).assert().code(1);
 }
 
@@ -111,7 +141,12 @@ fn ignore_suppresses_until_it_expires() {
         ".modelgate.yml",
         b"ignore:\n  - rule: pickle-unknown-global\n    paths: [\"**/p.pkl\"]\n    reason: logging helper we wrote\n    expires: 2999-01-01\n",
     );
-    modelgate().args(["scan"]).arg(dir.path()).assert().code(0).stdout(predicate::str::contains("suppressed"));
+    modelgate()
+        .args(["scan"])
+        .arg(dir.path())
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("suppressed"));
     write(
         dir.path(),
         ".modelgate.yml",
@@ -129,7 +164,11 @@ fn ignore_suppresses_until_it_expires() {
 fn deny_extensions_blocks_whatever_the_content() {
     let dir = tempfile::tempdir().unwrap();
     write(dir.path(), "ok.pkl", ORDERED_DICT);
-    write(dir.path(), ".modelgate.yml", b"deny:\n  extensions:\n    - extensions: [\".pkl\"]\n      severity: critical\n");
+    write(
+        dir.path(),
+        ".modelgate.yml",
+        b"deny:\n  extensions:\n    - extensions: [\".pkl\"]\n      severity: critical\n",
+    );
     modelgate()
         .args(["scan"])
         .arg(dir.path())
@@ -195,8 +234,17 @@ fn symlinks_are_followed_once_and_loops_do_not_hang() {
     let d = dir.path().to_str().unwrap();
     let (code, report) = scan_json(&[d]);
     assert_eq!(code, 1);
-    let scanned: Vec<&Value> = report["files"].as_array().unwrap().iter().filter(|f| f["status"] == "scanned").collect();
-    assert_eq!(scanned.len(), 1, "the same file must be scanned once: {report:#}");
+    let scanned: Vec<&Value> = report["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["status"] == "scanned")
+        .collect();
+    assert_eq!(
+        scanned.len(),
+        1,
+        "the same file must be scanned once: {report:#}"
+    );
 }
 
 #[test]
@@ -208,7 +256,12 @@ fn json_output_is_versioned_and_ordered() {
     let (_, report) = scan_json(&[d, "-j", "2"]);
     assert_eq!(report["version"], 1);
     assert_eq!(report["verdict"], "fail");
-    let paths: Vec<&str> = report["files"].as_array().unwrap().iter().map(|f| f["path"].as_str().unwrap()).collect();
+    let paths: Vec<&str> = report["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["path"].as_str().unwrap())
+        .collect();
     let mut sorted = paths.clone();
     sorted.sort();
     assert_eq!(paths, sorted);
@@ -232,9 +285,15 @@ fn sarif_file_is_written_and_valid() {
     assert_valid_sarif(&v);
     let r = &v["runs"][0]["results"][0];
     assert_eq!(r["ruleId"], "pickle-code-execution");
-    assert_eq!(r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"], "models/bad.pkl");
+    assert_eq!(
+        r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+        "models/bad.pkl"
+    );
     let rule_index = r["ruleIndex"].as_u64().unwrap() as usize;
-    assert_eq!(v["runs"][0]["tool"]["driver"]["rules"][rule_index]["properties"]["security-severity"], "9.8");
+    assert_eq!(
+        v["runs"][0]["tool"]["driver"]["rules"][rule_index]["properties"]["security-severity"],
+        "9.8"
+    );
 }
 
 #[test]
@@ -255,24 +314,46 @@ fn github_mode_writes_annotations_summary_and_outputs() {
     let s = std::fs::read_to_string(&summary).unwrap();
     assert!(s.contains("pickle-code-execution"), "{s}");
     let o = std::fs::read_to_string(&outputs).unwrap();
-    assert!(o.contains("verdict=fail") && o.contains("critical=1"), "{o}");
+    assert!(
+        o.contains("verdict=fail") && o.contains("critical=1"),
+        "{o}"
+    );
 }
 
 #[test]
 fn init_writes_a_config_that_loads() {
     let dir = tempfile::tempdir().unwrap();
-    modelgate().current_dir(dir.path()).args(["init"]).assert().code(0);
+    modelgate()
+        .current_dir(dir.path())
+        .args(["init"])
+        .assert()
+        .code(0);
     assert!(dir.path().join(".modelgate.yml").is_file());
-    modelgate().current_dir(dir.path()).args(["init"]).assert().code(2);
+    modelgate()
+        .current_dir(dir.path())
+        .args(["init"])
+        .assert()
+        .code(2);
     write(dir.path(), "ok.pkl", ORDERED_DICT);
-    modelgate().current_dir(dir.path()).args(["scan", "."]).assert().code(0);
+    modelgate()
+        .current_dir(dir.path())
+        .args(["scan", "."])
+        .assert()
+        .code(0);
 }
 
 #[test]
 fn rules_markdown_matches_docs() {
-    let out = modelgate().args(["rules", "--format", "markdown"]).output().unwrap();
+    let out = modelgate()
+        .args(["rules", "--format", "markdown"])
+        .output()
+        .unwrap();
     let docs = std::fs::read_to_string(root().join("docs/rules.md")).unwrap();
-    assert_eq!(String::from_utf8(out.stdout).unwrap(), docs, "docs/rules.md is stale: run `modelgate rules --format markdown > docs/rules.md`");
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap(),
+        docs,
+        "docs/rules.md is stale: run `modelgate rules --format markdown > docs/rules.md`"
+    );
 }
 
 #[test]
@@ -340,8 +421,18 @@ fn zip_tricks_are_reported_and_still_scanned() {
     let (code, report) = scan_json(&[d]);
     assert_eq!(code, 1);
     let f = file(&report, &format!("{d}/model.pt"));
-    let rules: Vec<&str> = f["findings"].as_array().unwrap().iter().map(|x| x["rule"].as_str().unwrap()).collect();
-    for want in ["pickle-code-execution", "zip-crc-mismatch", "zip-encryption-flag", "zip-prefix-data"] {
+    let rules: Vec<&str> = f["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["rule"].as_str().unwrap())
+        .collect();
+    for want in [
+        "pickle-code-execution",
+        "zip-crc-mismatch",
+        "zip-encryption-flag",
+        "zip-prefix-data",
+    ] {
         assert!(rules.contains(&want), "missing {want}: {rules:?}");
     }
     assert_eq!(f["format"], "pytorch-zip");

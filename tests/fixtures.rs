@@ -9,7 +9,8 @@ use common::*;
 use serde_json::Value;
 
 fn manifest() -> Vec<Value> {
-    let text = std::fs::read_to_string(root().join("tests/fixtures/manifest.json")).expect("manifest");
+    let text =
+        std::fs::read_to_string(root().join("tests/fixtures/manifest.json")).expect("manifest");
     serde_json::from_str(&text).expect("manifest JSON")
 }
 
@@ -18,7 +19,11 @@ fn every_fixture_meets_its_expectation() {
     let (_, report) = scan_json(&["tests/fixtures"]);
     let mut failures = Vec::new();
     let entries = manifest();
-    assert!(entries.len() >= 30, "manifest unexpectedly small: {}", entries.len());
+    assert!(
+        entries.len() >= 30,
+        "manifest unexpectedly small: {}",
+        entries.len()
+    );
     for e in &entries {
         let path = format!("tests/fixtures/{}", e["path"].as_str().expect("path"));
         let f = file(&report, &path);
@@ -28,17 +33,22 @@ fn every_fixture_meets_its_expectation() {
             Some("benign") => {
                 let max = e["expect_max"].as_str().unwrap_or("low");
                 if rank(got) > rank(max) {
-                    failures.push(format!("{path}: benign but {got} (max {max}): {findings:#?}"));
+                    failures.push(format!(
+                        "{path}: benign but {got} (max {max}): {findings:#?}"
+                    ));
                 }
             }
             Some("malicious") => {
                 let min = e["expect_min"].as_str().expect("expect_min");
                 if rank(got) < rank(min) {
-                    failures.push(format!("{path}: malicious but only {got} (min {min}): {findings:#?}"));
+                    failures.push(format!(
+                        "{path}: malicious but only {got} (min {min}): {findings:#?}"
+                    ));
                 }
                 if let Some(g) = e.get("expect_global").and_then(Value::as_str) {
                     let named = findings.iter().any(|x| {
-                        x["evidence"].as_str().is_some_and(|ev| ev.contains(g)) || x["message"].as_str().is_some_and(|m| m.contains(g))
+                        x["evidence"].as_str().is_some_and(|ev| ev.contains(g))
+                            || x["message"].as_str().is_some_and(|m| m.contains(g))
                     });
                     if !named {
                         failures.push(format!("{path}: no finding names `{g}`: {findings:#?}"));
@@ -47,41 +57,75 @@ fn every_fixture_meets_its_expectation() {
             }
             other => failures.push(format!("{path}: unknown kind {other:?}")),
         }
-        for rule in e.get("expect_rules").and_then(Value::as_array).into_iter().flatten() {
+        for rule in e
+            .get("expect_rules")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
             let rule = rule.as_str().expect("rule");
             if !findings.iter().any(|x| x["rule"] == rule) {
                 failures.push(format!("{path}: expected rule {rule}: {findings:#?}"));
             }
         }
     }
-    assert!(failures.is_empty(), "{} fixture(s) off:\n{}", failures.len(), failures.join("\n\n"));
+    assert!(
+        failures.is_empty(),
+        "{} fixture(s) off:\n{}",
+        failures.len(),
+        failures.join("\n\n")
+    );
 }
 
 #[test]
 fn fixtures_sarif_validates() {
     let out = modelgate()
-        .args(["scan", "--format", "sarif", "--no-config", "tests/fixtures", "examples"])
+        .args([
+            "scan",
+            "--format",
+            "sarif",
+            "--no-config",
+            "tests/fixtures",
+            "examples",
+        ])
         .output()
         .expect("runs");
     let v: Value = serde_json::from_slice(&out.stdout).expect("SARIF is JSON");
     assert_valid_sarif(&v);
     let results = v["runs"][0]["results"].as_array().expect("results");
-    assert!(results.iter().any(|r| r["level"] == "error"), "malicious fixtures must give error-level results");
+    assert!(
+        results.iter().any(|r| r["level"] == "error"),
+        "malicious fixtures must give error-level results"
+    );
     for r in results {
-        let uri = r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"].as_str().expect("uri");
-        assert!(!uri.starts_with('/') && !uri.contains('\\'), "uri must be repo-relative: {uri}");
-        assert_eq!(r["locations"][0]["physicalLocation"]["region"]["startLine"], 1);
+        let uri = r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+            .as_str()
+            .expect("uri");
+        assert!(
+            !uri.starts_with('/') && !uri.contains('\\'),
+            "uri must be repo-relative: {uri}"
+        );
+        assert_eq!(
+            r["locations"][0]["physicalLocation"]["region"]["startLine"],
+            1
+        );
     }
 }
 
 #[test]
 fn no_fixture_carries_a_machine_path() {
     let mut bad = Vec::new();
-    for entry in walkdir::WalkDir::new(root().join("tests/fixtures")).into_iter().flatten() {
+    for entry in walkdir::WalkDir::new(root().join("tests/fixtures"))
+        .into_iter()
+        .flatten()
+    {
         if entry.file_type().is_file() {
             let bytes = std::fs::read(entry.path()).expect("read");
             for needle in [&b"/work/"[..], b"/root/", b"/home/"] {
-                if bytes.windows(needle.len()).any(|w| w == needle) && !entry.path().ends_with("generate.py") && !entry.path().ends_with("verify.py") {
+                if bytes.windows(needle.len()).any(|w| w == needle)
+                    && !entry.path().ends_with("generate.py")
+                    && !entry.path().ends_with("verify.py")
+                {
                     bad.push(entry.path().display().to_string());
                 }
             }

@@ -32,8 +32,13 @@ pub fn scan_json(args: &[&str]) -> (i32, Value) {
         .output()
         .expect("runs");
     let code = out.status.code().unwrap_or(-1);
-    let v: Value = serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("not JSON ({e}): {}\nstderr: {}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "not JSON ({e}): {}\nstderr: {}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
     (code, v)
 }
 
@@ -70,7 +75,8 @@ pub fn worst(file: &Value) -> &str {
 }
 
 pub fn schema() -> Value {
-    let text = std::fs::read_to_string(root().join("tests/data/sarif-schema-2.1.0.json")).expect("schema");
+    let text =
+        std::fs::read_to_string(root().join("tests/data/sarif-schema-2.1.0.json")).expect("schema");
     serde_json::from_str(&text).expect("schema JSON")
 }
 
@@ -84,7 +90,10 @@ pub fn assert_valid_sarif(value: &Value) {
             .should_validate_formats(true)
             .build(&schema)
             .expect("schema compiles");
-        let errors: Vec<String> = validator.iter_errors(value).map(|e| format!("{} at {}", e, e.instance_path)).collect();
+        let errors: Vec<String> = validator
+            .iter_errors(value)
+            .map(|e| format!("{} at {}", e, e.instance_path))
+            .collect();
         assert!(errors.is_empty(), "{draft:?}: invalid SARIF: {errors:#?}");
     }
 }
