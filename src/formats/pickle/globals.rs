@@ -857,34 +857,33 @@ fn classify_builtin(module: &str, name: &str) -> Class {
         };
         for owner in [cm.as_str(), full_owner.as_str()] {
             if let Some((t, why)) = dangerous_module(alias(owner)) {
-                let last = cn.rsplit('.').next().unwrap_or(cn);
-                consider(&mut worst, t, why, resolved_name(alias(owner), last));
+                // Name the module that matched, not a made-up path.
+                let r = (alias(owner) != m || dotted).then(|| format!("{}.{}", alias(cm), cn));
+                consider(
+                    &mut worst,
+                    t,
+                    why,
+                    r.filter(|r| *r != format!("{module}.{name}")),
+                );
             }
         }
+    }
+    if dotted {
+        // An attribute walk (`tempfile._os.system`) reaches whatever the module imported;
+        // ending on a callable that runs code makes it a payload whatever the module.
+        let last = name.rsplit('.').next().unwrap_or(name);
+        let (t, why) = if SUSPICIOUS_ATTRS.contains(&last) {
+            (Tier::Code, "walks attributes to a callable that runs code")
+        } else {
+            (Tier::Dynamic, "walks attributes through a dotted name")
+        };
+        consider(&mut worst, t, why, None);
     }
     if let Some((t, why, r)) = worst {
         return Class {
             tier: t,
             why,
             resolved: r,
-            wrapper: false,
-        };
-    }
-
-    if dotted {
-        let last = name.rsplit('.').next().unwrap_or(name);
-        if SUSPICIOUS_ATTRS.contains(&last) {
-            return Class {
-                tier: Tier::Code,
-                why: "walks attributes to a callable that runs code",
-                resolved: None,
-                wrapper: false,
-            };
-        }
-        return Class {
-            tier: Tier::Dynamic,
-            why: "walks attributes through a dotted name",
-            resolved: None,
             wrapper: false,
         };
     }

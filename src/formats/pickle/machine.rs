@@ -49,6 +49,47 @@ pub enum V {
     Unknown,
 }
 
+/// Values nest as deep as the stream makes them (a million TUPLE1 opcodes build a
+/// million-deep tuple), so they are dropped with a heap worklist: the derived recursive
+/// drop overflowed the stack on such a pickle (found by `fuzz/`).
+impl Drop for V {
+    fn drop(&mut self) {
+        let mut work = Vec::new();
+        take_children(self, &mut work);
+        while let Some(mut v) = work.pop() {
+            take_children(&mut v, &mut work);
+        }
+    }
+}
+
+/// Moves the children of `v` into `work` when `v` holds the last reference to them, so
+/// that dropping `v` itself does not recurse.
+fn take_children(v: &mut V, work: &mut Vec<V>) {
+    match v {
+        V::Tuple(items) => {
+            if let Some(items) = Rc::get_mut(items) {
+                work.extend(items.iter_mut().map(|it| std::mem::replace(it, V::None)));
+            }
+        }
+        V::Call(c) => {
+            if let Some(c) = Rc::get_mut(c) {
+                work.push(std::mem::replace(&mut c.func, V::None));
+                work.push(std::mem::replace(&mut c.args, V::None));
+                work.extend(c.state.get_mut().take());
+            }
+        }
+        V::Dict(d) => {
+            if let Some(d) = Rc::get_mut(d) {
+                for (k, v) in d.get_mut().drain(..) {
+                    work.push(k);
+                    work.push(v);
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
 #[derive(Debug)]
 pub struct BytesV {
     pub len: u64,
@@ -128,6 +169,9 @@ pub struct Machine<'a> {
     global_ids: HashMap<(Rc<str>, Rc<str>), u32>,
     run: PickleRun,
     deadline: Option<Instant>,
+    /// Dict contents are only needed for joblib's array records; keeping them for every
+    /// dict would double the memory of pickles with millions of small dicts.
+    track_dicts: bool,
 }
 
 impl<'a> Machine<'a> {
@@ -153,6 +197,7 @@ impl<'a> Machine<'a> {
                 ..PickleRun::default()
             },
             deadline,
+            track_dicts: false,
         }
     }
 
@@ -256,7 +301,18 @@ impl<'a> Machine<'a> {
         if let Some(id) = self.global_ids.get(&(module.clone(), name.clone())) {
             return V::Global(*id);
         }
+        if &*name == "NumpyArrayWrapper" {
+            self.track_dicts = true;
+        }
         let class = classify(&module, &name, self.user_allowed);
+        if name.contains('.') && class.tier != Tier::Safe {
+            // A dotted name is an attribute walk done by find_class: it hides the real
+            // import from readers, whatever it resolves to.
+            self.run.dynamic.push(Dynamic {
+                offset,
+                what: format!("{opcode} {module}.{name}: find_class walks the attribute path `{name}` from module `{module}`"),
+            });
+        }
         let id = self.run.globals.len() as u32;
         self.run.globals.push(GlobalUse {
             module: module.to_string(),
@@ -443,7 +499,8 @@ impl<'a> Machine<'a> {
                 .find(|(k, _)| matches!(k, V::Str(s, _) if &**s == key))
                 .map(|(_, v)| v.clone())
         };
-        let Some(V::Call(dtype)) = get("dtype") else {
+        let dtype = get("dtype");
+        let Some(V::Call(dtype)) = &dtype else {
             return self.malformed("joblib array record without a dtype");
         };
         let descr = match first_arg(&dtype.args) {
@@ -495,7 +552,7 @@ impl<'a> Machine<'a> {
         {
             itemsize *= 4;
         }
-        let count = match get("shape") {
+        let count = match &get("shape") {
             Some(V::Tuple(dims)) => dims.iter().try_fold(1u64, |acc, d| match d {
                 V::Int(n) if *n >= 0 => acc.checked_mul(*n as u64),
                 _ => None,
@@ -746,13 +803,15 @@ impl<'a> Machine<'a> {
                     return self.malformed("odd number of items for DICT");
                 }
                 let d: Rc<RefCell<Vec<(V, V)>>> = Rc::default();
-                dict_extend(&d, items);
+                if self.track_dicts {
+                    dict_extend(&d, items);
+                }
                 self.push(V::Dict(d))?;
             }
             b's' => {
                 let v = self.pop()?;
                 let k = self.pop()?;
-                if let V::Dict(d) = self.top()? {
+                if let (true, V::Dict(d)) = (self.track_dicts, self.top()?) {
                     dict_extend(d, vec![k, v]);
                 }
             }
@@ -761,7 +820,7 @@ impl<'a> Machine<'a> {
                 if items.len() % 2 != 0 {
                     return self.malformed("odd number of items for SETITEMS");
                 }
-                if let V::Dict(d) = self.top()? {
+                if let (true, V::Dict(d)) = (self.track_dicts, self.top()?) {
                     dict_extend(d, items);
                 }
             }

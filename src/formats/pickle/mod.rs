@@ -67,27 +67,61 @@ pub fn scan_stream(src: &dyn ByteSource, start: u64, ctx: &Ctx, loc: &Location) 
     let mut pos = start;
     let allow = |m: &str, n: &str| (ctx.allow)(m, n);
     let mut safe = std::collections::BTreeSet::new();
+    // After a break or after the last pickle, bytes further on may still be pickles that
+    // a loader reading pickle after pickle would run: search (within a bounded window)
+    // for the next protocol header and keep what is found there if it is credible.
+    let mut speculative = false;
+    let mut resync_budget = RESYNC_ATTEMPTS;
+    let mut window_end: Option<u64> = None;
     while out.pickles < ctx.limits.max_pickles_per_stream && pos < src.len() {
-        let run = Machine::new(src, pos, ctx.limits, &allow, Some(ctx.deadline)).run();
-        let first = out.pickles == 0;
-        if !first && !worth_reporting(&run) {
+        if ctx.expired() {
             break;
         }
-        out.pickles += 1;
-        out.globals += run.globals.len();
-        let mut runs = vec![&run];
-        while let Some(r) = runs.pop() {
-            runs.extend(r.embedded.iter());
-            for g in &r.globals {
-                if g.class.tier == Tier::Safe {
-                    safe.insert(format!("{}.{}", g.module, g.name));
+        let run = Machine::new(src, pos, ctx.limits, &allow, Some(ctx.deadline)).run();
+        let first = out.pickles == 0;
+        let keep = first
+            || if speculative {
+                credible(&run)
+            } else {
+                worth_reporting(&run)
+            };
+        if keep {
+            out.pickles += 1;
+            out.globals += run.globals.len();
+            let mut runs = vec![&run];
+            while let Some(r) = runs.pop() {
+                runs.extend(r.embedded.iter());
+                for g in &r.globals {
+                    if g.class.tier == Tier::Safe {
+                        safe.insert(format!("{}.{}", g.module, g.name));
+                    }
                 }
             }
+            report_run(&run, src, ctx, loc, &mut out.findings);
+            if matches!(run.error, Some((_, Stop::Limit(_)))) {
+                break;
+            }
         }
-        report_run(&run, src, ctx, loc, &mut out.findings);
         match run.end {
-            Some(end) if end > pos => pos = end,
-            _ => break,
+            Some(end) if keep && end > pos => {
+                pos = end;
+                speculative = false;
+            }
+            _ => {
+                let from = match (&run.error, keep) {
+                    (Some((off, _)), true) => off + 1,
+                    _ => pos + 1,
+                };
+                let limit =
+                    (*window_end.get_or_insert(from.saturating_add(RESYNC_WINDOW))).min(src.len());
+                match find_proto(src, from, limit, &mut resync_budget) {
+                    Some(p) => {
+                        pos = p;
+                        speculative = true;
+                    }
+                    None => break,
+                }
+            }
         }
     }
     if out.pickles >= ctx.limits.max_pickles_per_stream && pos < src.len() {
@@ -128,6 +162,42 @@ pub fn scan_stream(src: &dyn ByteSource, start: u64, ctx: &Ctx, loc: &Location) 
         );
     }
     out
+}
+
+/// How far past a break (or past the last pickle) to look for another protocol header,
+/// and how many candidates to try: bounded so that raw tensor bytes after a legacy
+/// PyTorch file cost little.
+const RESYNC_WINDOW: u64 = 4 << 20;
+const RESYNC_ATTEMPTS: u32 = 64;
+
+/// The next `PROTO 2..5` marker in `[from, end)`.
+fn find_proto(src: &dyn ByteSource, from: u64, end: u64, budget: &mut u32) -> Option<u64> {
+    let mut pos = from;
+    let mut buf = vec![0u8; 64 * 1024];
+    while pos + 1 < end && *budget > 0 {
+        let n = ((end - pos) as usize).min(buf.len());
+        let got = src.read_at(pos, &mut buf[..n]).ok()?;
+        if got < 2 {
+            return None;
+        }
+        if let Some(i) = buf[..got]
+            .windows(2)
+            .position(|w| w[0] == 0x80 && (2..=5).contains(&w[1]))
+        {
+            *budget -= 1;
+            return Some(pos + i as u64);
+        }
+        pos += got as u64 - 1;
+    }
+    None
+}
+
+/// A pickle found by searching counts only if it imports something with real names:
+/// random bytes rarely spell `module\nname\n` or push two identifier strings.
+fn credible(run: &PickleRun) -> bool {
+    run.globals
+        .iter()
+        .any(|g| identifier_path(&g.module) && identifier_path(&g.name))
 }
 
 /// A later pickle in a row counts if it completed, or imported something with real names

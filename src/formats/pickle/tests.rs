@@ -235,3 +235,26 @@ fn nested_pickle_loads_bytes_are_scanned() {
         "{f:#?}"
     );
 }
+
+#[test]
+fn pickle_after_a_broken_one_is_found() {
+    // A pickle broken by 0xff, junk, then a protocol-2 pickle carrying the payload.
+    let mut b = b"(N\xff\x00junk".to_vec();
+    b.extend(b"\x80\x02cposix\nsystem\nX\x02\x00\x00\x00hi\x85R.");
+    let f = scan(&b);
+    assert!(
+        has(&f, "pickle-code-execution", "posix.system(\"hi\")"),
+        "{f:#?}"
+    );
+}
+
+#[test]
+fn random_bytes_after_stop_stay_quiet() {
+    // Trailing bytes with protocol markers but nothing credible (legacy torch storage data).
+    let mut b = b"N.".to_vec();
+    for i in 0..5000u32 {
+        b.extend([0x80, 2 + (i % 4) as u8, (i % 251) as u8, 0x93, b'.']);
+    }
+    let f = scan(&b);
+    assert_eq!(worst(&f), Severity::Low, "{f:#?}");
+}
