@@ -399,6 +399,8 @@ static SAFE: &[(&str, &str)] = &[
     ("torch", "finfo"),
     ("torch", "iinfo"),
     ("torch", "Tensor"),
+    // Packed parameters of dynamically quantized modules.
+    ("torch", "ScriptObject"),
     ("torch", "FloatStorage"),
     ("torch", "DoubleStorage"),
     ("torch", "HalfStorage"),
@@ -456,6 +458,9 @@ static SAFE: &[(&str, &str)] = &[
     ("torch._utils", "_rebuild_from_type_v2"),
     ("torch._tensor", "_rebuild_from_type"),
     ("torch._tensor", "_rebuild_from_type_v2"),
+    // Activation functions stored as module attributes (nn.Transformer(activation=F.relu)):
+    // pure tensor functions.
+    ("torch.nn.functional", "*"),
     // TorchScript archives: list builders of the C++ unpickler.
     ("torch.jit._pickle", "*"),
     ("torch.nn.parameter", "Parameter"),
@@ -602,6 +607,9 @@ static SAFE: &[(&str, &str)] = &[
     ("pandas", "Period"),
     ("pandas", "Interval"),
     ("pandas.arrays", "*"),
+    ("pandas", "NA"),
+    ("pandas", "NaT"),
+    ("pandas._libs.missing", "NA"),
     ("pandas.core.internals.blocks", "new_block_2d"),
     ("pandas.core.internals.blocks", "maybe_coerce_values"),
     ("pytz", "_p"),
@@ -675,17 +683,58 @@ fn sklearn_safe(module: &str, name: &str) -> bool {
     {
         return false;
     }
-    let first = name.chars().next().unwrap_or('_');
-    first.is_ascii_uppercase() || name.starts_with("__pyx_unpickle_") || name == "_check_unknown"
+    let first = name.trim_start_matches('_').chars().next().unwrap_or('_');
+    // Classes (public or private, `_BinMapper`), Cython unpicklers and Cython's `newObj`
+    // helper that builds extension types (`sklearn.neighbors._kd_tree.newObj`).
+    first.is_ascii_uppercase() || name.starts_with("__pyx_unpickle_") || name == "newObj"
+}
+
+/// Cython extension types in allowlisted packages pickle through generated
+/// `__pyx_unpickle_<Class>` functions that only rebuild that class's state.
+fn cython_unpickler(module: &str, name: &str) -> bool {
+    name.starts_with("__pyx_unpickle_")
+        && ["numpy.random.", "pandas._libs.", "sklearn.", "scipy."]
+            .iter()
+            .any(|p| module.starts_with(p))
 }
 
 /// torch.nn modules (`torch.nn.modules.linear.Linear`) and activation/normalisation classes
 /// appear in full-model saves; only classes (leading capital) are allowed.
 fn torch_module_safe(module: &str, name: &str) -> bool {
-    (module.starts_with("torch.nn.modules.")
-        || module.starts_with("torch.ao.nn.")
-        || module.starts_with("torch.nn.quantized."))
+    const CLASS_MODULES: &[&str] = &[
+        "torch.nn.modules.",
+        "torch.ao.nn.",
+        "torch.nn.quantized.",
+        "torch.nn.utils.prune",
+        "torch.nn.utils.weight_norm",
+        "torch.nn.utils.spectral_norm",
+        "torch.nn.utils.parametrize",
+        "torch.nn.utils.parametrizations",
+    ];
+    CLASS_MODULES.iter().any(|p| module.starts_with(p))
         && name.chars().next().is_some_and(|c| c.is_ascii_uppercase())
+}
+
+/// Full-model saves of Hugging Face models pickle the model, block and config classes
+/// (`transformers.models.gpt2.modeling_gpt2.GPT2Block`). Classes only, and only from
+/// modeling/configuration modules and a few layer helpers — not tokenizers or pipelines.
+fn transformers_class_safe(module: &str, name: &str) -> bool {
+    let class = name.chars().next().is_some_and(|c| c.is_ascii_uppercase());
+    if !class {
+        return false;
+    }
+    if let Some(rest) = module.strip_prefix("transformers.models.") {
+        let leaf = rest.rsplit('.').next().unwrap_or("");
+        return leaf.starts_with("modeling_") || leaf.starts_with("configuration_");
+    }
+    matches!(
+        module,
+        "transformers.activations"
+            | "transformers.pytorch_utils"
+            | "transformers.configuration_utils"
+            | "transformers.generation.configuration_utils"
+            | "transformers.modeling_utils"
+    )
 }
 
 /// TorchScript archives name their compiled classes `__torch__.<path>`. No Python module
@@ -697,6 +746,8 @@ fn torchscript_class(module: &str) -> bool {
 
 fn is_safe(module: &str, name: &str) -> bool {
     torchscript_class(module)
+        || cython_unpickler(module, name)
+        || transformers_class_safe(module, name)
         || SAFE
             .iter()
             .any(|(m, n)| *m == module && (*n == "*" || *n == name))
@@ -955,6 +1006,38 @@ mod tests {
             Tier::Code
         );
         assert_eq!(tier("torch.serialization", "load"), Tier::Code);
+    }
+
+    #[test]
+    fn ecosystem_classes_found_in_real_saves_are_safe() {
+        // Each of these appeared in an ordinary file written by the library (see the
+        // benign fixtures); each was a false alarm before it was listed.
+        for (m, n) in [
+            ("numpy.random.bit_generator", "__pyx_unpickle_SeedSequence"),
+            (
+                "sklearn.ensemble._hist_gradient_boosting.binning",
+                "_BinMapper",
+            ),
+            ("sklearn.neighbors._kd_tree", "newObj"),
+            ("pandas._libs.interval", "__pyx_unpickle_IntervalMixin"),
+            ("torch.nn.functional", "relu"),
+            ("transformers.models.gpt2.modeling_gpt2", "GPT2Block"),
+            ("transformers.models.gpt2.configuration_gpt2", "GPT2Config"),
+            ("torch.nn.utils.prune", "L1Unstructured"),
+            ("torch", "ScriptObject"),
+        ] {
+            assert_eq!(tier(m, n), Tier::Safe, "{m}.{n}");
+        }
+        // ... while functions next to them are not.
+        assert_eq!(
+            tier(
+                "transformers.models.gpt2.tokenization_gpt2",
+                "GPT2Tokenizer"
+            ),
+            Tier::Unknown
+        );
+        assert_eq!(tier("sklearn.utils._testing", "SkipTest"), Tier::Unknown);
+        assert_eq!(tier("numpy.random.bit_generator", "other"), Tier::Unknown);
     }
 
     #[test]
