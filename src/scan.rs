@@ -104,14 +104,14 @@ pub fn scan_source(src: &dyn ByteSource, ctx: &Ctx, loc: &Location) -> Scanned {
         Format::Pickle => {
             let r = pickle::scan_stream(src, 0, ctx, loc);
             out.findings = r.findings;
-            out.format = Some(
-                if is_torch_legacy(src) {
-                    "pytorch-legacy"
-                } else {
-                    "pickle"
-                }
-                .into(),
-            );
+            let label = if is_torch_legacy(src) {
+                "pytorch-legacy"
+            } else if r.joblib {
+                "joblib"
+            } else {
+                "pickle"
+            };
+            out.format = Some(label.into());
         }
         Format::Unsupported(label) => {
             out.format = Some(label.into());

@@ -20,6 +20,8 @@ pub struct StreamResult {
     /// Distinct globals imported, and how many of those were allowlisted.
     pub globals: usize,
     pub safe_globals: Vec<String>,
+    /// joblib's array records were seen: the file was written by `joblib.dump`.
+    pub joblib: bool,
 }
 
 /// Is `s` a dotted Python identifier (what `import` could resolve)?
@@ -92,6 +94,7 @@ pub fn scan_stream(src: &dyn ByteSource, start: u64, ctx: &Ctx, loc: &Location) 
             while let Some(r) = runs.pop() {
                 runs.extend(r.embedded.iter());
                 for g in &r.globals {
+                    out.joblib |= g.name == "NumpyArrayWrapper";
                     if g.class.tier == Tier::Safe {
                         safe.insert(format!("{}.{}", g.module, g.name));
                     }
