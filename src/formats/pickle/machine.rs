@@ -51,7 +51,7 @@ pub enum V {
 
 /// Values nest as deep as the stream makes them (a million TUPLE1 opcodes build a
 /// million-deep tuple), so they are dropped with a heap worklist: the derived recursive
-/// drop overflowed the stack on such a pickle (found by `fuzz/`).
+/// drop overflowed the stack on such a pickle (see fuzz/README.md).
 impl Drop for V {
     fn drop(&mut self) {
         let mut work = Vec::new();
@@ -108,6 +108,14 @@ pub struct CallV {
 
 /// Items kept per dict.
 const DICT_KEEP: usize = 64;
+/// joblib object arrays inside object arrays: each level is a machine on the Rust stack,
+/// so a few hundred levels overflowed a thread's stack (see fuzz/README.md).
+const MAX_EMBED_DEPTH: u32 = 32;
+/// Dotted components of a global's name passed to `classify`, which looks at every split
+/// of the walk: a 256 KiB `a.a.a…` name cost quadratic time and gigabytes (see
+/// fuzz/README.md). Longer walks keep their first and last components; any dotted name is at
+/// least a dynamic import, whatever it resolves to.
+const MAX_NAME_PARTS: usize = 16;
 
 /// One distinct global imported by the stream.
 #[derive(Clone, Debug)]
@@ -172,6 +180,12 @@ pub struct Machine<'a> {
     /// Dict contents are only needed for joblib's array records; keeping them for every
     /// dict would double the memory of pickles with millions of small dicts.
     track_dicts: bool,
+    /// Dicts given items and instances given a BUILD state: the only values that can
+    /// close a reference cycle (a dict holding itself, `inst.__dict__` holding `inst`).
+    /// Their contents are cleared when the run ends so that cycles are not leaked.
+    filled: Vec<V>,
+    /// How many joblib object arrays this machine is embedded in.
+    embed_depth: u32,
 }
 
 impl<'a> Machine<'a> {
@@ -198,6 +212,8 @@ impl<'a> Machine<'a> {
             },
             deadline,
             track_dicts: false,
+            filled: Vec::new(),
+            embed_depth: 0,
         }
     }
 
@@ -216,6 +232,13 @@ impl<'a> Machine<'a> {
                     self.run.error = Some((at, e));
                     break;
                 }
+            }
+        }
+        for v in std::mem::take(&mut self.filled) {
+            match &v {
+                V::Dict(d) => drop(std::mem::take(&mut *d.borrow_mut())),
+                V::Call(c) => drop(c.state.borrow_mut().take()),
+                _ => {}
             }
         }
         self.run
@@ -304,7 +327,7 @@ impl<'a> Machine<'a> {
         if &*name == "NumpyArrayWrapper" {
             self.track_dicts = true;
         }
-        let class = classify(&module, &name, self.user_allowed);
+        let class = classify(&module, &bounded_name(&name), self.user_allowed);
         if name.contains('.') && class.tier != Tier::Safe {
             // A dotted name is an attribute walk done by find_class: it hides the real
             // import from readers, whatever it resolves to.
@@ -353,7 +376,12 @@ impl<'a> Machine<'a> {
                 if tier == Tier::Code && why.starts_with("deserialises") {
                     if let Some(V::Bytes(b)) = first_arg(&args) {
                         if let Some(off) = b.offset {
-                            if self.run.nested.len() < 16 {
+                            // The same bytes object passed again (from the memo) is scanned
+                            // once: nested scans of distinct objects then cover disjoint
+                            // bytes, where repeats multiplied 16-fold per level of nesting.
+                            if self.run.nested.len() < 16
+                                && !self.run.nested.iter().any(|&(o, _)| o == off)
+                            {
                                 self.run.nested.push((off, b.len));
                             }
                         }
@@ -508,15 +536,22 @@ impl<'a> Machine<'a> {
             _ => return self.malformed("joblib array dtype is not a constant"),
         };
         if descr.starts_with('O') {
+            // Each embedded pickle runs on the Rust stack of the one around it.
+            if self.embed_depth >= MAX_EMBED_DEPTH {
+                return Err(Stop::Limit(format!(
+                    "joblib object arrays nested more than {MAX_EMBED_DEPTH} deep"
+                )));
+            }
             let start = self.input.pos;
-            let sub = Machine::new(
+            let mut sub = Machine::new(
                 self.input.src,
                 start,
                 self.limits,
                 self.user_allowed,
                 self.deadline,
-            )
-            .run();
+            );
+            sub.embed_depth = self.embed_depth + 1;
+            let sub = sub.run();
             let end = sub.end;
             let failed = sub.error.is_some();
             self.run.embedded.push(sub);
@@ -568,6 +603,16 @@ impl<'a> Machine<'a> {
         }
         self.input.take(bytes, 0)?;
         Ok(())
+    }
+
+    /// Adds items to a tracked dict; a dict is registered in `filled` when it first gets
+    /// items, so that its contents are cleared at the end of the run.
+    fn fill_dict(&mut self, d: &Rc<RefCell<Vec<(V, V)>>>, items: Vec<V>) {
+        let was_empty = d.borrow().is_empty();
+        dict_extend(d, items);
+        if was_empty && !d.borrow().is_empty() {
+            self.filled.push(V::Dict(d.clone()));
+        }
     }
 
     fn check_budget(&mut self) -> Result<(), Stop> {
@@ -804,7 +849,7 @@ impl<'a> Machine<'a> {
                 }
                 let d: Rc<RefCell<Vec<(V, V)>>> = Rc::default();
                 if self.track_dicts {
-                    dict_extend(&d, items);
+                    self.fill_dict(&d, items);
                 }
                 self.push(V::Dict(d))?;
             }
@@ -812,7 +857,8 @@ impl<'a> Machine<'a> {
                 let v = self.pop()?;
                 let k = self.pop()?;
                 if let (true, V::Dict(d)) = (self.track_dicts, self.top()?) {
-                    dict_extend(d, vec![k, v]);
+                    let d = d.clone();
+                    self.fill_dict(&d, vec![k, v]);
                 }
             }
             b'u' => {
@@ -821,7 +867,8 @@ impl<'a> Machine<'a> {
                     return self.malformed("odd number of items for SETITEMS");
                 }
                 if let (true, V::Dict(d)) = (self.track_dicts, self.top()?) {
-                    dict_extend(d, items);
+                    let d = d.clone();
+                    self.fill_dict(&d, items);
                 }
             }
             0x8f => self.push(V::Set)?,
@@ -943,6 +990,7 @@ impl<'a> Machine<'a> {
                 if let V::Call(c) = &inst {
                     if c.state.borrow().is_none() {
                         *c.state.borrow_mut() = Some(state.clone());
+                        self.filled.push(inst.clone());
                     }
                     if self.is_joblib_array(&c.func) {
                         self.read_joblib_array(&state)?;
@@ -1000,6 +1048,19 @@ impl<'a> Machine<'a> {
         }
         Ok(false)
     }
+}
+
+/// `name` with at most [`MAX_NAME_PARTS`] dotted components: the first and last halves.
+fn bounded_name(name: &str) -> std::borrow::Cow<'_, str> {
+    let parts: Vec<&str> = name.split('.').collect();
+    if parts.len() <= MAX_NAME_PARTS {
+        return name.into();
+    }
+    let half = MAX_NAME_PARTS / 2;
+    [&parts[..half], &parts[parts.len() - half..]]
+        .concat()
+        .join(".")
+        .into()
 }
 
 fn lossy(b: &[u8]) -> Rc<str> {
@@ -1270,5 +1331,58 @@ impl<'a> Input<'a> {
             }
             self.pos += chunk.len() as u64;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::MemSource;
+
+    /// Runs `pre` step by step, takes a weak reference to the value on top of the stack,
+    /// runs the rest, and tells whether that value was freed with the machine.
+    fn freed_after_run(pre: &[u8], rest: &[u8]) -> bool {
+        let src = MemSource::new([pre, rest].concat());
+        let limits = Limits::default();
+        let allow = |_: &str, _: &str| false;
+        let mut m = Machine::new(&src, 0, &limits, &allow, None);
+        while m.input.pos < pre.len() as u64 {
+            m.step().unwrap();
+        }
+        let weak = match m.stack.last() {
+            Some(V::Dict(d)) => DictWeak::Dict(Rc::downgrade(d)),
+            Some(V::Call(c)) => DictWeak::Call(Rc::downgrade(c)),
+            other => panic!("unexpected top {other:?}"),
+        };
+        let run = m.run();
+        assert!(run.end.is_some(), "{:?}", run.error);
+        match weak {
+            DictWeak::Dict(w) => w.upgrade().is_none(),
+            DictWeak::Call(w) => w.upgrade().is_none(),
+        }
+    }
+
+    enum DictWeak {
+        Dict(std::rc::Weak<RefCell<Vec<(V, V)>>>),
+        Call(std::rc::Weak<CallV>),
+    }
+
+    #[test]
+    fn dict_holding_itself_is_freed() {
+        // Found by fuzz/ (LeakSanitizer): joblib mode tracks dict items, and
+        // `d[d] = b"ab"` (EMPTY_DICT DUP ... SETITEM) made an Rc cycle that leaked.
+        let pre = b"\x80\x04cjoblib.numpy_pickle\nNumpyArrayWrapper\n0}";
+        assert!(freed_after_run(pre, b"2C\x02abs."));
+        // Through a second dict: d1[0] = d2, d2[0] = d1.
+        assert!(freed_after_run(
+            pre,
+            b"\x94}\x94K\x00h\x00sh\x00K\x00h\x01s0."
+        ));
+    }
+
+    #[test]
+    fn instance_whose_state_holds_it_is_freed() {
+        // BUILD with the instance itself as its state: `x.__setstate__(x)`.
+        assert!(freed_after_run(b"\x80\x02cmod\nC\n)\x81", b"2b."));
     }
 }

@@ -258,3 +258,77 @@ fn random_bytes_after_stop_stay_quiet() {
     let f = scan(&b);
     assert_eq!(worst(&f), Severity::Low, "{f:#?}");
 }
+
+// Robustness regressions found while fuzzing (see fuzz/README.md).
+
+#[test]
+fn million_deep_tuple_drops_without_stack_overflow() {
+    // EMPTY_TUPLE, then TUPLE1 over and over: a value nested 300 000 deep. The derived
+    // recursive drop overflowed the stack (a test thread's 2 MiB as well as 8 MiB).
+    let mut b = vec![b')'];
+    b.extend(std::iter::repeat_n(0x85u8, 300_000));
+    b.push(b'.');
+    let f = scan(&b);
+    assert_eq!(worst(&f), Severity::Low, "{f:#?}");
+}
+
+#[test]
+fn nested_joblib_object_arrays_are_bounded() {
+    // joblib NumpyArrayWrapper with an object dtype, BUILT: the pickle embedded after it
+    // is another such record, 2000 deep. Each level ran a machine on the Rust stack.
+    let level: &[u8] = b"cjoblib.numpy_pickle\nNumpyArrayWrapper\n)\x81}X\x05\x00\x00\x00dtypecnumpy\ndtype\nX\x02\x00\x00\x00O8\x85Rsb";
+    let mut b = Vec::new();
+    for _ in 0..2000 {
+        b.extend_from_slice(level);
+    }
+    b.extend_from_slice(b"N.");
+    b.extend(std::iter::repeat_n(b'.', 2000));
+    let f = scan(&b);
+    assert!(
+        f.iter()
+            .any(|x| x.rule == "pickle-limit-reached" && x.message.contains("nested")),
+        "{f:#?}"
+    );
+}
+
+#[test]
+fn global_name_with_many_dots_is_linear() {
+    // GLOBAL `mod` / `a.a.a…a.system` with 100 000 components: classifying every split
+    // of the walk took quadratic time and gigabytes. The walk still ends on `system`.
+    let mut b = b"cmod\na".to_vec();
+    for _ in 0..100_000 {
+        b.extend(b".a");
+    }
+    b.extend(b".system\n)R.");
+    let t = std::time::Instant::now();
+    let f = scan(&b);
+    assert!(t.elapsed() < std::time::Duration::from_secs(20));
+    assert_eq!(worst(&f), Severity::Critical, "{f:#?}");
+}
+
+#[test]
+fn repeated_nested_loads_of_one_bytes_object_do_not_multiply() {
+    // pickle.loads(B) called 16 times on the same memoised bytes object B, whose content
+    // does the same one level down, 8 levels deep: 16^8 nested scans before. Each bytes
+    // object is scanned once now; the payload at the bottom is still found.
+    let mut b = b"cposix\nsystem\n(S'echo deep'\ntR.".to_vec();
+    for _ in 0..8 {
+        let mut l = b"\x80\x02cpickle\nloads\nB".to_vec();
+        l.extend((b.len() as u32).to_le_bytes());
+        l.extend(&b);
+        l.extend(b"q\x01\x85R");
+        for _ in 0..15 {
+            l.extend(b"h\x01\x85R");
+        }
+        l.push(b'.');
+        b = l;
+    }
+    let t = std::time::Instant::now();
+    let f = scan(&b);
+    assert!(t.elapsed() < std::time::Duration::from_secs(20));
+    assert!(f.len() < 100, "{} findings", f.len());
+    assert!(
+        has(&f, "pickle-code-execution", "posix.system(\"echo deep\")"),
+        "{f:#?}"
+    );
+}
