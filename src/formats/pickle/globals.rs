@@ -908,14 +908,10 @@ fn classify_builtin(module: &str, name: &str) -> Class {
         };
         for owner in [cm.as_str(), full_owner.as_str()] {
             if let Some((t, why)) = dangerous_module(alias(owner)) {
-                // Name the module that matched, not a made-up path.
-                let r = (alias(owner) != m || dotted).then(|| format!("{}.{}", alias(cm), cn));
-                consider(
-                    &mut worst,
-                    t,
-                    why,
-                    r.filter(|r| *r != format!("{module}.{name}")),
-                );
+                // Name what it resolves to when an alias or a split changed it.
+                let r = format!("{}.{}", alias(cm), cn);
+                let r = (r != format!("{module}.{name}")).then_some(r);
+                consider(&mut worst, t, why, r);
             }
         }
     }
