@@ -48,7 +48,11 @@ fn mutate(rng: &mut XorShift, input: &[u8]) -> Vec<u8> {
                 b.splice(i..i, chunk);
             }
             _ => {
-                b.insert(i, [b'(', b'0', b'2', b'a', b'R', b'b', 0x93, 0x94, 0x95][(rng.next() % 9) as usize]);
+                b.insert(
+                    i,
+                    [b'(', b'0', b'2', b'a', b'R', b'b', 0x93, 0x94, 0x95]
+                        [(rng.next() % 9) as usize],
+                );
             }
         }
     }
@@ -63,12 +67,20 @@ fn mutated_fixtures_never_panic_or_hang() {
         if e.file_type().is_file() {
             let len = e.metadata().map(|m| m.len()).unwrap_or(u64::MAX);
             let name = e.file_name().to_string_lossy().into_owned();
-            if len <= 64 * 1024 && !name.ends_with(".py") && !name.ends_with(".json") && !name.ends_with(".md") {
+            if len <= 64 * 1024
+                && !name.ends_with(".py")
+                && !name.ends_with(".json")
+                && !name.ends_with(".md")
+            {
                 inputs.push(std::fs::read(e.path()).expect("read"));
             }
         }
     }
-    assert!(inputs.len() >= 20, "expected fixtures to mutate, found {}", inputs.len());
+    assert!(
+        inputs.len() >= 20,
+        "expected fixtures to mutate, found {}",
+        inputs.len()
+    );
     let limits = Limits {
         time_budget: Duration::from_secs(5),
         ..Limits::default()
@@ -82,8 +94,15 @@ fn mutated_fixtures_never_panic_or_hang() {
             let src = MemSource::new(m);
             let t = Instant::now();
             let r = scan_bytes(&src, "mutant", &limits, &allow);
-            assert!(t.elapsed() < Duration::from_secs(10), "scan took {:?}", t.elapsed());
-            assert!(matches!(r.status, FileStatus::Scanned | FileStatus::Skipped | FileStatus::Error));
+            assert!(
+                t.elapsed() < Duration::from_secs(10),
+                "scan took {:?}",
+                t.elapsed()
+            );
+            assert!(matches!(
+                r.status,
+                FileStatus::Scanned | FileStatus::Skipped | FileStatus::Error
+            ));
             scanned += 1;
         }
     }
@@ -108,6 +127,9 @@ fn pathological_streams_are_bounded() {
         let t = Instant::now();
         let r = scan_bytes(&MemSource::new(input), "x", &limits, &allow);
         assert!(t.elapsed() < Duration::from_secs(10));
-        assert!(!r.findings.is_empty() || r.status == FileStatus::Skipped, "{r:?}");
+        assert!(
+            !r.findings.is_empty() || r.status == FileStatus::Skipped,
+            "{r:?}"
+        );
     }
 }

@@ -381,6 +381,11 @@ static SAFE: &[(&str, &str)] = &[
     ("enum", "Enum"),
     ("re", "_compile"),
     ("zoneinfo", "ZoneInfo"),
+    // Bound methods: Python pickles `cls.method` as `getattr(cls, "method")`.
+    ("zoneinfo", "ZoneInfo._unpickle"),
+    ("builtins", "xrange"),
+    ("builtins", "unicode"),
+    ("builtins", "long"),
     ("zoneinfo._common", "load_data"),
     ("pathlib", "Path"),
     ("pathlib", "PosixPath"),
@@ -523,6 +528,9 @@ static SAFE: &[(&str, &str)] = &[
     ("numpy.random._generator", "Generator"),
     ("numpy.random._mt19937", "MT19937"),
     ("numpy.random._pcg64", "PCG64"),
+    ("numpy.random._pcg64", "PCG64DXSM"),
+    ("numpy.random._philox", "Philox"),
+    ("numpy.random._sfc64", "SFC64"),
     ("numpy.random.bit_generator", "SeedSequence"),
     // scipy
     ("scipy.sparse._csr", "csr_matrix"),
@@ -616,6 +624,11 @@ static SAFE: &[(&str, &str)] = &[
     ("pytz", "_UTC"),
     ("pytz", "UTC"),
     ("dateutil.tz.tz", "tzutc"),
+    ("dateutil.tz.tz", "tzlocal"),
+    ("dateutil.tz._tzfile", "tzfile"),
+    ("dateutil.tz._tzfile", "_unpickle"),
+    ("pandas._libs.sparse", "IntIndex"),
+    ("pandas._libs.sparse", "BlockIndex"),
     ("dateutil.tz.tz", "tzoffset"),
     // joblib's wrapper records for arrays written in-band.
     ("joblib.numpy_pickle", "NumpyArrayWrapper"),
@@ -884,7 +897,12 @@ fn classify_builtin(module: &str, name: &str) -> Class {
         };
     }
 
-    if !dotted && (is_safe(m, name) || is_safe(module, name)) {
+    // Dotted names are only safe when listed exactly (bound methods such as
+    // `zoneinfo.ZoneInfo._unpickle`, reached through `getattr`).
+    let exact_safe = |m: &str| SAFE.iter().any(|(sm, sn)| *sm == m && *sn == name);
+    if (!dotted && (is_safe(m, name) || is_safe(module, name)))
+        || (dotted && (exact_safe(m) || exact_safe(module)))
+    {
         return Class {
             tier: Tier::Safe,
             why: "known-safe ML global",

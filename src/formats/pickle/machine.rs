@@ -127,8 +127,29 @@ pub struct GlobalUse {
     pub offset: u64,
     /// The first (or most complete) call made with it, rendered: `posix.system("echo")`.
     pub call: Option<String>,
-    /// How it was imported: `GLOBAL`, `STACK_GLOBAL`, `INST`.
+    /// How it was imported: `GLOBAL`, `STACK_GLOBAL`, `INST`, or `getattr` for an
+    /// attribute taken from another global with `builtins.getattr(global, "name")`.
     pub opcode: &'static str,
+    /// `builtins.getattr`: judged by its uses. Python pickles every bound method as
+    /// `getattr(owner, "name")` (`zoneinfo.ZoneInfo._unpickle`), so a getattr whose every
+    /// use is a call on a constant global with a constant name is that attribute — which
+    /// is classified as a global of its own — and not a resolver.
+    pub deferred: bool,
+    /// Times the value was pushed on the stack, and times it was consumed by such a
+    /// constant call. More pushes than clean calls means it went somewhere else.
+    pub pushes: u32,
+    pub clean_calls: u32,
+}
+
+impl GlobalUse {
+    /// The tier that counts for reporting.
+    pub fn tier(&self) -> Tier {
+        if self.deferred && self.pushes <= self.clean_calls && self.clean_calls > 0 {
+            Tier::Safe
+        } else {
+            self.class.tier
+        }
+    }
 }
 
 /// Something suspicious that is not a plain global import.
@@ -255,6 +276,11 @@ impl<'a> Machine<'a> {
                 self.limits.max_pickle_stack
             )));
         }
+        if let V::Global(id) = &v {
+            if let Some(g) = self.run.globals.get_mut(*id as usize) {
+                g.pushes = g.pushes.saturating_add(1);
+            }
+        }
         self.stack.push(v);
         Ok(())
     }
@@ -333,10 +359,16 @@ impl<'a> Machine<'a> {
             // import from readers, whatever it resolves to.
             self.run.dynamic.push(Dynamic {
                 offset,
-                what: format!("{opcode} {module}.{name}: find_class walks the attribute path `{name}` from module `{module}`"),
+                what: if opcode == "getattr" {
+                    format!("builtins.getattr takes `{name}` from `{module}`: an attribute walk")
+                } else {
+                    format!("{opcode} {module}.{name}: find_class walks the attribute path `{name}` from module `{module}`")
+                },
             });
         }
         let id = self.run.globals.len() as u32;
+        let deferred =
+            &*name == "getattr" && matches!(&*module, "builtins" | "__builtin__" | "__builtins__");
         self.run.globals.push(GlobalUse {
             module: module.to_string(),
             name: name.to_string(),
@@ -344,6 +376,9 @@ impl<'a> Machine<'a> {
             offset,
             call: None,
             opcode,
+            deferred,
+            pushes: 0,
+            clean_calls: 0,
         });
         self.global_ids.insert((module, name), id);
         V::Global(id)
@@ -351,6 +386,18 @@ impl<'a> Machine<'a> {
 
     /// Records a call `func(args)`; keeps evidence for the global at the root of `func`.
     fn call(&mut self, func: V, args: V, at: u64) -> V {
+        if let (V::Global(f), V::Tuple(items)) = (&func, &args) {
+            if self.run.globals[*f as usize].deferred {
+                if let [V::Global(owner), V::Str(attr, false)] = &items[..] {
+                    let (m, n) = {
+                        let o = &self.run.globals[*owner as usize];
+                        (o.module.clone(), format!("{}.{attr}", o.name))
+                    };
+                    self.run.globals[*f as usize].clean_calls += 1;
+                    return self.import(Rc::from(m.as_str()), Rc::from(n.as_str()), at, "getattr");
+                }
+            }
+        }
         let root = root_global(&func);
         let nested_func = matches!(func, V::Call(_));
         if let Some(id) = root {

@@ -95,7 +95,7 @@ pub fn scan_stream(src: &dyn ByteSource, start: u64, ctx: &Ctx, loc: &Location) 
                 runs.extend(r.embedded.iter());
                 for g in &r.globals {
                     out.joblib |= g.name == "NumpyArrayWrapper";
-                    if g.class.tier == Tier::Safe {
+                    if g.tier() == Tier::Safe {
                         safe.insert(format!("{}.{}", g.module, g.name));
                     }
                 }
@@ -236,7 +236,7 @@ fn report_run(
         report_run(e, src, ctx, loc, findings);
     }
     for g in &run.globals {
-        let (rule, sev) = match g.class.tier {
+        let (rule, sev) = match g.tier() {
             Tier::Safe => continue,
             Tier::Unknown => ("pickle-unknown-global", Severity::Medium),
             Tier::System => ("pickle-system-access", Severity::High),

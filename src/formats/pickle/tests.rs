@@ -332,3 +332,34 @@ fn repeated_nested_loads_of_one_bytes_object_do_not_multiply() {
         "{f:#?}"
     );
 }
+
+#[test]
+fn getattr_of_a_safe_class_method_is_that_method() {
+    // What Python writes for a zoneinfo timezone: getattr(ZoneInfo, "_unpickle")(key, 1).
+    let b = b"\x80\x02c__builtin__\ngetattr\nczoneinfo\nZoneInfo\nX\x09\x00\x00\x00_unpickle\x86RX\x0d\x00\x00\x00Europe/BerlinK\x01\x86R.";
+    let f = scan(b);
+    assert_eq!(worst(&f), Severity::Low, "{f:#?}");
+}
+
+#[test]
+fn getattr_used_any_other_way_stays_critical() {
+    // getattr(__import__("os"), "system")("id"): the owner is computed.
+    let b = b"cbuiltins\ngetattr\n(cbuiltins\n__import__\n(S'os'\ntRS'system'\ntR(S'id'\ntR.";
+    let f = scan(b);
+    assert!(
+        has(&f, "pickle-code-execution", "builtins.getattr"),
+        "{f:#?}"
+    );
+    // getattr pushed twice but called cleanly once: the second copy went elsewhere.
+    let b =
+        b"\x80\x02cbuiltins\ngetattr\nq\x00czoneinfo\nZoneInfo\nX\x01\x00\x00\x00x\x86R0h\x00\x85.";
+    let f = scan(b);
+    assert!(
+        f.iter().any(|x| x.rule == "pickle-code-execution"),
+        "{f:#?}"
+    );
+    // getattr(SafeClass, "__globals__") is an attribute walk to a code-reaching dunder.
+    let b = b"\x80\x02cbuiltins\ngetattr\nccollections\nOrderedDict\nX\x0b\x00\x00\x00__globals__\x86R.";
+    let f = scan(b);
+    assert_eq!(worst(&f), Severity::Critical, "{f:#?}");
+}
