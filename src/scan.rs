@@ -57,6 +57,14 @@ pub struct Scanned {
 
 /// Sniffs and scans `src`. Recursion through containers goes through here.
 pub fn scan_source(src: &dyn ByteSource, ctx: &Ctx, loc: &Location) -> Scanned {
+    if ctx.depth > ctx.limits.max_archive_depth {
+        return scan_as(src, Format::Unknown, ctx, loc);
+    }
+    scan_as(src, sniff::sniff(src, ctx), ctx, loc)
+}
+
+/// Scans `src` as the already sniffed `format`.
+fn scan_as(src: &dyn ByteSource, format: Format, ctx: &Ctx, loc: &Location) -> Scanned {
     let mut out = Scanned::default();
     if ctx.depth > ctx.limits.max_archive_depth {
         out.format = Some("nested".into());
@@ -71,7 +79,7 @@ pub fn scan_source(src: &dyn ByteSource, ctx: &Ctx, loc: &Location) -> Scanned {
         ));
         return out;
     }
-    match sniff::sniff(src, ctx) {
+    match format {
         Format::Zip => {
             let label = zip::scan(src, ctx, loc, &mut out.findings);
             out.format = Some(label.into());
@@ -170,7 +178,8 @@ pub fn scan_bytes(
     let ctx = Ctx::new(limits, allow);
     // Zip checkpoints are exempt from max-file-size: only their directory and pickle
     // members are read, each bounded on its own.
-    if size > limits.max_file_size && sniff::sniff(src, &ctx) != Format::Zip {
+    let format = sniff::sniff(src, &ctx);
+    if size > limits.max_file_size && format != Format::Zip {
         return FileReport {
             path: display.to_string(),
             status: FileStatus::Scanned,
@@ -188,7 +197,7 @@ pub fn scan_bytes(
             )],
         };
     }
-    let s = scan_source(src, &ctx, &loc);
+    let s = scan_as(src, format, &ctx, &loc);
     match s.format {
         Some(format) => FileReport {
             path: display.to_string(),
@@ -201,7 +210,7 @@ pub fn scan_bytes(
         None => FileReport {
             path: display.to_string(),
             status: FileStatus::Skipped,
-            reason: Some(skip_reason(src, &ctx)),
+            reason: Some(skip_reason(src, format)),
             format: None,
             size,
             findings: s.findings,
@@ -209,8 +218,8 @@ pub fn scan_bytes(
     }
 }
 
-fn skip_reason(src: &dyn ByteSource, ctx: &Ctx) -> String {
-    match sniff::sniff(src, ctx) {
+fn skip_reason(src: &dyn ByteSource, format: Format) -> String {
+    match format {
         Format::Inert(l) => format!("{l}: data only, cannot carry code"),
         Format::GitLfsPointer => {
             "Git LFS pointer: content not checked out (use `lfs: true` in actions/checkout)".into()
