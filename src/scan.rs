@@ -23,6 +23,10 @@ pub struct Ctx<'a> {
     pub allow: &'a AllowFn<'a>,
     pub deadline: Instant,
     pub depth: u32,
+    /// Decompressed bytes still allowed here: `limits.max_total_expanded` less what the
+    /// containers around this content have inflated. Without it each level of a nested
+    /// gzip/zip bomb got the whole budget again (gigabytes from a file of a few KiB).
+    pub expand_left: u64,
 }
 
 impl<'a> Ctx<'a> {
@@ -32,6 +36,7 @@ impl<'a> Ctx<'a> {
             allow,
             deadline: Instant::now() + limits.time_budget,
             depth: 0,
+            expand_left: limits.max_total_expanded,
         }
     }
 
@@ -39,6 +44,15 @@ impl<'a> Ctx<'a> {
         Ctx {
             depth: self.depth + 1,
             ..*self
+        }
+    }
+
+    /// The context for content inflated from this one, after `inflated` bytes of
+    /// decompression were spent on the way to it.
+    pub fn inflated(&self, inflated: u64) -> Ctx<'a> {
+        Ctx {
+            expand_left: self.expand_left.saturating_sub(inflated),
+            ..self.deeper()
         }
     }
 

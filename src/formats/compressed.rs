@@ -42,15 +42,11 @@ impl Read for SrcRead<'_> {
 }
 
 pub fn scan(src: &dyn ByteSource, kind: Kind, ctx: &Ctx, loc: &Location, out: &mut Vec<Finding>) {
-    let budget = ctx
-        .limits
-        .max_member_size
-        .min(ctx.limits.max_total_expanded)
-        .min(
-            src.len()
-                .saturating_mul(ctx.limits.max_expansion_ratio)
-                .max(1 << 20),
-        );
+    let budget = ctx.limits.max_member_size.min(ctx.expand_left).min(
+        src.len()
+            .saturating_mul(ctx.limits.max_expansion_ratio)
+            .max(1 << 20),
+    );
     let reader = SrcRead { src, pos: 0 };
     let mut data = Vec::new();
     let res = match kind {
@@ -95,5 +91,50 @@ pub fn scan(src: &dyn ByteSource, kind: Kind, ctx: &Ctx, loc: &Location, out: &m
         }),
         ..loc.clone()
     };
-    out.extend(scan::scan_source(&inner, &ctx.deeper(), &mloc).findings);
+    let inner_ctx = ctx.inflated(inner.len());
+    out.extend(scan::scan_source(&inner, &inner_ctx, &mloc).findings);
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write;
+
+    use super::*;
+    use crate::limits::Limits;
+
+    fn gzip(data: &[u8], level: flate2::Compression) -> Vec<u8> {
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), level);
+        e.write_all(data).unwrap();
+        e.finish().unwrap()
+    }
+
+    #[test]
+    fn nested_streams_share_the_total_expansion_budget() {
+        // gzip(stored gzip(stored gzip(zeros))): each level inflates to ~600 KB. Each
+        // level used to get the whole max-total-expanded again, so nesting multiplied it
+        // (a 269-byte file held 2 GB; stored layers add a gigabyte per level).
+        let zeros = vec![0u8; 600_000];
+        let l2 = gzip(&zeros, flate2::Compression::none());
+        let l1 = gzip(&l2, flate2::Compression::none());
+        let file = gzip(&l1, flate2::Compression::best());
+        let limits = Limits {
+            max_total_expanded: 1_000_000,
+            ..Limits::default()
+        };
+        let allow = |_: &str, _: &str| false;
+        let ctx = Ctx::new(&limits, &allow);
+        let mut out = Vec::new();
+        scan(
+            &MemSource::new(file),
+            Kind::Gzip,
+            &ctx,
+            &Location::file("bomb.gz"),
+            &mut out,
+        );
+        assert!(
+            out.iter()
+                .any(|f| f.rule == "content-not-scanned" && f.message.contains("expands past")),
+            "{out:#?}"
+        );
+    }
 }

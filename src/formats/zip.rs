@@ -517,7 +517,7 @@ pub fn scan(
                 let budget = ctx
                     .limits
                     .max_member_size
-                    .min(ctx.limits.max_total_expanded.saturating_sub(expanded));
+                    .min(ctx.expand_left.saturating_sub(expanded));
                 match inflate(src, start, e.csize, budget) {
                     Ok((data, more)) => {
                         expanded += data.len() as u64;
@@ -536,7 +536,7 @@ pub fn scan(
                             out.push(crc_finding(e, crc.sum(), &mloc));
                         }
                         let mem = MemSource::new(data);
-                        let sub = scan::scan_source(&mem, &ctx.deeper(), &mloc);
+                        let sub = scan::scan_source(&mem, &ctx.inflated(expanded), &mloc);
                         out.extend(sub.findings);
                     }
                     Err(err) => out.push(Finding::new(
