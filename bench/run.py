@@ -32,8 +32,8 @@ os.wait4. It reports the median wall time and the median peak
 RSS, and peer_time / modelgate_time. The page cache is warmed (every file of the case is
 read once) before each case: the numbers are warm-cache numbers.
 
-Raw results go to bench/out/results.json, logs of every run to bench/out/logs/, and the
-Markdown table to stdout.
+Raw results go to bench/out/results.json (--results), the output of every run to
+bench/out/logs-results/ (logs-<results name>), and the Markdown tables to stdout.
 """
 import argparse
 import datetime
@@ -505,7 +505,9 @@ def main():
         sel = set(args.cases.split(","))
         cases = [c for c in CASES if c[0] in sel]
 
-    logroot = os.path.join(OUT, "logs")
+    results_path = os.path.abspath(args.results)
+    logroot = os.path.join(os.path.dirname(results_path),
+                           "logs-" + os.path.splitext(os.path.basename(results_path))[0])
     shutil.rmtree(logroot, ignore_errors=True)
     specs = tool_specs(logroot)
 
