@@ -2,6 +2,8 @@
 //! into containers, and account for the file as scanned, skipped or errored.
 
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::Instant;
 
 use crate::finding::{Finding, Location, Severity};
@@ -17,7 +19,7 @@ pub use crate::sniff::might_carry_code;
 pub type AllowFn<'a> = dyn Fn(&str, &str) -> bool + Sync + 'a;
 
 /// What every scanner gets: limits, the user's allowlist, the deadline, container depth.
-#[derive(Clone, Copy)]
+#[derive(Clone)]
 pub struct Ctx<'a> {
     pub limits: &'a Limits,
     pub allow: &'a AllowFn<'a>,
@@ -27,6 +29,10 @@ pub struct Ctx<'a> {
     /// containers around this content have inflated. Without it each level of a nested
     /// gzip/zip bomb got the whole budget again (gigabytes from a file of a few KiB).
     pub expand_left: u64,
+    /// Archive entries (zip and tar members) still to be read in this file, shared by
+    /// every nested archive: K entries pointing at one nested archive, nested D deep,
+    /// made K^D scans (millions of findings, gigabytes, from a few KiB).
+    entries_left: Arc<AtomicU64>,
 }
 
 impl<'a> Ctx<'a> {
@@ -37,13 +43,14 @@ impl<'a> Ctx<'a> {
             deadline: Instant::now() + limits.time_budget,
             depth: 0,
             expand_left: limits.max_total_expanded,
+            entries_left: Arc::new(AtomicU64::new(limits.max_archive_entries.into())),
         }
     }
 
     pub fn deeper(&self) -> Ctx<'a> {
         Ctx {
             depth: self.depth + 1,
-            ..*self
+            ..self.clone()
         }
     }
 
@@ -54,6 +61,14 @@ impl<'a> Ctx<'a> {
             expand_left: self.expand_left.saturating_sub(inflated),
             ..self.deeper()
         }
+    }
+
+    /// Takes one entry from the file's `limits.max_archive_entries`; false when none is
+    /// left.
+    pub fn take_entry(&self) -> bool {
+        self.entries_left
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1))
+            .is_ok()
     }
 
     pub fn expired(&self) -> bool {

@@ -85,13 +85,13 @@ pub fn scan(src: &dyn ByteSource, ctx: &Ctx, loc: &Location, out: &mut Vec<Findi
             break;
         }
         entries += 1;
-        if entries > ctx.limits.max_archive_entries {
+        if entries > ctx.limits.max_archive_entries || !ctx.take_entry() {
             out.push(Finding::new(
                 "content-not-scanned",
                 Severity::Medium,
                 loc.clone(),
                 format!(
-                    "more than {} tar entries (limits.max-archive-entries)",
+                    "more than {} tar entries in this file, nested archives included (limits.max-archive-entries)",
                     ctx.limits.max_archive_entries
                 ),
             ));

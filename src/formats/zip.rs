@@ -440,6 +440,18 @@ pub fn scan(
             ));
             break;
         }
+        if !ctx.take_entry() {
+            out.push(Finding::new(
+                "content-not-scanned",
+                Severity::Medium,
+                loc.clone(),
+                format!(
+                    "more than {} archive entries in this file, nested archives included; remaining members were not scanned (limits.max-archive-entries)",
+                    ctx.limits.max_archive_entries
+                ),
+            ));
+            break;
+        }
         let count = seen.entry(e.name.as_str()).or_insert(0);
         *count += 1;
         if *count == 2 {
@@ -595,5 +607,76 @@ fn member_loc(loc: &Location, name: &str) -> Location {
             None => name.to_string(),
         }),
         offset: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::limits::Limits;
+
+    /// A stored zip whose one local header holds `data`, listed `k` times in the central
+    /// directory under different names.
+    fn fan_out(data: &[u8], k: u16) -> Vec<u8> {
+        let mut crc = flate2::Crc::new();
+        crc.update(data);
+        let (crc, len) = (crc.sum(), data.len() as u32);
+        let mut z = b"PK\x03\x04\x14\x00\x00\x00\x00\x00\x00\x00\x00\x00".to_vec();
+        z.extend(crc.to_le_bytes());
+        z.extend(len.to_le_bytes());
+        z.extend(len.to_le_bytes());
+        z.extend([1, 0, 0, 0, b'm']);
+        z.extend(data);
+        let cd_offset = z.len() as u32;
+        for i in 0..k {
+            let name = format!("m{i}");
+            z.extend(b"PK\x01\x02\x14\x00\x14\x00\x00\x00\x00\x00\x00\x00\x00\x00");
+            z.extend(crc.to_le_bytes());
+            z.extend(len.to_le_bytes());
+            z.extend(len.to_le_bytes());
+            z.extend((name.len() as u16).to_le_bytes());
+            z.extend([0u8; 12]);
+            z.extend(0u32.to_le_bytes());
+            z.extend(name.as_bytes());
+        }
+        let cd_size = z.len() as u32 - cd_offset;
+        z.extend(b"PK\x05\x06\x00\x00\x00\x00");
+        z.extend(k.to_le_bytes());
+        z.extend(k.to_le_bytes());
+        z.extend(cd_size.to_le_bytes());
+        z.extend(cd_offset.to_le_bytes());
+        z.extend([0, 0]);
+        z
+    }
+
+    #[test]
+    fn entries_fanning_out_into_nested_archives_share_one_budget() {
+        // 16 entries per level all pointing at the next archive, 5 levels: 16^5 scans of
+        // the pickle at the bottom and 2 million findings from 4 KiB before. The file's
+        // max-archive-entries now counts every nested archive's entries.
+        let mut data = b"cposix\nsystem\n(S'echo hi'\ntR.".to_vec();
+        for _ in 0..5 {
+            data = fan_out(&data, 16);
+        }
+        let limits = Limits {
+            max_archive_entries: 1000,
+            ..Limits::default()
+        };
+        let allow = |_: &str, _: &str| false;
+        let ctx = Ctx::new(&limits, &allow);
+        let mut out = Vec::new();
+        scan(
+            &MemSource::new(data),
+            &ctx,
+            &Location::file("fan.zip"),
+            &mut out,
+        );
+        assert!(out.len() < 10_000, "{} findings", out.len());
+        assert!(out
+            .iter()
+            .any(|f| f.rule == "pickle-code-execution" && f.severity == Severity::Critical));
+        assert!(out
+            .iter()
+            .any(|f| f.message.contains("nested archives included")));
     }
 }
