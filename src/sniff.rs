@@ -83,11 +83,22 @@ fn magic(h: &[u8]) -> Option<Format> {
         (b"\x93NUMPY", Format::Numpy),
         (b"\x89HDF\r\n\x1a\n", Format::Unsupported("hdf5")),
         (b"\x1f\x8b", Format::Compressed(compressed::Kind::Gzip)),
-        (b"BZh", Format::Unsupported("bzip2")),
-        (b"\xfd7zXZ\x00", Format::Unsupported("xz")),
-        (b"\x5d\x00\x00", Format::Unsupported("lzma")),
-        (b"\x28\xb5\x2f\xfd", Format::Unsupported("zstd")),
-        (b"\x04\x22\x4d\x18", Format::Unsupported("lz4")),
+        (b"BZh", Format::Compressed(compressed::Kind::Bzip2)),
+        (b"\xfd7zXZ\x00", Format::Compressed(compressed::Kind::Xz)),
+        // lzma-alone: properties byte 0x5D (lc=3 lp=0 pb=2, what every encoder writes by
+        // default), then a 4-byte dictionary size that is a multiple of 64 KiB.
+        (
+            b"\x5d\x00\x00",
+            Format::Compressed(compressed::Kind::LzmaAlone),
+        ),
+        (
+            b"\x28\xb5\x2f\xfd",
+            Format::Compressed(compressed::Kind::Zstd),
+        ),
+        (
+            b"\x04\x22\x4d\x18",
+            Format::Compressed(compressed::Kind::Lz4),
+        ),
         (b"7z\xbc\xaf\x27\x1c", Format::Unsupported("7z")),
         (b"GGUF", Format::Unsupported("gguf")),
         (b"ZF\x00", Format::Unsupported("joblib-zlib")),

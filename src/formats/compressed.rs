@@ -1,8 +1,11 @@
 //! Single compressed streams that loaders open transparently: zlib (joblib's default
-//! compressor) and gzip (`pandas.read_pickle`, `joblib` with `.gz`). The stream is
-//! inflated in memory up to the limits and the result is scanned by content.
+//! compressor), gzip (`pandas.read_pickle`, `joblib` with `.gz`), bz2, xz and lzma-alone
+//! (joblib's `lzma` compressor, pandas `xz`), lz4 frames (joblib `compress='lz4'`) and
+//! zstd (pandas `compression='zstd'`). Every decoder is pure Rust. The stream is
+//! decompressed in memory up to the limits (never sized from a length the stream
+//! declares) and the result is scanned by content.
 
-use std::io::Read;
+use std::io::{self, Read};
 
 use crate::finding::{Finding, Location, Severity};
 use crate::scan::{self, Ctx};
@@ -12,6 +15,13 @@ use crate::source::{ByteSource, MemSource};
 pub enum Kind {
     Zlib,
     Gzip,
+    Bzip2,
+    Xz,
+    /// The legacy `.lzma` ("LZMA alone") container: joblib's `lzma` compressor.
+    LzmaAlone,
+    /// The lz4 frame format (not raw lz4 blocks).
+    Lz4,
+    Zstd,
 }
 
 impl Kind {
@@ -19,6 +29,11 @@ impl Kind {
         match self {
             Kind::Zlib => "zlib",
             Kind::Gzip => "gzip",
+            Kind::Bzip2 => "bz2",
+            Kind::Xz => "xz",
+            Kind::LzmaAlone => "lzma",
+            Kind::Lz4 => "lz4",
+            Kind::Zstd => "zstd",
         }
     }
 }
@@ -47,17 +62,8 @@ pub fn scan(src: &dyn ByteSource, kind: Kind, ctx: &Ctx, loc: &Location, out: &m
             .saturating_mul(ctx.limits.max_expansion_ratio)
             .max(1 << 20),
     );
-    let reader = SrcRead { src, pos: 0 };
     let mut data = Vec::new();
-    let res = match kind {
-        Kind::Zlib => flate2::read::ZlibDecoder::new(reader)
-            .take(budget + 1)
-            .read_to_end(&mut data),
-        Kind::Gzip => flate2::read::MultiGzDecoder::new(reader)
-            .take(budget + 1)
-            .read_to_end(&mut data),
-    };
-    if let Err(e) = res {
+    if let Err(e) = decompress(src, kind, budget, &mut data) {
         out.push(Finding::new(
             "content-not-scanned",
             Severity::Medium,
@@ -95,6 +101,82 @@ pub fn scan(src: &dyn ByteSource, kind: Kind, ctx: &Ctx, loc: &Location, out: &m
     out.extend(scan::scan_source(&inner, &inner_ctx, &mloc).findings);
 }
 
+/// Decompresses `src` into `data`, stopping after `budget + 1` bytes. On error, `data`
+/// holds what was decompressed before it.
+fn decompress(src: &dyn ByteSource, kind: Kind, budget: u64, data: &mut Vec<u8>) -> io::Result<()> {
+    let reader = SrcRead { src, pos: 0 };
+    let cap = budget.saturating_add(1);
+    match kind {
+        Kind::Zlib => flate2::read::ZlibDecoder::new(reader)
+            .take(cap)
+            .read_to_end(data)
+            .map(drop),
+        Kind::Gzip => flate2::read::MultiGzDecoder::new(reader)
+            .take(cap)
+            .read_to_end(data)
+            .map(drop),
+        Kind::Bzip2 => bzip2::read::MultiBzDecoder::new(reader)
+            .take(cap)
+            .read_to_end(data)
+            .map(drop),
+        Kind::Lz4 => lz4_flex::frame::FrameDecoder::new(reader)
+            .take(cap)
+            .read_to_end(data)
+            .map(drop),
+        Kind::Zstd => zstd(reader, cap, data),
+        // lzma-rust2 grows its window with the output, whatever dictionary size the
+        // header declares.
+        Kind::Xz => lzma_rust2::XzReader::new(reader, true)
+            .take(cap)
+            .read_to_end(data)
+            .map(drop),
+        Kind::LzmaAlone => lzma_rust2::LzmaReader::new_mem_limit(reader, u32::MAX, None)?
+            .take(cap)
+            .read_to_end(data)
+            .map(drop),
+    }
+}
+
+/// zstd: one frame after another (skippable frames skipped), each read through
+/// `Read::take`. ruzstd reserves the window a frame declares (it refuses more than
+/// 100 MiB); frames declaring a window beyond what could be needed here are refused first.
+/// ruzstd reads no further than it needs, so `input.pos` is where the next frame starts.
+fn zstd(mut input: SrcRead, cap: u64, data: &mut Vec<u8>) -> io::Result<()> {
+    const SMALL_WINDOW: u64 = 8 << 20;
+    let invalid = |m: String| io::Error::new(io::ErrorKind::InvalidData, m);
+    while (data.len() as u64) < cap && input.pos < input.src.len() {
+        // The longest frame header is 18 bytes.
+        let mut head = [0u8; 18];
+        let n = input.src.read_at(input.pos, &mut head)?;
+        match ruzstd::frame::read_frame_header(&head[..n]) {
+            Err(ruzstd::frame::ReadFrameHeaderError::SkipFrame { length, .. }) => {
+                input.pos += 8 + u64::from(length);
+                if input.pos > input.src.len() {
+                    return Err(invalid("truncated skippable frame".into()));
+                }
+                continue;
+            }
+            Ok((frame, _)) => {
+                let window = frame
+                    .header
+                    .window_size()
+                    .map_err(|e| invalid(e.to_string()))?;
+                if window > cap.max(SMALL_WINDOW) {
+                    return Err(invalid(format!(
+                        "frame declares a {window}-byte window, more than could be decompressed here"
+                    )));
+                }
+            }
+            // Truncated or bad headers: the decoder below reports them.
+            Err(_) => {}
+        }
+        let dec = ruzstd::StreamingDecoder::new(&mut input).map_err(|e| invalid(e.to_string()))?;
+        let left = cap - data.len() as u64;
+        dec.take(left).read_to_end(data)?;
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use std::io::Write;
@@ -106,6 +188,187 @@ mod tests {
         let mut e = flate2::write::GzEncoder::new(Vec::new(), level);
         e.write_all(data).unwrap();
         e.finish().unwrap()
+    }
+
+    const PAYLOAD: &[u8] = b"cposix\nsystem\n(S'echo hi'\ntR.";
+
+    const KINDS: [Kind; 7] = [
+        Kind::Zlib,
+        Kind::Gzip,
+        Kind::Bzip2,
+        Kind::Xz,
+        Kind::LzmaAlone,
+        Kind::Lz4,
+        Kind::Zstd,
+    ];
+
+    // ruzstd 0.7 has no encoder. Made with python-zstandard 0.25.0:
+    // zstandard.ZstdCompressor(level=3).compress(PAYLOAD)
+    const ZSTD_PAYLOAD: &str =
+        "28b52ffd201de9000063706f7369780a73797374656d0a2853276563686f206869270a74522e";
+    // zstandard.ZstdCompressor(level=19).compress(bytes(3_000_000)): 109 bytes, 3 MB out.
+    const ZSTD_ZEROS: &str = "28b52ffda0c0c62d004c000008000100fcff39100202001000020010000200100002001000020010000200100002001000020010000200100002001000020010000200100002001000020010000200100002001000020010000200100002001000020010000200100003360e00";
+
+    fn hex(s: &str) -> Vec<u8> {
+        (0..s.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+            .collect()
+    }
+
+    /// `data` compressed as `kind` by that crate's own encoder (zstd: `None`).
+    fn compress(kind: Kind, data: &[u8]) -> Option<Vec<u8>> {
+        Some(match kind {
+            Kind::Zlib => {
+                let mut e =
+                    flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::new(3));
+                e.write_all(data).unwrap();
+                e.finish().unwrap()
+            }
+            Kind::Gzip => gzip(data, flate2::Compression::new(3)),
+            Kind::Bzip2 => {
+                let mut e = bzip2::write::BzEncoder::new(Vec::new(), bzip2::Compression::fast());
+                e.write_all(data).unwrap();
+                e.finish().unwrap()
+            }
+            Kind::Xz => {
+                let opts = lzma_rust2::XzOptions::with_preset(3);
+                let mut e = lzma_rust2::XzWriter::new(Vec::new(), opts).unwrap();
+                e.write_all(data).unwrap();
+                e.finish().unwrap()
+            }
+            Kind::LzmaAlone => {
+                // Unknown size and an end marker, like Python's lzma.FORMAT_ALONE.
+                let opts = lzma_rust2::LzmaOptions::with_preset(3);
+                let mut e =
+                    lzma_rust2::LzmaWriter::new_use_header(Vec::new(), &opts, None).unwrap();
+                e.write_all(data).unwrap();
+                e.finish().unwrap()
+            }
+            Kind::Lz4 => {
+                // 64 KiB blocks, as python-lz4 (joblib) writes them.
+                let info = lz4_flex::frame::FrameInfo::new()
+                    .block_size(lz4_flex::frame::BlockSize::Max64KB);
+                let mut e = lz4_flex::frame::FrameEncoder::with_frame_info(info, Vec::new());
+                e.write_all(data).unwrap();
+                e.finish().unwrap()
+            }
+            Kind::Zstd => return None,
+        })
+    }
+
+    fn scan_file(bytes: Vec<u8>, limits: &Limits) -> scan::Scanned {
+        let allow = |_: &str, _: &str| false;
+        let ctx = Ctx::new(limits, &allow);
+        scan::scan_source(&MemSource::new(bytes), &ctx, &Location::file("f"))
+    }
+
+    fn not_decompressed(s: &scan::Scanned) -> bool {
+        s.findings.iter().any(|f| {
+            f.rule == "content-not-scanned" && f.message.contains("could not be decompressed")
+        })
+    }
+
+    fn critical_in(s: &scan::Scanned, member: &str) -> bool {
+        s.findings.iter().any(|f| {
+            f.severity == Severity::Critical && f.location.member.as_deref() == Some(member)
+        })
+    }
+
+    /// Incompressible bytes (an LCG), so that every format emits several blocks.
+    fn noise(n: usize) -> Vec<u8> {
+        let mut x: u32 = 12345;
+        (0..n)
+            .map(|_| {
+                x = x.wrapping_mul(1_103_515_245).wrapping_add(12345);
+                (x >> 16) as u8
+            })
+            .collect()
+    }
+
+    #[test]
+    fn every_kind_is_sniffed_and_its_payload_found() {
+        for kind in KINDS {
+            let file = compress(kind, PAYLOAD).unwrap_or_else(|| hex(ZSTD_PAYLOAD));
+            let s = scan_file(file, &Limits::default());
+            assert_eq!(s.format.as_deref(), Some(kind.label()), "{kind:?}");
+            let member = format!("<{}>", kind.label());
+            assert!(critical_in(&s, &member), "{kind:?}: {:#?}", s.findings);
+            assert!(!not_decompressed(&s), "{kind:?}: {:#?}", s.findings);
+        }
+    }
+
+    #[test]
+    fn every_kind_stops_at_the_budget() {
+        // 3 MB of zeros in a few hundred bytes (zstd: 109): the ratio limit and the
+        // total budget cut it; only the start is kept, and that is a finding.
+        let limits = Limits {
+            max_total_expanded: 500_000,
+            ..Limits::default()
+        };
+        let zeros = vec![0u8; 3_000_000];
+        for kind in KINDS {
+            let file = compress(kind, &zeros).unwrap_or_else(|| hex(ZSTD_ZEROS));
+            assert!(file.len() < 100_000, "{kind:?}: {}", file.len());
+            let s = scan_file(file, &limits);
+            assert!(
+                s.findings.iter().any(|f| f.rule == "content-not-scanned"
+                    && f.message.contains("expands past 500000 bytes")),
+                "{kind:?}: {:#?}",
+                s.findings
+            );
+            assert!(!not_decompressed(&s), "{kind:?}: {:#?}", s.findings);
+        }
+    }
+
+    #[test]
+    fn a_broken_stream_keeps_what_was_decompressed() {
+        // The payload, then 400 KB that fill several blocks; the stream is cut at 60%.
+        let mut data = PAYLOAD.to_vec();
+        data.extend(noise(400_000));
+        for kind in KINDS {
+            let Some(mut file) = compress(kind, &data) else {
+                continue;
+            };
+            file.truncate(file.len() * 6 / 10);
+            let s = scan_file(file, &Limits::default());
+            assert!(not_decompressed(&s), "{kind:?}: {:#?}", s.findings);
+            let member = format!("<{}>", kind.label());
+            assert!(critical_in(&s, &member), "{kind:?}: {:#?}", s.findings);
+        }
+        // zstd: a good frame, then a frame that does not decode.
+        let mut file = hex(ZSTD_PAYLOAD);
+        file.extend(b"\x28\xb5\x2f\xfd\x00\x48\xff\xff\xff\xff");
+        let s = scan_file(file, &Limits::default());
+        assert!(not_decompressed(&s), "{:#?}", s.findings);
+        assert!(critical_in(&s, "<zstd>"), "{:#?}", s.findings);
+    }
+
+    #[test]
+    fn zstd_frame_declaring_a_huge_window_is_refused_before_allocating() {
+        // Frame header: no single segment, window descriptor exponent 14 (16 MiB), then
+        // a raw block. ruzstd would reserve the window up front.
+        let file = b"\x28\xb5\x2f\xfd\x00\x70\x01\x00\x00x".to_vec();
+        let s = scan_file(file, &Limits::default());
+        assert!(
+            s.findings.iter().any(|f| f.rule == "content-not-scanned"
+                && f.message.contains("declares a 16777216-byte window")),
+            "{:#?}",
+            s.findings
+        );
+    }
+
+    #[test]
+    fn lzma_alone_ignores_the_declared_sizes() {
+        // Header: dictionary 4 GiB - 1 and unpacked size 2^63; the stream itself is empty
+        // garbage. Nothing may be allocated from either number.
+        let mut file = vec![0x5d, 0x00, 0x00, 0xff, 0xff];
+        file.extend([0xff; 7]);
+        file.push(0x7f);
+        file.extend([0u8; 16]);
+        let s = scan_file(file, &Limits::default());
+        assert_eq!(s.format.as_deref(), Some("lzma"));
+        assert!(not_decompressed(&s), "{:#?}", s.findings);
     }
 
     #[test]
