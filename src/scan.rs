@@ -98,6 +98,10 @@ fn scan_as(src: &dyn ByteSource, format: Format, ctx: &Ctx, loc: &Location) -> S
             let label = zip::scan(src, ctx, loc, &mut out.findings);
             out.format = Some(label.into());
         }
+        Format::SevenZip => {
+            crate::formats::sevenz::scan(src, ctx, loc, &mut out.findings);
+            out.format = Some("7z".into());
+        }
         Format::Compressed(kind) => {
             crate::formats::compressed::scan(src, kind, ctx, loc, &mut out.findings);
             out.format = Some(kind.label().into());

@@ -9,6 +9,7 @@ use crate::source::ByteSource;
 pub enum Format {
     Zip,
     Tar,
+    SevenZip,
     Numpy,
     Compressed(crate::formats::compressed::Kind),
     Pickle,
@@ -25,6 +26,7 @@ impl Format {
         match self {
             Format::Zip => "zip",
             Format::Tar => "tar",
+            Format::SevenZip => "7z",
             Format::Numpy => "numpy",
             Format::Compressed(k) => k.label(),
             Format::Pickle => "pickle",
@@ -88,7 +90,7 @@ fn magic(h: &[u8]) -> Option<Format> {
         (b"\x5d\x00\x00", Format::Unsupported("lzma")),
         (b"\x28\xb5\x2f\xfd", Format::Unsupported("zstd")),
         (b"\x04\x22\x4d\x18", Format::Unsupported("lz4")),
-        (b"7z\xbc\xaf\x27\x1c", Format::Unsupported("7z")),
+        (b"7z\xbc\xaf\x27\x1c", Format::SevenZip),
         (b"GGUF", Format::Unsupported("gguf")),
         (b"ZF\x00", Format::Unsupported("joblib-zlib")),
     ];
