@@ -74,7 +74,7 @@ fn describe(e: &Error) -> String {
             format!("the 7z archive uses a coder this build cannot decode ({m})")
         }
         Error::MaxMemLimited { max_kb, actaul_kb } => format!(
-            "the 7z archive needs {actaul_kb} KiB of decoder memory, over the limit of {max_kb} KiB (limits: max-member-size / max-total-expanded)"
+            "the 7z archive needs {actaul_kb} KiB of decoder memory, over the limit of {max_kb} KiB (limits.max-member-size)"
         ),
         Error::Unsupported(m) => format!("the 7z archive uses an unsupported feature ({m})"),
         Error::ExternalUnsupported => {
@@ -116,8 +116,10 @@ fn scan_inner(src: &dyn ByteSource, ctx: &Ctx, loc: &Location, out: &mut Vec<Fin
             .saturating_mul(ctx.limits.max_expansion_ratio)
             .max(1 << 20),
     );
-    // Header buffers and each decoder's dictionary are held to the same bound.
-    let mem_kb = (ctx.limits.max_member_size.min(total_budget) / 1024).max(1024);
+    // Header buffers and each decoder's dictionary are memory, not output: bounded like
+    // any member held in memory. (Writers such as py7zr use a 16 MiB dictionary even for
+    // tiny files, so this cannot follow the expansion budget.)
+    let mem_kb = (ctx.limits.max_member_size / 1024).max(1024);
     let mem_kb = usize::try_from(mem_kb).unwrap_or(usize::MAX);
     let password = Password::empty();
     let mut cursor = Cursor { src, pos: 0 };
