@@ -62,6 +62,8 @@ pub struct Config {
     pub policy: PolicyConfig,
     /// Hugging Face Hub settings for `hf://` targets.
     pub huggingface: HuggingFace,
+    /// What a Git LFS pointer (a file whose content was not checked out) counts as.
+    pub lfs_pointers: LfsPointers,
     /// The file this configuration was loaded from (`None` for the built-in defaults).
     /// Relative paths inside it (`policy.rego`) are resolved against its folder.
     #[serde(skip)]
@@ -83,6 +85,20 @@ impl Config {
     pub fn global_allowlist(&self) -> GlobalAllowlist {
         GlobalAllowlist::new(self.allow.globals.clone())
     }
+}
+
+// ---------------------------------------------------------------------------------------
+// lfs-pointers
+
+/// `lfs-pointers:` what a Git LFS pointer file is. Its real content was never checked
+/// out, so it was not scanned: `info` reports it (and counts it in the summary); `fail`
+/// makes it a high finding, so a CI job that forgot `lfs: true` cannot pass silently.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum LfsPointers {
+    #[default]
+    Info,
+    Fail,
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1044,7 +1060,7 @@ pub fn parse_byte_size(s: &str) -> Result<u64, String> {
         let digits: u128 = frac.parse().map_err(|_| bad())?;
         let scale = 10u128.pow(frac.len() as u32);
         let part = digits * multiplier;
-        if part % scale != 0 {
+        if !part.is_multiple_of(scale) {
             return Err(format!("invalid size `{s}`: not a whole number of bytes"));
         }
         total += part / scale;

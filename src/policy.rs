@@ -7,7 +7,7 @@
 
 use time::Date;
 
-use crate::config::{Config, DenyExtensions, DenyFormats, IgnoreEntry};
+use crate::config::{Config, DenyExtensions, DenyFormats, IgnoreEntry, LfsPointers};
 use crate::finding::{Finding, Location, Severity, Suppression};
 use crate::report::{FileReport, Thresholds};
 
@@ -15,6 +15,8 @@ use crate::report::{FileReport, Thresholds};
 pub const DENIED_FORMAT_RULE: &str = "policy-denied-format";
 /// Rule id of the findings expired `ignore:` entries produce.
 pub const EXPIRED_IGNORE_RULE: &str = "policy-expired-ignore";
+/// Rule id of the finding a Git LFS pointer file gets (info, or high with `lfs-pointers: fail`).
+pub const LFS_POINTER_RULE: &str = "git-lfs-pointer";
 
 /// The decisions a configuration (plus CLI overrides) makes about scan results.
 #[derive(Clone, Debug)]
@@ -23,6 +25,7 @@ pub struct Policy {
     deny_extensions: Vec<DenyExtensions>,
     deny_formats: Vec<DenyFormats>,
     ignore: Vec<IgnoreEntry>,
+    lfs_pointers: LfsPointers,
     today: Date,
 }
 
@@ -40,6 +43,7 @@ impl Policy {
             deny_extensions: config.deny.extensions.clone(),
             deny_formats: config.deny.formats.clone(),
             ignore: config.ignore.clone(),
+            lfs_pointers: config.lfs_pointers,
             today: time::OffsetDateTime::now_utc().date(),
         }
     }
@@ -71,6 +75,7 @@ impl Policy {
 
     /// Applies the policy to scan results; call once per scan, before [`crate::report::Report::new`].
     ///
+    /// 0. With `lfs-pointers: fail`, `git-lfs-pointer` findings become high.
     /// 1. Every file (whatever its status: the point of `deny` is to refuse a format
     ///    whatever its content) whose name ends with a denied extension, or whose
     ///    detected format matches a denied label, gets a `policy-denied-format` finding
@@ -82,10 +87,29 @@ impl Policy {
     ///    nothing and adds one low `policy-expired-ignore` finding to that file.
     pub fn apply(&self, files: &mut [FileReport]) {
         for file in files.iter_mut() {
+            self.lfs(file);
             self.deny(file);
             self.suppress(file);
             file.findings
                 .sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+        }
+    }
+
+    /// `lfs-pointers: fail` turns the info finding of a Git LFS pointer into a high one.
+    fn lfs(&self, file: &mut FileReport) {
+        if self.lfs_pointers != LfsPointers::Fail {
+            return;
+        }
+        for f in file
+            .findings
+            .iter_mut()
+            .filter(|f| f.rule == LFS_POINTER_RULE)
+        {
+            if f.severity < Severity::High {
+                f.severity = Severity::High;
+                f.message
+                    .push_str(" (lfs-pointers: fail in the configuration)");
+            }
         }
     }
 

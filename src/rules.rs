@@ -176,6 +176,26 @@ pub static RULES: &[Rule] = &[
         Some(400)
     ),
     rule!(
+        "extension-mismatch",
+        "ExtensionMismatch",
+        Medium,
+        "The file's content is not the format its extension promises",
+        "The extension names a data-only or specific format (`.safetensors`, `.npy`, `.npz`, `.gguf`, `.onnx`, `.h5`, `.json`, `.txt`, `.yaml`, images, ...) while the content is another format that can carry code, such as a pickle or an archive. Loaders route by content, so a pickle named `.safetensors` still runs when a tool hands it to `torch.load` or `pickle.load`, while people and name-based scanners trust the name (CVE-2025-10155). Reported on top of whatever the content itself holds. Extensions that legitimately hold several formats (`.pt`, `.pth`, `.bin`, `.ckpt`, `.pkl`, ...) are never a mismatch.",
+        "Find out why the file is not what its name says. Rename it after its real format, or replace it with a file that is what the extension promises.",
+        ["security", "evasion"],
+        Some(434)
+    ),
+    rule!(
+        "git-lfs-pointer",
+        "GitLfsPointer",
+        Info,
+        "Not scanned: Git LFS pointer",
+        "The file is a Git LFS pointer: the model itself was never checked out, so nothing was scanned. A CI job that checks out without LFS sees only pointers and would pass whatever the real files hold. Counted apart in the summary (`lfs_pointers`). With `lfs-pointers: fail` in .modelgate.yml the finding is high, so such a job fails.",
+        "Check out LFS content before scanning (`lfs: true` in actions/checkout, or `git lfs pull`).",
+        ["inventory", "unscanned"],
+        None
+    ),
+    rule!(
         "policy-denied-format",
         "PolicyDeniedFormat",
         High,
@@ -281,6 +301,8 @@ mod tests {
             "zip-duplicate-entry:medium",
             "zip-malformed:medium",
             "content-not-scanned:medium",
+            "extension-mismatch:medium",
+            "git-lfs-pointer:info",
             "policy-denied-format:high",
             "policy-expired-ignore:low",
             "file-skipped:info",

@@ -89,7 +89,15 @@ pub fn scan_source(src: &dyn ByteSource, ctx: &Ctx, loc: &Location) -> Scanned {
     if ctx.depth > ctx.limits.max_archive_depth {
         return scan_as(src, Format::Unknown, ctx, loc);
     }
-    scan_as(src, sniff::sniff(src, ctx), ctx, loc)
+    let format = sniff::sniff(src, ctx);
+    let mut out = scan_as(src, format, ctx, loc);
+    // A member whose name promises another format (`archive.zip!weights.npy` holding a pickle).
+    if let Some(member) = &loc.member {
+        let name = member.rsplit('!').next().unwrap_or(member);
+        out.findings
+            .extend(crate::mismatch::check(name, format, loc));
+    }
+    out
 }
 
 /// Scans `src` as the already sniffed `format`.
@@ -112,6 +120,10 @@ fn scan_as(src: &dyn ByteSource, format: Format, ctx: &Ctx, loc: &Location) -> S
         Format::Zip => {
             let label = zip::scan(src, ctx, loc, &mut out.findings);
             out.format = Some(label.into());
+        }
+        Format::SevenZip => {
+            crate::formats::sevenz::scan(src, ctx, loc, &mut out.findings);
+            out.format = Some("7z".into());
         }
         Format::Compressed(kind) => {
             crate::formats::compressed::scan(src, kind, ctx, loc, &mut out.findings);
@@ -226,7 +238,24 @@ pub fn scan_bytes(
             )],
         };
     }
-    let s = scan_as(src, format, &ctx, &loc);
+    if format == Format::GitLfsPointer {
+        return FileReport {
+            path: display.to_string(),
+            status: FileStatus::Skipped,
+            reason: Some(skip_reason(src, format)),
+            format: Some(format.label().into()),
+            size,
+            findings: vec![Finding::new(
+                crate::policy::LFS_POINTER_RULE,
+                Severity::Info,
+                loc,
+                "not scanned: Git LFS pointer — check out with `lfs: true`",
+            )],
+        };
+    }
+    let mut s = scan_as(src, format, &ctx, &loc);
+    s.findings
+        .extend(crate::mismatch::check(display, format, &loc));
     match s.format {
         Some(format) => FileReport {
             path: display.to_string(),

@@ -9,6 +9,7 @@ use crate::source::ByteSource;
 pub enum Format {
     Zip,
     Tar,
+    SevenZip,
     Numpy,
     Compressed(crate::formats::compressed::Kind),
     Pickle,
@@ -25,6 +26,7 @@ impl Format {
         match self {
             Format::Zip => "zip",
             Format::Tar => "tar",
+            Format::SevenZip => "7z",
             Format::Numpy => "numpy",
             Format::Compressed(k) => k.label(),
             Format::Pickle => "pickle",
@@ -99,7 +101,7 @@ fn magic(h: &[u8]) -> Option<Format> {
             b"\x04\x22\x4d\x18",
             Format::Compressed(compressed::Kind::Lz4),
         ),
-        (b"7z\xbc\xaf\x27\x1c", Format::Unsupported("7z")),
+        (b"7z\xbc\xaf\x27\x1c", Format::SevenZip),
         (b"GGUF", Format::Unsupported("gguf")),
         (b"ZF\x00", Format::Unsupported("joblib-zlib")),
     ];

@@ -437,3 +437,69 @@ fn zip_tricks_are_reported_and_still_scanned() {
     }
     assert_eq!(f["format"], "pytorch-zip");
 }
+
+/// What actions/checkout without `lfs: true` leaves in place of a model.
+const LFS_POINTER: &[u8] = b"version https://git-lfs.github.com/spec/v1\noid sha256:4d7a214614ab2935c943f9e0ff69d22eadbb8f32b1258daaa5e2ca24d17e2393\nsize 12345\n";
+
+#[test]
+fn lfs_pointers_are_info_counted_apart_and_fail_on_request() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "model.safetensors", LFS_POINTER);
+    write(dir.path(), "m.pkl", ORDERED_DICT);
+    let d = dir.path().to_str().unwrap();
+    let (code, report) = scan_json(&[d]);
+    assert_eq!(code, 0, "{report:#}");
+    assert_eq!(report["summary"]["lfs_pointers"], 1);
+    assert_eq!(report["summary"]["files_skipped"], 1);
+    assert_eq!(report["summary"]["info"], 1);
+    let f = file(&report, &format!("{d}/model.safetensors"));
+    assert_eq!(f["status"], "skipped");
+    assert!(f["reason"].as_str().unwrap().contains("Git LFS pointer"));
+    assert_eq!(f["findings"][0]["rule"], "git-lfs-pointer");
+    assert_eq!(f["findings"][0]["severity"], "info");
+    modelgate()
+        .args(["scan", "--no-config", "--no-progress", d])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("git-lfs-pointer"))
+        .stdout(predicate::str::contains(
+            "lfs:        1 Git LFS pointer not scanned",
+        ));
+
+    // `lfs-pointers: fail`: the same pointer is high and fails the build.
+    write(dir.path(), ".modelgate.yml", b"lfs-pointers: fail\n");
+    let out = modelgate()
+        .args(["scan", "--format", "sarif", "--no-progress", d])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let sarif: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let run = &sarif["runs"][0];
+    assert_eq!(run["properties"]["summary"]["lfs_pointers"], 1);
+    assert_eq!(run["properties"]["summary"]["high"], 1);
+    assert!(run["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|r| r["ruleId"] == "git-lfs-pointer" && r["level"] == "error"));
+}
+
+#[test]
+fn extension_mismatch_is_reported_on_top_of_the_content() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "weights.safetensors", ORDERED_DICT);
+    write(dir.path(), "legacy.bin", ORDERED_DICT);
+    let d = dir.path().to_str().unwrap();
+    let (code, report) = scan_json(&[d]);
+    assert_eq!(code, 1, "{report:#}");
+    let f = file(&report, &format!("{d}/weights.safetensors"));
+    let rules: Vec<&str> = f["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["rule"].as_str().unwrap())
+        .collect();
+    assert!(rules.contains(&"extension-mismatch") && rules.contains(&"pickle-format"));
+    let f = file(&report, &format!("{d}/legacy.bin"));
+    assert_eq!(worst(f), "low", "a pickle in .bin is legitimate");
+}

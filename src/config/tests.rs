@@ -48,6 +48,24 @@ fn init_template_loads_strictly_and_gives_the_defaults() {
     assert!(c.ignore.is_empty());
     assert!(c.policy.rego.is_empty());
     assert_eq!(c.huggingface, HuggingFace::default());
+    assert_eq!(c.lfs_pointers, crate::config::LfsPointers::Info);
+}
+
+#[test]
+fn lfs_pointers_is_info_or_fail_and_nothing_else() {
+    assert_eq!(
+        parse("lfs-pointers: fail\n").unwrap().lfs_pointers,
+        crate::config::LfsPointers::Fail
+    );
+    assert_eq!(
+        parse("lfs-pointers: info\n").unwrap().lfs_pointers,
+        crate::config::LfsPointers::Info
+    );
+    let e = parse("lfs-pointers: high\n").unwrap_err().to_string();
+    assert!(
+        e.contains("lfs-pointers") && e.contains("unknown variant"),
+        "{e}"
+    );
 }
 
 /// Every key of the schema appears in the template (as a key or a commented example) and
@@ -92,6 +110,7 @@ fn template_and_docs_mention_every_key() {
         "huggingface:",
         "trusted-orgs:",
         "check-security-status:",
+        "lfs-pointers:",
     ];
     for key in keys {
         assert!(INIT_TEMPLATE.contains(key), "template lacks {key}");
@@ -160,7 +179,7 @@ fn unknown_top_level_key_names_file_line_column_and_key() {
     assert_eq!(
         shown,
         ".modelgate.yml:2:1: fail_on: unknown field `fail_on`, expected one of `fail-on`, \
-         `paths`, `allow`, `deny`, `ignore`, `limits`, `policy`, `huggingface`"
+         `paths`, `allow`, `deny`, `ignore`, `limits`, `policy`, `huggingface`, `lfs-pointers`"
     );
     assert!(!shown.contains('\n'), "{shown}");
     // The position is printed once, in front, not repeated by yaml_serde.

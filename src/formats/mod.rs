@@ -4,5 +4,6 @@
 pub mod compressed;
 pub mod numpy;
 pub mod pickle;
+pub mod sevenz;
 pub mod tar;
 pub mod zip;

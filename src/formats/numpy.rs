@@ -77,7 +77,8 @@ fn descr_of(header: &str) -> Option<String> {
         return Some(rest[..=end].to_string());
     }
     let q = rest.chars().next()?;
-    let inner = &rest[1..];
+    // `q` may be any character of a hostile header, multi-byte included.
+    let inner = &rest[q.len_utf8()..];
     let end = inner.find(q)?;
     Some(inner[..end].to_string())
 }
@@ -85,6 +86,15 @@ fn descr_of(header: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn descr_starting_with_a_multibyte_character_does_not_panic() {
+        // Found by tests/robustness.rs: a mutated header put U+FFFD where the quote was.
+        assert_eq!(
+            descr_of("{'descr': \u{fffd}<f8\u{fffd}, }").as_deref(),
+            Some("<f8")
+        );
+    }
 
     #[test]
     fn descr_parsing() {

@@ -54,7 +54,7 @@ mod tests {
         assert_eq!(
             v["summary"],
             json!({
-                "files_scanned": 2, "files_skipped": 2, "files_errored": 1,
+                "files_scanned": 2, "files_skipped": 2, "files_errored": 1, "lfs_pointers": 0,
                 "critical": 1, "high": 0, "medium": 1, "low": 1, "info": 1, "suppressed": 1
             })
         );

@@ -98,6 +98,9 @@ pub struct Summary {
     pub files_scanned: u64,
     pub files_skipped: u64,
     pub files_errored: u64,
+    /// Git LFS pointer files (content not checked out, so not scanned); also counted in
+    /// `files_skipped`.
+    pub lfs_pointers: u64,
     /// Unsuppressed findings per severity.
     pub critical: u64,
     pub high: u64,
@@ -167,6 +170,9 @@ impl Report {
                 FileStatus::Scanned => summary.files_scanned += 1,
                 FileStatus::Skipped => summary.files_skipped += 1,
                 FileStatus::Error => summary.files_errored += 1,
+            }
+            if f.findings.iter().any(|x| x.rule == "git-lfs-pointer") {
+                summary.lfs_pointers += 1;
             }
             for finding in &f.findings {
                 if finding.suppressed.is_some() {

@@ -127,6 +127,14 @@ fn write_summary(p: &Painter, report: &Report, out: &mut dyn Write) -> io::Resul
         "  files:      {} scanned, {} skipped, {} errored",
         s.files_scanned, s.files_skipped, s.files_errored
     )?;
+    if s.lfs_pointers > 0 {
+        writeln!(
+            out,
+            "  lfs:        {} Git LFS pointer{} not scanned (check out with `lfs: true`)",
+            s.lfs_pointers,
+            if s.lfs_pointers == 1 { "" } else { "s" }
+        )?;
+    }
     let counts: Vec<String> = Severity::ALL_DESC
         .iter()
         .map(|sev| {

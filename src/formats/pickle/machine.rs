@@ -670,7 +670,7 @@ impl<'a> Machine<'a> {
                 self.limits.max_pickle_opcodes
             )));
         }
-        if self.run.opcodes % 65_536 == 0 {
+        if self.run.opcodes.is_multiple_of(65_536) {
             if let Some(d) = self.deadline {
                 if Instant::now() > d {
                     return Err(Stop::Limit("time budget exceeded".into()));
