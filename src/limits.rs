@@ -14,7 +14,7 @@ pub struct Limits {
     pub max_member_size: u64,
     /// How deep containers may nest (zip in zip ...).
     pub max_archive_depth: u32,
-    /// Most archive entries (zip and tar members) scanned per file, nested archives
+    /// Most archive entries (zip, tar and 7z members) scanned per file, nested archives
     /// included; also the most read from one archive's directory.
     pub max_archive_entries: u32,
     /// Largest ratio of uncompressed to compressed size accepted for a member.

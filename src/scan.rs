@@ -29,7 +29,7 @@ pub struct Ctx<'a> {
     /// containers around this content have inflated. Without it each level of a nested
     /// gzip/zip bomb got the whole budget again (gigabytes from a file of a few KiB).
     pub expand_left: u64,
-    /// Archive entries (zip and tar members) still to be read in this file, shared by
+    /// Archive entries (zip, tar and 7z members) still to be read in this file, shared by
     /// every nested archive: K entries pointing at one nested archive, nested D deep,
     /// made K^D scans (millions of findings, gigabytes, from a few KiB).
     entries_left: Arc<AtomicU64>,

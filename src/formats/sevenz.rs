@@ -173,6 +173,17 @@ fn scan_inner(src: &dyn ByteSource, ctx: &Ctx, loc: &Location, out: &mut Vec<Fin
                 stop = true;
                 return Ok(false);
             }
+            // The file's entry budget, shared with nested archives.
+            if !ctx.take_entry() {
+                out.push(not_scanned(
+                    loc,
+                    format!(
+                        "more than {max_entries} archive entries in this file, nested archives included (limits.max-archive-entries); the rest was not scanned"
+                    ),
+                ));
+                stop = true;
+                return Ok(false);
+            }
             if ctx.expired() {
                 out.push(not_scanned(
                     loc,
