@@ -54,9 +54,9 @@ pub fn scan(
         malformed(out, "header has no 'descr'");
         return "numpy";
     };
-    // Object dtype: `|O`, or a structured dtype with an `O` field.
-    let has_object = descr.contains('O');
-    if !has_object {
+    // Object dtype: `|O`, or a structured dtype with an object field at any depth. Only
+    // type codes count: field names such as `Open` or `Volume` are not types.
+    if !has_object(&descr) {
         return "numpy";
     }
     let body = SliceSource::new(src, start + hlen, src.len() - (start + hlen));
@@ -68,46 +68,175 @@ pub fn scan(
     "numpy-object"
 }
 
-/// The value of `'descr'` in the header dict, as written (`'<f8'`, `'|O'`, or a list).
-fn descr_of(header: &str) -> Option<String> {
-    let i = header.find("'descr'")? + "'descr'".len();
-    let rest = header[i..].trim_start().strip_prefix(':')?.trim_start();
-    if rest.starts_with('[') {
-        let end = rest.find("],")?;
-        return Some(rest[..=end].to_string());
+/// A Python literal as numpy writes it in `.npy` headers (`repr` of the header dict).
+#[derive(Debug, PartialEq)]
+enum Lit {
+    Str(String),
+    Seq(Vec<Lit>),
+    Dict(Vec<(Lit, Lit)>),
+    Other,
+}
+
+/// Nesting accepted in a header (numpy's own dtypes nest a few levels).
+const MAX_DEPTH: usize = 64;
+
+struct Parser<'a> {
+    s: &'a [u8],
+    i: usize,
+}
+
+impl Parser<'_> {
+    fn ws(&mut self) {
+        while self.i < self.s.len() && self.s[self.i].is_ascii_whitespace() {
+            self.i += 1;
+        }
     }
-    let q = rest.chars().next()?;
-    // `q` may be any character of a hostile header, multi-byte included.
-    let inner = &rest[q.len_utf8()..];
-    let end = inner.find(q)?;
-    Some(inner[..end].to_string())
+
+    fn value(&mut self, depth: usize) -> Option<Lit> {
+        if depth > MAX_DEPTH {
+            return None;
+        }
+        self.ws();
+        let c = *self.s.get(self.i)?;
+        match c {
+            b'\'' | b'"' => {
+                self.i += 1;
+                let start = self.i;
+                while self.i < self.s.len() && self.s[self.i] != c {
+                    if self.s[self.i] == b'\\' {
+                        self.i += 1;
+                    }
+                    self.i += 1;
+                }
+                let text = String::from_utf8_lossy(self.s.get(start..self.i)?).into_owned();
+                self.i += 1;
+                Some(Lit::Str(text))
+            }
+            b'[' | b'(' => {
+                let close = if c == b'[' { b']' } else { b')' };
+                self.i += 1;
+                let mut items = Vec::new();
+                loop {
+                    self.ws();
+                    if self.s.get(self.i) == Some(&close) {
+                        self.i += 1;
+                        return Some(Lit::Seq(items));
+                    }
+                    items.push(self.value(depth + 1)?);
+                    self.ws();
+                    if self.s.get(self.i) == Some(&b',') {
+                        self.i += 1;
+                    }
+                }
+            }
+            b'{' => {
+                self.i += 1;
+                let mut items = Vec::new();
+                loop {
+                    self.ws();
+                    if self.s.get(self.i) == Some(&b'}') {
+                        self.i += 1;
+                        return Some(Lit::Dict(items));
+                    }
+                    let k = self.value(depth + 1)?;
+                    self.ws();
+                    if self.s.get(self.i) != Some(&b':') {
+                        return None;
+                    }
+                    self.i += 1;
+                    let v = self.value(depth + 1)?;
+                    items.push((k, v));
+                    self.ws();
+                    if self.s.get(self.i) == Some(&b',') {
+                        self.i += 1;
+                    }
+                }
+            }
+            _ => {
+                // Numbers, True/False/None: skip the token.
+                let start = self.i;
+                while self.i < self.s.len() && !b",)]}: \t\n".contains(&self.s[self.i]) {
+                    self.i += 1;
+                }
+                (self.i > start).then_some(Lit::Other)
+            }
+        }
+    }
+}
+
+/// The `'descr'` entry of the header dict.
+fn descr_of(header: &str) -> Option<Lit> {
+    let mut p = Parser {
+        s: header.as_bytes(),
+        i: 0,
+    };
+    match p.value(0)? {
+        Lit::Dict(items) => items
+            .into_iter()
+            .find(|(k, _)| *k == Lit::Str("descr".into()))
+            .map(|(_, v)| v),
+        _ => None,
+    }
+}
+
+/// Whether a dtype description holds Python objects: a type string whose code is `O`
+/// (`'|O'`, `'O'`), or a structured list whose field types do, at any depth. Field
+/// entries are `(name, type)` or `(name, type, shape)`; names (or `(title, name)`) are
+/// never type codes.
+fn has_object(descr: &Lit) -> bool {
+    match descr {
+        Lit::Str(t) => t.trim_start_matches(['<', '>', '|', '=']).starts_with('O'),
+        Lit::Seq(fields) => fields.iter().any(|f| match f {
+            Lit::Seq(parts) => parts.get(1).is_some_and(has_object),
+            _ => false,
+        }),
+        // Not what numpy writes: treat it as possibly holding objects.
+        Lit::Dict(_) | Lit::Other => true,
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[test]
-    fn descr_starting_with_a_multibyte_character_does_not_panic() {
-        // Found by tests/robustness.rs: a mutated header put U+FFFD where the quote was.
-        assert_eq!(
-            descr_of("{'descr': \u{fffd}<f8\u{fffd}, }").as_deref(),
-            Some("<f8")
-        );
+    fn obj(header: &str) -> bool {
+        has_object(&descr_of(header).expect("descr"))
     }
 
     #[test]
-    fn descr_parsing() {
-        assert_eq!(
-            descr_of("{'descr': '<f8', 'fortran_order': False, 'shape': (3,), }").as_deref(),
-            Some("<f8")
-        );
-        assert_eq!(
-            descr_of("{'descr': '|O', 'fortran_order': False, 'shape': (3,), }").as_deref(),
-            Some("|O")
-        );
-        assert!(descr_of("{'descr': [('a', '|O')], 'shape': (1,), }")
-            .unwrap()
-            .contains('O'));
+    fn object_dtypes_are_recognised_by_type_code_only() {
+        assert!(!obj(
+            "{'descr': '<f8', 'fortran_order': False, 'shape': (3,), }"
+        ));
+        assert!(obj(
+            "{'descr': '|O', 'fortran_order': False, 'shape': (3,), }"
+        ));
+        assert!(obj(
+            "{'descr': [('a', '<f8'), ('b', '|O')], 'fortran_order': False, 'shape': (1,), }"
+        ));
+        // Field names with a capital O are names, not types (market data: Open, Close).
+        assert!(!obj("{'descr': [('Open', '<f8'), ('Close', '<f8'), ('Volume', '<i8')], 'fortran_order': False, 'shape': (2,), }"));
+        // Nested structured field and subarray shape.
+        assert!(obj("{'descr': [('outer', [('inner', '|O')]), ('x', '<f4', (3,))], 'fortran_order': False, 'shape': (1,), }"));
+        // A titled field named like a type code.
+        assert!(!obj(
+            "{'descr': [(('Title', 'O'), '<f8')], 'fortran_order': False, 'shape': (1,), }"
+        ));
+    }
+
+    #[test]
+    fn hostile_headers_do_not_panic() {
+        for h in [
+            "{'descr': \u{fffd}<f8\u{fffd}, }",
+            "{",
+            "{'descr'",
+            "{'descr': [",
+            "[[[[[[[[",
+            "'''",
+        ] {
+            let _ = descr_of(h);
+        }
+        let deep = format!("{{'descr': {}}}", "[".repeat(10_000));
+        assert!(descr_of(&deep).is_none());
     }
 }
