@@ -153,7 +153,7 @@ fn scan_as(src: &dyn ByteSource, format: Format, ctx: &Ctx, loc: &Location) -> S
         Format::Pickle => {
             let r = pickle::scan_stream(src, 0, ctx, loc);
             out.findings = r.findings;
-            let label = if is_torch_legacy(src) {
+            let label = if pickle::is_torch_legacy(src, 0) {
                 "pytorch-legacy"
             } else if r.joblib {
                 "joblib"
@@ -174,13 +174,6 @@ fn scan_as(src: &dyn ByteSource, format: Format, ctx: &Ctx, loc: &Location) -> S
         Format::Inert(_) | Format::GitLfsPointer | Format::Unknown => {}
     }
     out
-}
-
-/// The legacy (pre-1.6) `torch.save` format starts with a pickle of its magic number.
-fn is_torch_legacy(src: &dyn ByteSource) -> bool {
-    const MAGIC: &[u8] = b"\x80\x02\x8a\x0a\x6c\xfc\x9c\x46\xf9\x20\x6a\xa8\x50\x19";
-    let mut h = [0u8; 14];
-    src.read_exact_at(0, &mut h).is_ok() && h == MAGIC
 }
 
 /// Scans one local file into a [`FileReport`]. Never fails: errors become the report.

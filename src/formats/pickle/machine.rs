@@ -41,7 +41,7 @@ pub enum V {
     List,
     /// A dict; the first [`DICT_KEEP`] items are kept (joblib's array records are read
     /// from them).
-    Dict(Rc<RefCell<Vec<(V, V)>>>),
+    Dict(Option<DictItems>),
     Set,
     FrozenSet,
     ByteArray,
@@ -78,7 +78,7 @@ fn take_children(v: &mut V, work: &mut Vec<V>) {
                 work.extend(c.state.get_mut().take());
             }
         }
-        V::Dict(d) => {
+        V::Dict(Some(d)) => {
             if let Some(d) = Rc::get_mut(d) {
                 for (k, v) in d.get_mut().drain(..) {
                     work.push(k);
@@ -89,6 +89,9 @@ fn take_children(v: &mut V, work: &mut Vec<V>) {
         _ => {}
     }
 }
+
+/// The kept items of a tracked dict, shared between the stack and the memo.
+pub type DictItems = Rc<RefCell<Vec<(V, V)>>>;
 
 #[derive(Debug)]
 pub struct BytesV {
@@ -257,7 +260,7 @@ impl<'a> Machine<'a> {
         }
         for v in std::mem::take(&mut self.filled) {
             match &v {
-                V::Dict(d) => drop(std::mem::take(&mut *d.borrow_mut())),
+                V::Dict(Some(d)) => drop(std::mem::take(&mut *d.borrow_mut())),
                 V::Call(c) => drop(c.state.borrow_mut().take()),
                 _ => {}
             }
@@ -565,7 +568,7 @@ impl<'a> Machine<'a> {
     /// object arrays are a pickle of their own (scanned), others are an optional padding
     /// byte + padding, then `prod(shape) * itemsize` raw bytes (never read).
     fn read_joblib_array(&mut self, state: &V) -> Result<(), Stop> {
-        let V::Dict(d) = state else {
+        let V::Dict(Some(d)) = state else {
             return self.malformed("joblib array record without a state dict");
         };
         let get = |key: &str| -> Option<V> {
@@ -658,7 +661,7 @@ impl<'a> Machine<'a> {
         let was_empty = d.borrow().is_empty();
         dict_extend(d, items);
         if was_empty && !d.borrow().is_empty() {
-            self.filled.push(V::Dict(d.clone()));
+            self.filled.push(V::Dict(Some(d.clone())));
         }
     }
 
@@ -888,22 +891,27 @@ impl<'a> Machine<'a> {
                 self.pop_mark()?;
                 self.top()?;
             }
-            b'}' => self.push(V::Dict(Rc::default()))?,
+            // Untracked dicts carry no allocation: a pickle of a million small dicts
+            // must not pay for contents nobody reads.
+            b'}' => self.push(V::Dict(self.track_dicts.then(Rc::default)))?,
             b'd' => {
                 let items = self.pop_mark()?;
                 if items.len() % 2 != 0 {
                     return self.malformed("odd number of items for DICT");
                 }
-                let d: Rc<RefCell<Vec<(V, V)>>> = Rc::default();
-                if self.track_dicts {
+                let d = if self.track_dicts {
+                    let d: Rc<RefCell<Vec<(V, V)>>> = Rc::default();
                     self.fill_dict(&d, items);
-                }
+                    Some(d)
+                } else {
+                    None
+                };
                 self.push(V::Dict(d))?;
             }
             b's' => {
                 let v = self.pop()?;
                 let k = self.pop()?;
-                if let (true, V::Dict(d)) = (self.track_dicts, self.top()?) {
+                if let (true, V::Dict(Some(d))) = (self.track_dicts, self.top()?) {
                     let d = d.clone();
                     self.fill_dict(&d, vec![k, v]);
                 }
@@ -913,7 +921,7 @@ impl<'a> Machine<'a> {
                 if items.len() % 2 != 0 {
                     return self.malformed("odd number of items for SETITEMS");
                 }
-                if let (true, V::Dict(d)) = (self.track_dicts, self.top()?) {
+                if let (true, V::Dict(Some(d))) = (self.track_dicts, self.top()?) {
                     let d = d.clone();
                     self.fill_dict(&d, items);
                 }
@@ -1397,7 +1405,7 @@ mod tests {
             m.step().unwrap();
         }
         let weak = match m.stack.last() {
-            Some(V::Dict(d)) => DictWeak::Dict(Rc::downgrade(d)),
+            Some(V::Dict(Some(d))) => DictWeak::Dict(Rc::downgrade(d)),
             Some(V::Call(c)) => DictWeak::Call(Rc::downgrade(c)),
             other => panic!("unexpected top {other:?}"),
         };

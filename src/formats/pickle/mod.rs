@@ -72,6 +72,7 @@ pub fn scan_stream(src: &dyn ByteSource, start: u64, ctx: &Ctx, loc: &Location) 
     // After a break or after the last pickle, bytes further on may still be pickles that
     // a loader reading pickle after pickle would run: search (within a bounded window)
     // for the next protocol header and keep what is found there if it is credible.
+    let legacy = is_torch_legacy(src, start);
     let mut speculative = false;
     let mut resync_budget = RESYNC_ATTEMPTS;
     let mut window_end: Option<u64> = None;
@@ -109,6 +110,12 @@ pub fn scan_stream(src: &dyn ByteSource, start: u64, ctx: &Ctx, loc: &Location) 
             Some(end) if keep && end > pos => {
                 pos = end;
                 speculative = false;
+                // torch.load reads exactly five pickles from a legacy (pre-zip) file and
+                // then raw storage bytes; nothing after them is ever unpickled, so tensor
+                // data is not searched for more.
+                if legacy && out.pickles >= LEGACY_TORCH_PICKLES {
+                    break;
+                }
             }
             _ => {
                 let from = match (&run.error, keep) {
@@ -165,6 +172,17 @@ pub fn scan_stream(src: &dyn ByteSource, start: u64, ctx: &Ctx, loc: &Location) 
         );
     }
     out
+}
+
+/// Pickles at the start of a legacy `torch.save` file: magic number, protocol version,
+/// sys info, the object, the storage keys.
+const LEGACY_TORCH_PICKLES: u32 = 5;
+
+/// The legacy (pre-1.6) `torch.save` format starts with a pickle of its magic number.
+pub fn is_torch_legacy(src: &dyn ByteSource, start: u64) -> bool {
+    const MAGIC: &[u8] = b"\x80\x02\x8a\x0a\x6c\xfc\x9c\x46\xf9\x20\x6a\xa8\x50\x19";
+    let mut h = [0u8; 14];
+    src.read_exact_at(start, &mut h).is_ok() && h == MAGIC
 }
 
 /// How far past a break (or past the last pickle) to look for another protocol header,

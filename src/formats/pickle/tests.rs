@@ -363,3 +363,56 @@ fn getattr_used_any_other_way_stays_critical() {
     let f = scan(b);
     assert_eq!(worst(&f), Severity::Critical, "{f:#?}");
 }
+
+/// Counts the bytes a scanner reads.
+struct Counting {
+    inner: MemSource,
+    read: std::sync::atomic::AtomicU64,
+}
+
+impl crate::source::ByteSource for Counting {
+    fn len(&self) -> u64 {
+        self.inner.len()
+    }
+
+    fn read_at(&self, offset: u64, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read_at(offset, buf)?;
+        self.read
+            .fetch_add(n as u64, std::sync::atomic::Ordering::Relaxed);
+        Ok(n)
+    }
+}
+
+#[test]
+fn legacy_torch_tensor_bytes_are_not_searched() {
+    // Magic-number pickle, protocol, sys_info, object, storage keys — then 8 MiB of raw
+    // "storage" bytes sprinkled with protocol markers.
+    let mut b = b"\x80\x02\x8a\x0a\x6c\xfc\x9c\x46\xf9\x20\x6a\xa8\x50\x19.".to_vec();
+    b.extend(b"\x80\x02M\xe9\x03.");
+    b.extend(b"\x80\x02}q\x00.");
+    b.extend(b"\x80\x02ccollections\nOrderedDict\nq\x00)Rq\x01.");
+    b.extend(b"\x80\x02]q\x00.");
+    let raw: Vec<u8> = (0..8u32 << 20)
+        .map(|i| {
+            if i % 4096 == 0 {
+                0x80
+            } else if i % 4096 == 1 {
+                2
+            } else {
+                0x41
+            }
+        })
+        .collect();
+    b.extend(raw);
+    let src = Counting {
+        inner: MemSource::new(b),
+        read: Default::default(),
+    };
+    let limits = Limits::default();
+    let allow = |_: &str, _: &str| false;
+    let ctx = Ctx::new(&limits, &allow);
+    let r = scan_stream(&src, 0, &ctx, &Location::file("legacy.pt"));
+    assert_eq!(r.pickles, 5);
+    let read = src.read.load(std::sync::atomic::Ordering::Relaxed);
+    assert!(read < 256 * 1024, "read {read} bytes of a legacy file");
+}
