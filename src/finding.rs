@@ -96,6 +96,19 @@ impl Location {
         }
     }
 
+    /// The location of `name` inside this one (a container member): member paths join
+    /// with `!` through every level (`outer.zip!inner.tar!model/data.pkl`).
+    pub fn member(&self, name: &str) -> Location {
+        Location {
+            path: self.path.clone(),
+            member: Some(match &self.member {
+                Some(m) => format!("{m}!{name}"),
+                None => name.to_string(),
+            }),
+            offset: None,
+        }
+    }
+
     pub fn display(&self) -> String {
         let mut s = self.path.clone();
         if let Some(m) = &self.member {

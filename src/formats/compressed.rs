@@ -90,13 +90,7 @@ pub fn scan(src: &dyn ByteSource, kind: Kind, ctx: &Ctx, loc: &Location, out: &m
         return;
     }
     let inner = MemSource::new(data);
-    let mloc = Location {
-        member: Some(match &loc.member {
-            Some(m) => format!("{m}!<{}>", kind.label()),
-            None => format!("<{}>", kind.label()),
-        }),
-        ..loc.clone()
-    };
+    let mloc = loc.member(&format!("<{}>", kind.label()));
     let inner_ctx = ctx.inflated(inner.len());
     out.extend(scan::scan_source(&inner, &inner_ctx, &mloc).findings);
 }

@@ -84,17 +84,6 @@ fn describe(e: &Error) -> String {
     }
 }
 
-fn member_location(loc: &Location, name: &str) -> Location {
-    Location {
-        path: loc.path.clone(),
-        member: Some(match &loc.member {
-            Some(m) => format!("{m}!{name}"),
-            None => name.to_string(),
-        }),
-        offset: None,
-    }
-}
-
 pub fn scan(src: &dyn ByteSource, ctx: &Ctx, loc: &Location, out: &mut Vec<Finding>) {
     let mut found = Vec::new();
     let res = panic::catch_unwind(AssertUnwindSafe(|| scan_inner(src, ctx, loc, &mut found)));
@@ -195,7 +184,7 @@ fn scan_inner(src: &dyn ByteSource, ctx: &Ctx, loc: &Location, out: &mut Vec<Fin
             if entry.is_directory || !entry.has_stream || entry.size == 0 {
                 return Ok(true);
             }
-            let mloc = member_location(loc, &entry.name);
+            let mloc = loc.member(&entry.name);
             // Check the declared size before allocating or decoding anything.
             let room = ctx
                 .limits

@@ -117,14 +117,7 @@ pub fn scan(src: &dyn ByteSource, ctx: &Ctx, loc: &Location, out: &mut Vec<Findi
             }
             b'0' | 0 | b'7' if size > 0 => {
                 let member = SliceSource::new(src, data, size);
-                let mloc = Location {
-                    path: loc.path.clone(),
-                    member: Some(match &loc.member {
-                        Some(m) => format!("{m}!{name}"),
-                        None => name.clone(),
-                    }),
-                    offset: None,
-                };
+                let mloc = loc.member(&name);
                 out.extend(scan::scan_source(&member, &ctx.deeper(), &mloc).findings);
             }
             _ => {}

@@ -421,11 +421,7 @@ pub fn scan(
     if arc.lead > 0 {
         // The prefix can be a format of its own (a pickle in front of a zip: a polyglot).
         let pre = SliceSource::new(src, 0, arc.lead);
-        let sub = scan::scan_source(
-            &pre,
-            &ctx.deeper(),
-            &member_loc(loc, "<data before archive>"),
-        );
+        let sub = scan::scan_source(&pre, &ctx.deeper(), &loc.member("<data before archive>"));
         out.extend(sub.findings);
     }
     let mut seen: HashMap<&str, usize> = HashMap::new();
@@ -458,14 +454,14 @@ pub fn scan(
             out.push(Finding::new(
                 "zip-duplicate-entry",
                 Severity::Medium,
-                member_loc(loc, &e.name),
+                loc.member(&e.name),
                 format!("more than one member is named `{}`; readers disagree on which wins, so all are scanned", e.name),
             ));
         }
         if e.name.ends_with('/') && e.usize == 0 {
             continue;
         }
-        let mloc = member_loc(loc, &e.name);
+        let mloc = loc.member(&e.name);
         let Some(start) = data_start(src, &arc, e, &mloc, out) else {
             continue;
         };
@@ -596,17 +592,6 @@ fn check_crc(src: &dyn ByteSource, start: u64, e: &Entry, loc: &Location, out: &
         if got != e.crc {
             out.push(crc_finding(e, got, loc));
         }
-    }
-}
-
-fn member_loc(loc: &Location, name: &str) -> Location {
-    Location {
-        path: loc.path.clone(),
-        member: Some(match &loc.member {
-            Some(m) => format!("{m}!{name}"),
-            None => name.to_string(),
-        }),
-        offset: None,
     }
 }
 

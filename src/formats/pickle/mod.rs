@@ -314,13 +314,7 @@ fn report_run(
             continue;
         }
         let nested_ctx = ctx.deeper();
-        let nested_loc = Location {
-            member: Some(match &loc.member {
-                Some(m) => format!("{m}!<nested pickle @{off}>"),
-                None => format!("<nested pickle @{off}>"),
-            }),
-            ..loc.clone()
-        };
+        let nested_loc = loc.member(&format!("<nested pickle @{off}>"));
         let r = scan_stream(&inner, 0, &nested_ctx, &nested_loc);
         findings.extend(
             r.findings
