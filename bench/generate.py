@@ -19,6 +19,19 @@ Everything is deterministic (fixed seeds). The tree (about 1.5 GB) contains:
   pair_10mb/model.pt       torch zip, 4 tensors 640x1024 zeros      (~10 MB)
   pair_400mb/model.pt      torch zip, 4 tensors 25600x1024 zeros   (~400 MB)
 
+Container cases (issue 3; need joblib and pandas too, lz4 optional):
+
+  joblib_rf/model.joblib        the sklearn_rf forest, joblib.dump uncompressed (arrays in-band)
+  joblib_rf_zlib/model.joblib   the same, joblib.dump(compress=3) (zlib)
+  joblib_rf_lz4/model.joblib    the same, joblib.dump(compress="lz4") (skipped without lz4)
+  npz_numeric/arrays.npz        np.savez of 4 numeric arrays, ~50 MB (stored)
+  npz_compressed/arrays.npz     np.savez_compressed, ~20 MB
+  pandas_xz/frame.pkl.xz        DataFrame of 200k rows, to_pickle(compression="xz")
+
+`--only NAME[,NAME]` generates just those cases into an existing tree (other cases are left
+alone) and merges them into manifest.json, e.g.
+`bench/generate.py --only joblib_rf,npz_numeric`.
+
 The pair shares the same file name (so the same archive prefix), keys, dtypes and
 tensor count; their data.pkl have the same length and the same opcode sequence and differ
 only in the shape/numel integers. Only the tensor bytes differ (10 MB vs 400 MB), which
@@ -116,13 +129,17 @@ def gen_objects(out, log, n=300_000):
         pickle.dump(objs, f, protocol=4)
 
 
-def gen_sklearn(out, log):
+def fit_forest():
     from sklearn.datasets import make_classification
     from sklearn.ensemble import RandomForestClassifier
 
-    log("sklearn_rf: RandomForestClassifier(n_estimators=100, max_depth=12)")
     X, y = make_classification(n_samples=4000, n_features=20, n_informative=10, random_state=0)
-    clf = RandomForestClassifier(n_estimators=100, max_depth=12, random_state=0, n_jobs=1).fit(X, y)
+    return RandomForestClassifier(n_estimators=100, max_depth=12, random_state=0, n_jobs=1).fit(X, y)
+
+
+def gen_sklearn(out, log):
+    log("sklearn_rf: RandomForestClassifier(n_estimators=100, max_depth=12)")
+    clf = fit_forest()
     p = os.path.join(out, "sklearn_rf", "model.pkl")
     os.makedirs(os.path.dirname(p), exist_ok=True)
     with open(p, "wb") as f:
@@ -153,6 +170,89 @@ def gen_pair(out, log):
         del sd
 
 
+def gen_joblib(out, log, which):
+    """The sklearn_rf forest through joblib.dump: NumpyArrayWrapper records with the array
+    bytes in-band in the pickle stream (uncompressed), or the whole stream zlib/lz4-compressed."""
+    import joblib
+
+    clf = fit_forest()
+    for name, compress in (("joblib_rf", 0), ("joblib_rf_zlib", 3), ("joblib_rf_lz4", "lz4")):
+        if name not in which:
+            continue
+        if compress == "lz4":
+            try:
+                import lz4  # noqa: F401
+            except ImportError:
+                log(f"{name}: lz4 not installed, skipped")
+                continue
+        log(f"{name}: joblib.dump(compress={compress!r})")
+        p = os.path.join(out, name, "model.joblib")
+        os.makedirs(os.path.dirname(p), exist_ok=True)
+        joblib.dump(clf, p, compress=compress)
+
+
+def npz_arrays(seed, n_float):
+    """A few numeric arrays: one big float32 block plus smaller float64/int64/uint8 ones."""
+    rng = np.random.default_rng(seed)
+    return {
+        "embeddings": rng.standard_normal((n_float, 256), dtype=np.float32),
+        "bias": rng.standard_normal(4096),
+        "ids": np.arange(n_float, dtype=np.int64),
+        "mask": (rng.random(n_float) < 0.5).astype(np.uint8),
+    }
+
+
+def gen_npz(out, log, which):
+    # (np.savez writes zip timestamps of the moment, so the files are deterministic in
+    # content, not byte for byte)
+    if "npz_numeric" in which:
+        arrs = npz_arrays(50, 48_000)  # 48000*256*4 = 49.2 MB + 0.4 MB
+        log("npz_numeric: np.savez, ~50 MB")
+        p = os.path.join(out, "npz_numeric", "arrays.npz")
+        os.makedirs(os.path.dirname(p), exist_ok=True)
+        np.savez(p, **arrs)
+    if "npz_compressed" in which:
+        # random normal float32 compresses only ~10%: 22 MB raw -> ~20 MB
+        arrs = npz_arrays(20, 21_000)
+        log("npz_compressed: np.savez_compressed, ~20 MB")
+        p = os.path.join(out, "npz_compressed", "arrays.npz")
+        os.makedirs(os.path.dirname(p), exist_ok=True)
+        np.savez_compressed(p, **arrs)
+
+
+def gen_pandas_xz(out, log, n=200_000):
+    import pandas as pd
+
+    log(f"pandas_xz: DataFrame {n} rows, to_pickle(compression='xz')")
+    rng = np.random.default_rng(200)
+    df = pd.DataFrame({
+        "id": np.arange(n, dtype=np.int64),
+        "ts": pd.date_range("2024-01-01", periods=n, freq="min"),
+        "price": rng.standard_normal(n).cumsum() + 100.0,
+        "qty": rng.integers(1, 1000, n, dtype=np.int32),
+        "side": pd.Categorical(np.where(rng.random(n) < 0.5, "buy", "sell")),
+        "venue": np.array(["XNAS", "XNYS", "BATS", "ARCX"], dtype=object)[rng.integers(0, 4, n)],
+    })
+    p = os.path.join(out, "pandas_xz", "frame.pkl.xz")
+    os.makedirs(os.path.dirname(p), exist_ok=True)
+    df.to_pickle(p, compression="xz")
+
+
+BASE_CASES = ["zip_50mb", "zip_200mb", "zip_400mb", "legacy_200mb", "objects_300k", "sklearn_rf",
+              "many_small", "pair_10mb", "pair_400mb"]
+CONTAINER_CASES = ["joblib_rf", "joblib_rf_zlib", "joblib_rf_lz4", "npz_numeric", "npz_compressed",
+                   "pandas_xz"]
+
+
+def gen_containers(out, log, which):
+    if which & {"joblib_rf", "joblib_rf_zlib", "joblib_rf_lz4"}:
+        gen_joblib(out, log, which)
+    if which & {"npz_numeric", "npz_compressed"}:
+        gen_npz(out, log, which)
+    if "pandas_xz" in which:
+        gen_pandas_xz(out, log)
+
+
 def case_stats(root):
     files, total = 0, 0
     for dp, _dn, fn in os.walk(root):
@@ -166,41 +266,73 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--out", default=os.path.join(HERE, "out", "tree"))
     ap.add_argument("--force", action="store_true", help="delete an existing tree first")
+    ap.add_argument("--only", default="",
+                    help="comma-separated container cases to (re)generate into an existing tree: "
+                         + ",".join(CONTAINER_CASES))
     args = ap.parse_args()
     out = os.path.abspath(args.out)
-    if os.path.exists(out):
-        if not args.force:
-            sys.exit(f"{out} exists; pass --force to regenerate")
-        shutil.rmtree(out)
-    os.makedirs(out)
 
     def log(msg):
         print(f"[generate] {msg}", flush=True)
 
     torch.set_num_threads(1)
-    gen_zip_sizes(out, log)
-    gen_objects(out, log)
-    gen_sklearn(out, log)
-    gen_many_small(out, log)
-    gen_pair(out, log)
+    mpath = os.path.join(out, "manifest.json")
+    if args.only:
+        which = set(args.only.split(","))
+        bad = which - set(CONTAINER_CASES)
+        if bad:
+            sys.exit(f"--only takes {','.join(CONTAINER_CASES)}; unknown: {','.join(sorted(bad))}")
+        os.makedirs(out, exist_ok=True)
+        for case in which:
+            shutil.rmtree(os.path.join(out, case), ignore_errors=True)
+        gen_containers(out, log, which)
+        with open(mpath) if os.path.exists(mpath) else io.StringIO("{}") as f:
+            manifest = json.load(f)
+        manifest.setdefault("cases", {})
+        manifest.setdefault("generator", {})
+    else:
+        if os.path.exists(out):
+            if not args.force:
+                sys.exit(f"{out} exists; pass --force to regenerate")
+            shutil.rmtree(out)
+        os.makedirs(out)
+        gen_zip_sizes(out, log)
+        gen_objects(out, log)
+        gen_sklearn(out, log)
+        gen_many_small(out, log)
+        gen_pair(out, log)
+        gen_containers(out, log, set(CONTAINER_CASES))
+        manifest = {"generator": {}, "cases": {}}
+        which = set(BASE_CASES) | set(CONTAINER_CASES)
 
     import sklearn
 
-    manifest = {
-        "generator": {
-            "python": sys.version.split()[0],
-            "torch": torch.__version__,
-            "numpy": np.__version__,
-            "scikit-learn": sklearn.__version__,
-        },
-        "cases": {},
-    }
+    gen = manifest["generator"]
+    gen.update({
+        "python": sys.version.split()[0],
+        "torch": torch.__version__,
+        "numpy": np.__version__,
+        "scikit-learn": sklearn.__version__,
+    })
+    for mod in ("joblib", "pandas", "lz4"):
+        try:
+            gen[mod] = __import__(mod).__version__
+        except ImportError:
+            pass
     for case in sorted(os.listdir(out)):
         p = os.path.join(out, case)
-        if not os.path.isdir(p):
+        if not os.path.isdir(p) or case not in which:
             continue
         files, total = case_stats(p)
         manifest["cases"][case] = {"files": files, "bytes": total}
+    if args.only:
+        with open(mpath, "w") as f:
+            json.dump(manifest, f, indent=2)
+        for case in sorted(which):
+            info = manifest["cases"].get(case)
+            if info:
+                log(f"{case:14s} files={info['files']:4d} bytes={info['bytes']:>12,d}")
+        return
     for case in ("pair_10mb", "pair_400mb", "zip_50mb", "zip_200mb", "zip_400mb"):
         manifest["cases"][case]["data_pkl"] = data_pkl_info(os.path.join(out, case, "model.pt"))
     a = manifest["cases"]["pair_10mb"]["data_pkl"]

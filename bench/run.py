@@ -72,6 +72,13 @@ CASES = [
     ("many_small", "many_small", "directory of 200 small torch zip checkpoints"),
     ("pair_10mb", "pair_10mb/model.pt", "torch zip, same pickle as pair_400mb, 10 MB of tensors"),
     ("pair_400mb", "pair_400mb/model.pt", "torch zip, same pickle as pair_10mb, 400 MB of tensors"),
+    # container cases (issue 3): generate.py --only joblib_rf,... adds them to an existing tree
+    ("joblib_rf", "joblib_rf/model.joblib", "the sklearn_rf forest, joblib.dump uncompressed (in-band arrays)"),
+    ("joblib_rf_zlib", "joblib_rf_zlib/model.joblib", "the same forest, joblib.dump(compress=3), zlib"),
+    ("joblib_rf_lz4", "joblib_rf_lz4/model.joblib", "the same forest, joblib.dump(compress='lz4')"),
+    ("npz_numeric", "npz_numeric/arrays.npz", "np.savez, 4 numeric arrays, ~50 MB"),
+    ("npz_compressed", "npz_compressed/arrays.npz", "np.savez_compressed, 4 numeric arrays, ~20 MB"),
+    ("pandas_xz", "pandas_xz/frame.pkl.xz", "pandas DataFrame, 200k rows, to_pickle(compression='xz')"),
 ]
 
 # Environment for every tool: no telemetry, no hub access, no colour.
