@@ -68,6 +68,30 @@ pub fn scan(
     "numpy-object"
 }
 
+/// Whether `head` (the first bytes of a member) is a complete `.npy` header describing
+/// an array without Python objects. `false` whenever in doubt (not npy, header cut off,
+/// unparsable): the caller then scans the whole member.
+pub fn header_says_numeric(head: &[u8]) -> bool {
+    if !head.starts_with(b"\x93NUMPY") || head.len() < 10 {
+        return false;
+    }
+    let (hlen, start): (usize, usize) = match head[6] {
+        1 => (u16::from_le_bytes([head[8], head[9]]) as usize, 10),
+        2 | 3 if head.len() >= 12 => (
+            u32::from_le_bytes([head[8], head[9], head[10], head[11]]) as usize,
+            12,
+        ),
+        _ => return false,
+    };
+    let Some(h) = head.get(start..start.saturating_add(hlen)) else {
+        return false;
+    };
+    match descr_of(&String::from_utf8_lossy(h)) {
+        Some(d) => !has_object(&d),
+        None => false,
+    }
+}
+
 /// A Python literal as numpy writes it in `.npy` headers (`repr` of the header dict).
 #[derive(Debug, PartialEq)]
 enum Lit {
@@ -222,6 +246,22 @@ mod tests {
         assert!(!obj(
             "{'descr': [(('Title', 'O'), '<f8')], 'fortran_order': False, 'shape': (1,), }"
         ));
+    }
+
+    #[test]
+    fn numeric_headers_are_recognised_from_the_head() {
+        let hdr = b"{'descr': '<f8', 'fortran_order': False, 'shape': (3,), }       \n";
+        let mut head = b"\x93NUMPY\x01\x00".to_vec();
+        head.extend((hdr.len() as u16).to_le_bytes());
+        head.extend(hdr);
+        assert!(header_says_numeric(&head));
+        // Cut off, or object dtype: not numeric (the caller scans everything).
+        assert!(!header_says_numeric(&head[..20]));
+        let obj = b"{'descr': '|O', 'fortran_order': False, 'shape': (3,), }        \n";
+        let mut head = b"\x93NUMPY\x01\x00".to_vec();
+        head.extend((obj.len() as u16).to_le_bytes());
+        head.extend(obj);
+        assert!(!header_says_numeric(&head));
     }
 
     #[test]

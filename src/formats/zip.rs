@@ -522,6 +522,11 @@ pub fn scan(
                 if !scan::might_carry_code(&head) {
                     continue;
                 }
+                // A numeric .npy member (np.savez_compressed) holds no code: its header,
+                // in the first bytes, says so, and the array need not be inflated.
+                if crate::formats::numpy::header_says_numeric(&head) {
+                    continue;
+                }
                 let budget = ctx
                     .limits
                     .max_member_size
