@@ -486,7 +486,9 @@ pub fn scan(
                     continue;
                 }
                 let sub = scan::scan_source(&member, &ctx.deeper(), &mloc);
-                let interesting = sub.format.is_some();
+                // The CRC is checked for members whose content was read as code-bearing; a
+                // numeric array member is never read past its header.
+                let interesting = sub.format.as_deref().is_some_and(|f| f != "numpy");
                 out.extend(sub.findings);
                 if interesting {
                     check_crc(src, start, e, &mloc, out);
