@@ -188,6 +188,13 @@ pub fn write_step_summary(report: &Report, out: &mut dyn Write) -> io::Result<()
         "\n{} files scanned, {} skipped, {} could not be read.",
         s.files_scanned, s.files_skipped, s.files_errored
     )?;
+    if s.lfs_pointers > 0 {
+        writeln!(
+            out,
+            "\n**{} Git LFS pointer(s) were not scanned**: check out with `lfs: true` in `actions/checkout`.",
+            s.lfs_pointers
+        )?;
+    }
 
     let mut findings: Vec<&Finding> = report.findings().collect();
     findings.sort_by_key(|f| Reverse(f.severity));
@@ -319,7 +326,8 @@ pub fn write_outputs(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     writeln!(out, "suppressed={}", s.suppressed)?;
     writeln!(out, "files-scanned={}", s.files_scanned)?;
     writeln!(out, "files-skipped={}", s.files_skipped)?;
-    writeln!(out, "files-errored={}", s.files_errored)
+    writeln!(out, "files-errored={}", s.files_errored)?;
+    writeln!(out, "lfs-pointers={}", s.lfs_pointers)
 }
 
 #[cfg(test)]
@@ -555,7 +563,7 @@ mod tests {
         write_outputs(&sample_report(), &mut buf).unwrap();
         assert_eq!(
             String::from_utf8(buf).unwrap(),
-            "verdict=fail\ncritical=1\nhigh=0\nmedium=1\nlow=1\ninfo=1\nsuppressed=1\nfiles-scanned=2\nfiles-skipped=2\nfiles-errored=1\n"
+            "verdict=fail\ncritical=1\nhigh=0\nmedium=1\nlow=1\ninfo=1\nsuppressed=1\nfiles-scanned=2\nfiles-skipped=2\nfiles-errored=1\nlfs-pointers=0\n"
         );
     }
 }
