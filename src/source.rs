@@ -3,7 +3,7 @@
 //! (HTTP range requests) and in-memory members plug in without touching the scanners.
 
 use std::fs::File;
-use std::io;
+use std::io::{self, Read, Seek, SeekFrom};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -135,6 +135,46 @@ impl ByteSource for SliceSource<'_> {
         let max = usize::try_from(self.len - offset).unwrap_or(usize::MAX);
         let n = buf.len().min(max);
         self.inner.read_at(self.start + offset, &mut buf[..n])
+    }
+}
+
+/// `Read + Seek` over a [`ByteSource`] without copying it, for decoders that want a
+/// stream (inflate, bz2/xz/lz4/zstd, the 7z reader). `pos` is where the next read starts.
+pub struct Cursor<'a> {
+    pub src: &'a dyn ByteSource,
+    pub pos: u64,
+}
+
+impl<'a> Cursor<'a> {
+    pub fn new(src: &'a dyn ByteSource) -> Cursor<'a> {
+        Cursor { src, pos: 0 }
+    }
+}
+
+impl Read for Cursor<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.src.read_at(self.pos, buf)?;
+        self.pos += n as u64;
+        Ok(n)
+    }
+}
+
+impl Seek for Cursor<'_> {
+    fn seek(&mut self, pos: SeekFrom) -> io::Result<u64> {
+        let len = self.src.len() as i128;
+        let new = match pos {
+            SeekFrom::Start(p) => p as i128,
+            SeekFrom::End(d) => len + d as i128,
+            SeekFrom::Current(d) => self.pos as i128 + d as i128,
+        };
+        if !(0..=u64::MAX as i128).contains(&new) {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "seek out of range",
+            ));
+        }
+        self.pos = new as u64;
+        Ok(self.pos)
     }
 }
 

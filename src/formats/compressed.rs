@@ -9,7 +9,7 @@ use std::io::{self, Read};
 
 use crate::finding::{Finding, Location, Severity};
 use crate::scan::{self, Ctx};
-use crate::source::{ByteSource, MemSource};
+use crate::source::{ByteSource, Cursor, MemSource};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kind {
@@ -41,19 +41,6 @@ impl Kind {
 /// zlib: CMF 0x78 (deflate, 32 KiB window) and a header checksum that is a multiple of 31.
 pub fn is_zlib(h: &[u8]) -> bool {
     h.len() >= 2 && h[0] == 0x78 && (u16::from(h[0]) * 256 + u16::from(h[1])) % 31 == 0
-}
-
-struct SrcRead<'a> {
-    src: &'a dyn ByteSource,
-    pos: u64,
-}
-
-impl Read for SrcRead<'_> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = self.src.read_at(self.pos, buf)?;
-        self.pos += n as u64;
-        Ok(n)
-    }
 }
 
 pub fn scan(src: &dyn ByteSource, kind: Kind, ctx: &Ctx, loc: &Location, out: &mut Vec<Finding>) {
@@ -98,7 +85,7 @@ pub fn scan(src: &dyn ByteSource, kind: Kind, ctx: &Ctx, loc: &Location, out: &m
 /// Decompresses `src` into `data`, stopping after `budget + 1` bytes. On error, `data`
 /// holds what was decompressed before it.
 fn decompress(src: &dyn ByteSource, kind: Kind, budget: u64, data: &mut Vec<u8>) -> io::Result<()> {
-    let reader = SrcRead { src, pos: 0 };
+    let reader = Cursor::new(src);
     let cap = budget.saturating_add(1);
     match kind {
         Kind::Zlib => flate2::read::ZlibDecoder::new(reader)
@@ -135,7 +122,7 @@ fn decompress(src: &dyn ByteSource, kind: Kind, budget: u64, data: &mut Vec<u8>)
 /// `Read::take`. ruzstd reserves the window a frame declares (it refuses more than
 /// 100 MiB); frames declaring a window beyond what could be needed here are refused first.
 /// ruzstd reads no further than it needs, so `input.pos` is where the next frame starts.
-fn zstd(mut input: SrcRead, cap: u64, data: &mut Vec<u8>) -> io::Result<()> {
+fn zstd(mut input: Cursor, cap: u64, data: &mut Vec<u8>) -> io::Result<()> {
     const SMALL_WINDOW: u64 = 8 << 20;
     let invalid = |m: String| io::Error::new(io::ErrorKind::InvalidData, m);
     while (data.len() as u64) < cap && input.pos < input.src.len() {

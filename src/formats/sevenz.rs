@@ -13,47 +13,14 @@
 //! findings naming the reason; a block that fails does not stop the others. The reader is a
 //! third-party parser of hostile bytes, so it also runs under `catch_unwind`.
 
-use std::io::{self, Read, Seek, SeekFrom};
+use std::io::Read;
 use std::panic::{self, AssertUnwindSafe};
 
 use sevenz_rust2::{Archive, BlockDecoder, Error, Password};
 
 use crate::finding::{Finding, Location, Severity};
 use crate::scan::{self, Ctx};
-use crate::source::{ByteSource, MemSource};
-
-/// `Read + Seek` over a [`ByteSource`], without copying it.
-struct Cursor<'a> {
-    src: &'a dyn ByteSource,
-    pos: u64,
-}
-
-impl Read for Cursor<'_> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.src.read_at(self.pos, buf)?;
-        self.pos += n as u64;
-        Ok(n)
-    }
-}
-
-impl Seek for Cursor<'_> {
-    fn seek(&mut self, pos: SeekFrom) -> io::Result<u64> {
-        let len = self.src.len() as i128;
-        let new = match pos {
-            SeekFrom::Start(p) => p as i128,
-            SeekFrom::End(d) => len + d as i128,
-            SeekFrom::Current(d) => self.pos as i128 + d as i128,
-        };
-        if !(0..=u64::MAX as i128).contains(&new) {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidInput,
-                "seek out of range",
-            ));
-        }
-        self.pos = new as u64;
-        Ok(self.pos)
-    }
-}
+use crate::source::{ByteSource, Cursor, MemSource};
 
 fn not_scanned(loc: &Location, msg: impl Into<String>) -> Finding {
     Finding::new(
@@ -111,7 +78,7 @@ fn scan_inner(src: &dyn ByteSource, ctx: &Ctx, loc: &Location, out: &mut Vec<Fin
     let mem_kb = (ctx.limits.max_member_size / 1024).max(1024);
     let mem_kb = usize::try_from(mem_kb).unwrap_or(usize::MAX);
     let password = Password::empty();
-    let mut cursor = Cursor { src, pos: 0 };
+    let mut cursor = Cursor::new(src);
     let archive = match Archive::read_with_memory_limit(&mut cursor, &password, mem_kb) {
         Ok(a) => a,
         Err(e) => {

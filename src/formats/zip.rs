@@ -13,7 +13,7 @@ use std::io::{self, Read};
 
 use crate::finding::{Finding, Location, Severity};
 use crate::scan::{self, Ctx};
-use crate::source::{ByteSource, MemSource, SliceSource};
+use crate::source::{ByteSource, Cursor, MemSource, SliceSource};
 
 const EOCD_SIG: &[u8; 4] = b"PK\x05\x06";
 const EOCD64_LOC_SIG: &[u8; 4] = b"PK\x06\x07";
@@ -346,33 +346,10 @@ fn data_start(
     Some(lh + 30 + nlen as u64 + elen)
 }
 
-/// `Read` over a window of a source, for decompressors.
-struct SrcReader<'a> {
-    src: &'a dyn ByteSource,
-    pos: u64,
-    end: u64,
-}
-
-impl Read for SrcReader<'_> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        if self.pos >= self.end {
-            return Ok(0);
-        }
-        let n = buf.len().min((self.end - self.pos) as usize);
-        let r = self.src.read_at(self.pos, &mut buf[..n])?;
-        self.pos += r as u64;
-        Ok(r)
-    }
-}
-
 /// Inflates up to `max` bytes of a deflated member.
 fn inflate(src: &dyn ByteSource, start: u64, csize: u64, max: u64) -> io::Result<(Vec<u8>, bool)> {
-    let r = SrcReader {
-        src,
-        pos: start,
-        end: start.saturating_add(csize).min(src.len()),
-    };
-    let mut d = flate2::read::DeflateDecoder::new(r);
+    let window = SliceSource::new(src, start, csize);
+    let mut d = flate2::read::DeflateDecoder::new(Cursor::new(&window));
     let mut out = Vec::new();
     (&mut d).take(max).read_to_end(&mut out)?;
     let more = out.len() as u64 == max && d.read(&mut [0u8; 1])? > 0;
@@ -544,8 +521,7 @@ pub fn scan(
                                 format!("member `{}` expands past the limit of {budget} bytes; only the start was scanned", e.name),
                             ));
                         }
-                        let crc = flate2::Crc::new();
-                        let mut crc = crc;
+                        let mut crc = flate2::Crc::new();
                         crc.update(&data);
                         if !more && crc.sum() != e.crc {
                             out.push(crc_finding(e, crc.sum(), &mloc));
