@@ -54,10 +54,7 @@ pub fn probe(src: &dyn ByteSource, start: u64, ctx: &Ctx) -> bool {
     match &run.error {
         None => run.opcodes >= 1,
         Some((_, Stop::Limit(_))) => true,
-        Some(_) => run
-            .globals
-            .iter()
-            .any(|g| identifier_path(&g.module) && identifier_path(&g.name)),
+        Some(_) => credible(&run),
     }
 }
 
@@ -227,12 +224,7 @@ fn credible(run: &PickleRun) -> bool {
 fn worth_reporting(run: &PickleRun) -> bool {
     match &run.error {
         None => true,
-        Some(_) => {
-            run.globals
-                .iter()
-                .any(|g| identifier_path(&g.module) && identifier_path(&g.name))
-                || !run.dynamic.is_empty()
-        }
+        Some(_) => credible(run) || !run.dynamic.is_empty(),
     }
 }
 
