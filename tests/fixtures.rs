@@ -1,5 +1,6 @@
-//! Every fixture in tests/fixtures/manifest.json, produced by the real libraries through
-//! tests/fixtures/generate.py, is scanned by the real binary and checked against what
+//! Every fixture in tests/fixtures/manifest.json (and in any `manifest-<area>.json` beside
+//! it, one per generator script), produced by the real libraries through
+//! tests/fixtures/generate*.py, is scanned by the real binary and checked against what
 //! the manifest says it must be: benign files at or below their allowed severity,
 //! malicious ones at or above theirs, naming the global and the rules expected.
 
@@ -8,10 +9,23 @@ mod common;
 use common::*;
 use serde_json::Value;
 
+/// `manifest.json` plus every `manifest-*.json`: each generator script owns one file.
 fn manifest() -> Vec<Value> {
-    let text =
-        std::fs::read_to_string(root().join("tests/fixtures/manifest.json")).expect("manifest");
-    serde_json::from_str(&text).expect("manifest JSON")
+    let dir = root().join("tests/fixtures");
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .expect("fixtures dir")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .filter(|n| n == "manifest.json" || (n.starts_with("manifest-") && n.ends_with(".json")))
+        .collect();
+    names.sort();
+    let mut entries = Vec::new();
+    for name in names {
+        let text = std::fs::read_to_string(dir.join(&name)).expect("manifest");
+        let part: Vec<Value> = serde_json::from_str(&text)
+            .unwrap_or_else(|e| panic!("{name} is not a JSON array of entries: {e}"));
+        entries.extend(part);
+    }
+    entries
 }
 
 #[test]
