@@ -41,6 +41,16 @@ expect_code() {
   fi
 }
 
+# under DIR PATH: PATH is a file inside DIR.
+under() {
+  [[ "$2" == "$1"/* ]] && [ -s "$2" ]
+}
+
+# ends_with STRING SUFFIX
+ends_with() {
+  case "$1" in *"$2") return 0 ;; *) return 1 ;; esac
+}
+
 # contains FILE TEXT: FILE contains TEXT (fixed string).
 contains() {
   grep -qF -- "$2" "$1"

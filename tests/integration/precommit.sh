@@ -49,7 +49,7 @@ git -C "$good" add -A
 try_repo() { # DIR HOOK ARGS...
   local dir="$1" hook="$2"
   shift 2
-  (cd "$dir" && "$PRE_COMMIT" try-repo "$ROOT" "$hook" --color never "$@")
+  (cd "$dir" && "$PRE_COMMIT" try-repo "$ROOT" "$hook" --color never --verbose "$@")
 }
 
 expect_code 1 "modelgate hook fails on a malicious pickle" try_repo "$bad" modelgate --all-files
