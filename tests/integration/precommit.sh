@@ -8,6 +8,7 @@
 # so dependencies build once, and the release profile is made cheap: this tests the hook,
 # not the optimiser.
 set -euo pipefail
+# shellcheck source=tests/integration/lib.sh
 source "$(dirname "$0")/lib.sh"
 
 PRE_COMMIT="${PRE_COMMIT:-$TOOLS/venv/bin/pre-commit}"
