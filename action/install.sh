@@ -24,6 +24,16 @@ die() {
 : "${GITHUB_ACTION_PATH:?}" "${RUNNER_OS:?}" "${RUNNER_ARCH:?}" "${RUNNER_TEMP:?}"
 : "${GITHUB_PATH:?}" "${GITHUB_OUTPUT:?}"
 
+# Windows runners run this under Git Bash: work with POSIX paths inside, hand Windows
+# paths to GitHub (GITHUB_PATH, outputs). cygpath exists only there.
+if command -v cygpath >/dev/null 2>&1; then
+  RUNNER_TEMP="$(cygpath -u "$RUNNER_TEMP")"
+  GITHUB_ACTION_PATH="$(cygpath -u "$GITHUB_ACTION_PATH")"
+  native() { cygpath -w "$1"; }
+else
+  native() { printf '%s\n' "$1"; }
+fi
+
 REPOSITORY="modelgate/modelgate"
 CHECKSUMS="$GITHUB_ACTION_PATH/action/checksums.txt"
 
@@ -147,9 +157,9 @@ if [ "$reported" != "modelgate $version" ]; then
   die "the installed binary reports '$reported', expected 'modelgate $version'"
 fi
 echo "$reported ($source) at $bin"
-dirname "$bin" >>"$GITHUB_PATH"
+native "$(dirname "$bin")" >>"$GITHUB_PATH"
 {
-  echo "path=$bin"
+  echo "path=$(native "$bin")"
   echo "source=$source"
   echo "version=$version"
 } >>"$GITHUB_OUTPUT"

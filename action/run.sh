@@ -43,10 +43,21 @@ split_list() { # VALUE -> lines
       [ -n "$line" ] && printf '%s\n' "$line"
     done <<<"$value"
   else
+    # Split on whitespace without expanding globs (modelgate has --include for that).
+    set -f
     for line in $value; do printf '%s\n' "$line"; done
+    set +f
   fi
   return 0
 }
+
+# Windows runners run this under Git Bash: hand Windows paths to GitHub (outputs).
+if command -v cygpath >/dev/null 2>&1; then
+  RUNNER_TEMP="$(cygpath -u "$RUNNER_TEMP")"
+  native() { cygpath -w "$1"; }
+else
+  native() { printf '%s\n' "$1"; }
+fi
 
 out_dir="$(mktemp -d "$RUNNER_TEMP/modelgate-report.XXXXXX")"
 sarif="${INPUT_SARIF_FILE:-$out_dir/modelgate.sarif}"
@@ -111,7 +122,7 @@ if [ "$code" = 1 ] && [ -n "$shard" ]; then
   code=0
 fi
 {
-  echo "sarif-file=$sarif"
-  echo "json-file=$json"
+  echo "sarif-file=$(native "$sarif")"
+  echo "json-file=$(native "$json")"
   echo "exit-code=$code"
 } >>"$GITHUB_OUTPUT"

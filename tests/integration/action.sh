@@ -254,6 +254,9 @@ scan_runner
 expect_code 2 "a missing config file is an error that fails the step" \
   sub INPUT_TARGETS=examples INPUT_CONFIG=nope.yml run
 check "  with the reason" contains "$LOG" "nope.yml not found"
+cp "$ROOT/examples/malicious/os_system.pkl" "$GITHUB_WORKSPACE/a.pkl"
+expect_code 2 "targets are not glob-expanded by the shell (*.pkl stays literal)" sub INPUT_TARGETS='*.pkl' run
+check "  modelgate names the literal target" contains "$LOG" "*.pkl"
 expect_code 2 "a malformed shard is refused" sub INPUT_SHARD=x run
 expect_code 2 "shard and merge together are refused" sub INPUT_SHARD=1/2 INPUT_MERGE=a.json run
 expect_code 2 "annotations must be true or false" sub INPUT_ANNOTATIONS=yes run
