@@ -39,6 +39,9 @@ new_repo() {
 # content) and a repository with only a clean PyTorch checkpoint and a text file.
 bad="$(new_repo bad)"
 cp "$ROOT/examples/malicious/os_system.pkl" "$bad/weights.bin"
+# A protocol-0 pickle is plain ASCII: pre-commit's file classifier calls it text, so a
+# hook with `types: [binary]` would never see it; the `files:` regex does.
+cp "$ROOT/tests/fixtures/malicious/posix_system_protocol0.pkl" "$bad/legacy.pkl"
 echo "hello" > "$bad/README.md"
 git -C "$bad" add -A
 
@@ -56,6 +59,9 @@ try_repo() { # DIR HOOK ARGS...
 expect_code 1 "modelgate hook fails on a malicious pickle" try_repo "$bad" modelgate --all-files
 check "  and names the call it found" contains "$LOG" "posix.system"
 check "  and the rule" contains "$LOG" "pickle-code-execution"
+check "  including the protocol-0 pickle" contains "$LOG" "legacy.pkl"
+check "  (which pre-commit classifies as text, not binary)" \
+  "$(dirname "$PRE_COMMIT")/python" -c 'import sys; from identify.identify import tags_from_path as t; sys.exit("text" not in t(sys.argv[1]))' "$bad/legacy.pkl"
 
 expect_code 0 "modelgate hook passes on a clean checkpoint" try_repo "$good" modelgate --all-files
 check "  and scanned it" contains "$LOG" "1 scanned"
