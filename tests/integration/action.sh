@@ -115,6 +115,24 @@ expect_code 0 "macOS/ARM64: the aarch64-apple-darwin asset" \
   sub MODELGATE_RELEASE_BASE_URL="file://$ASSETS" install
 check "  downloaded modelgate-aarch64-apple-darwin.tar.gz" contains "$LOG" "modelgate-aarch64-apple-darwin.tar.gz"
 
+# Windows runners run the scripts under Git Bash, where cygpath turns the runner's
+# Windows paths into POSIX ones and back. A stand-in cygpath that marks the Windows form
+# shows which paths are handed back to GitHub in Windows form.
+mkdir -p "$WORK/fakebin"
+cat >"$WORK/fakebin/cygpath" <<'SH'
+#!/bin/sh
+case "$1" in
+  -u) printf '%s\n' "$2" ;;
+  -w) printf 'C:\\msys%s\n' "$2" | tr / '\\' ;;
+esac
+SH
+chmod +x "$WORK/fakebin/cygpath"
+runner Windows X64
+expect_code 0 "Windows/X64 under Git Bash: GITHUB_PATH and outputs get Windows paths" \
+  sub PATH="$WORK/fakebin:$PATH" MODELGATE_RELEASE_BASE_URL="file://$ASSETS" install
+check "  GITHUB_PATH entry in Windows form" contains "$GITHUB_PATH" 'C:\msys\'
+check "  output path in Windows form" ends_with "$(out path)" '\unpacked\modelgate.exe'
+
 # The asset on the release server was replaced after checksums.txt was committed.
 write_checksums "${ALL_ASSETS[@]}"
 mkdir -p "$WORK/tampered/stage"
