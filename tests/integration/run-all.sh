@@ -9,7 +9,9 @@
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 
+start=$SECONDS
 bash "$here/tools.sh"
+echo "== tools installed ($((SECONDS - start)) s)"
 failed=()
 for t in lint sarif action precommit; do
   start=$SECONDS
