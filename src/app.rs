@@ -9,6 +9,7 @@ use rayon::prelude::*;
 use crate::cli::{Cli, Command, InitArgs, OutputFormat, RulesArgs, ScanArgs};
 use crate::discover::{self, Filters};
 use crate::finding::{Finding, Location, Severity};
+use crate::merge;
 use crate::report::{self, FileReport, FileStatus, RenderOptions, Report, Verdict};
 use crate::scan;
 use crate::settings::Settings;
@@ -22,6 +23,7 @@ pub fn run(cli: Cli) -> Result<u8, String> {
         Command::Scan(args) => scan_command(*args),
         Command::Rules(args) => rules_command(&args),
         Command::Init(args) => init_command(&args),
+        Command::Merge(args) => merge::merge_command(&args),
     }
 }
 
@@ -85,15 +87,33 @@ fn scan_command(args: ScanArgs) -> Result<u8, String> {
         show_skipped: args.show_skipped,
         category: args.category.clone(),
     };
+    emit(
+        &report,
+        &opts,
+        args.format,
+        args.sarif.as_ref(),
+        args.json.as_ref(),
+    )
+}
 
-    if let Some(p) = &args.sarif {
-        write_file(p, |w| report::sarif::render(&report, &opts, w))?;
+/// Writes the requested report files, the stdout format, and in GitHub Actions the job
+/// summary and step outputs; returns the exit code for the verdict. Shared by `scan` and
+/// `merge`, so a merged report reads exactly like a single run's.
+pub(crate) fn emit(
+    report: &Report,
+    opts: &RenderOptions,
+    format: Option<OutputFormat>,
+    sarif: Option<&PathBuf>,
+    json: Option<&PathBuf>,
+) -> Result<u8, String> {
+    if let Some(p) = sarif {
+        write_file(p, |w| report::sarif::render(report, opts, w))?;
     }
-    if let Some(p) = &args.json {
-        write_file(p, |w| report::json::render(&report, &opts, w))?;
+    if let Some(p) = json {
+        write_file(p, |w| report::json::render(report, opts, w))?;
     }
     let github = std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true");
-    let format = args.format.unwrap_or(if github {
+    let format = format.unwrap_or(if github {
         OutputFormat::Github
     } else {
         OutputFormat::Text
@@ -101,25 +121,25 @@ fn scan_command(args: ScanArgs) -> Result<u8, String> {
     let stdout = io::stdout();
     let mut out = stdout.lock();
     let res = match format {
-        OutputFormat::Text => report::text::render(&report, &opts, &mut out),
-        OutputFormat::Json => report::json::render(&report, &opts, &mut out),
-        OutputFormat::Sarif => report::sarif::render(&report, &opts, &mut out),
+        OutputFormat::Text => report::text::render(report, opts, &mut out),
+        OutputFormat::Json => report::json::render(report, opts, &mut out),
+        OutputFormat::Sarif => report::sarif::render(report, opts, &mut out),
         OutputFormat::Github => {
-            let r = report::github::render(&report, &opts, &mut out);
+            let r = report::github::render(report, opts, &mut out);
             // The annotations alone don't show the whole picture: a text summary follows.
-            r.and_then(|_| report::text::render(&report, &opts, &mut out))
+            r.and_then(|_| report::text::render(report, opts, &mut out))
         }
     };
     ignore_broken_pipe(res).map_err(|e| format!("cannot write report: {e}"))?;
     if github || format == OutputFormat::Github {
         if let Some(p) = std::env::var_os("GITHUB_STEP_SUMMARY") {
             append_file(&PathBuf::from(p), |w| {
-                report::github::write_step_summary(&report, w)
+                report::github::write_step_summary(report, w)
             })?;
         }
         if let Some(p) = std::env::var_os("GITHUB_OUTPUT") {
             append_file(&PathBuf::from(p), |w| {
-                report::github::write_outputs(&report, w)
+                report::github::write_outputs(report, w)
             })?;
         }
     }

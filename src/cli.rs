@@ -20,6 +20,9 @@ pub enum Command {
     Rules(RulesArgs),
     /// Write a commented starter .modelgate.yml.
     Init(InitArgs),
+    /// Combine the JSON reports of shard runs (`scan --shard K/N --json FILE`) into one
+    /// report and apply the thresholds once.
+    Merge(MergeArgs),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -90,4 +93,36 @@ pub struct InitArgs {
     /// Overwrite an existing file.
     #[arg(long)]
     pub force: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct MergeArgs {
+    /// JSON reports written by `modelgate scan --json FILE` (one per shard).
+    #[arg(required = true, value_name = "REPORT")]
+    pub reports: Vec<PathBuf>,
+    /// Configuration file for the thresholds (default: discover .modelgate.yml,
+    /// .modelgate.yaml, .github/modelgate.yml in the current directory).
+    #[arg(short, long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Ignore any configuration file.
+    #[arg(long, conflicts_with = "config")]
+    pub no_config: bool,
+    /// What goes to stdout (default text; github when GITHUB_ACTIONS=true).
+    #[arg(short, long, value_enum)]
+    pub format: Option<OutputFormat>,
+    /// Also write the merged SARIF report to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub sarif: Option<PathBuf>,
+    /// Also write the merged JSON report to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
+    /// SARIF automationDetails.id category (default "modelgate/").
+    #[arg(long, value_name = "CATEGORY")]
+    pub category: Option<String>,
+    /// Override thresholds, e.g. critical=1,high=1,medium=off.
+    #[arg(long, value_name = "SEV=N[,SEV=N]")]
+    pub fail_on: Option<String>,
+    /// List skipped files and why (text output).
+    #[arg(long)]
+    pub show_skipped: bool,
 }

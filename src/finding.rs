@@ -130,7 +130,7 @@ pub struct Suppression {
     pub expires: Option<String>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Finding {
     /// Rule id from the catalogue in `rules.rs`.
     pub rule: &'static str,
@@ -145,6 +145,59 @@ pub struct Finding {
     /// in reports but do not count toward thresholds.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub suppressed: Option<Suppression>,
+}
+
+/// A finding as read back from a JSON report (`modelgate merge`). It owns its rule id,
+/// which [`From`] turns into the catalogue's `&'static str`.
+#[derive(Deserialize)]
+struct FindingRead {
+    rule: String,
+    severity: Severity,
+    location: Location,
+    message: String,
+    evidence: Option<String>,
+    suppressed: Option<Suppression>,
+}
+
+impl<'de> Deserialize<'de> for Finding {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Finding, D::Error> {
+        FindingRead::deserialize(d).map(Finding::from)
+    }
+}
+
+impl From<FindingRead> for Finding {
+    fn from(f: FindingRead) -> Finding {
+        Finding {
+            rule: intern_rule(f.rule),
+            severity: f.severity,
+            location: f.location,
+            message: f.message,
+            evidence: f.evidence,
+            suppressed: f.suppressed,
+        }
+    }
+}
+
+/// The catalogue's own `&'static str` for a rule id. An id the catalogue does not know
+/// (a report from another version) is interned once per distinct id, so memory stays
+/// bounded by the distinct ids read.
+fn intern_rule(id: String) -> &'static str {
+    if let Some(rule) = crate::rules::get(&id) {
+        return rule.id;
+    }
+    static INTERNED: std::sync::OnceLock<
+        std::sync::Mutex<std::collections::HashSet<&'static str>>,
+    > = std::sync::OnceLock::new();
+    let mut interned = INTERNED
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
+    if let Some(known) = interned.get(id.as_str()) {
+        return known;
+    }
+    let leaked: &'static str = Box::leak(id.into_boxed_str());
+    interned.insert(leaked);
+    leaked
 }
 
 impl Finding {

@@ -8,6 +8,7 @@ pub mod discover;
 pub mod finding;
 pub mod formats;
 pub mod limits;
+pub mod merge;
 pub mod mismatch;
 pub mod policy;
 pub mod progress;

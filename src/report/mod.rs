@@ -1,7 +1,7 @@
 //! The scan result as one value, and the renderers that turn it into text, JSON, SARIF
 //! and GitHub workflow commands. Each renderer is `render(&Report, &RenderOptions, out)`.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::finding::{Finding, Severity};
 
@@ -13,7 +13,7 @@ pub mod text;
 /// Version of the JSON report schema (`docs/json-schema.md`). Bump on breaking changes.
 pub const JSON_VERSION: u32 = 1;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum FileStatus {
     /// Content was recognised and analysed (possibly partly; see the findings).
@@ -24,7 +24,7 @@ pub enum FileStatus {
     Error,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct FileReport {
     /// Display path: relative to the scan root, `/`-separated.
     pub path: String,
