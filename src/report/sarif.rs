@@ -723,8 +723,13 @@ mod tests {
         assert_eq!(remote_uri("c:/x.pt"), None);
         let mut report = crate::report::testutil::sample_report();
         let path = "hf://org/name@abc123/pytorch_model.bin".to_string();
-        report.files[0].path = path.clone();
-        for f in &mut report.files[0].findings {
+        let evil = report
+            .files
+            .iter()
+            .position(|f| f.path == "models/evil model.pkl")
+            .unwrap();
+        report.files[evil].path = path.clone();
+        for f in &mut report.files[evil].findings {
             f.location.path = path.clone();
         }
         let mut buf = Vec::new();
