@@ -290,6 +290,51 @@ fn huggingface_flag_and_revisions() {
 }
 
 #[test]
+fn globs_and_shards_apply_to_remote_paths() {
+    let hub = hub();
+    let (code, v, stderr) = run_json(
+        cmd(&hub),
+        &[
+            "--no-config",
+            "--exclude",
+            "**/*.pkl",
+            "--show-skipped",
+            "hf://acme/tiny-torch",
+        ],
+    );
+    assert_eq!(code, 0, "{stderr}");
+    let evil = file(&v, &loc("evil/payload.pkl"));
+    assert_eq!(evil["status"], "skipped");
+    assert!(
+        evil["reason"].as_str().unwrap().contains("exclude"),
+        "{evil}"
+    );
+    assert_eq!(hub.served("acme/tiny-torch/evil/payload.pkl"), 0);
+
+    let mut seen = Vec::new();
+    for k in 1..=2 {
+        let shard = format!("{k}/2");
+        let (_, v, _) = run_json(
+            cmd(&hub),
+            &["--no-config", "--shard", &shard, "hf://acme/tiny-torch"],
+        );
+        for f in v["files"].as_array().unwrap() {
+            seen.push(f["path"].as_str().unwrap().to_string());
+        }
+    }
+    seen.sort();
+    assert_eq!(
+        seen,
+        [
+            loc("README.md"),
+            loc("config.json"),
+            loc("evil/payload.pkl"),
+            loc("pytorch_model.bin")
+        ]
+    );
+}
+
+#[test]
 fn private_repo_needs_the_token_which_is_never_printed() {
     let hub = hub();
     let out = cmd(&hub)
@@ -402,6 +447,34 @@ fn plain_urls_are_read_with_ranges_too() {
     assert_eq!(worst(file(&v, &evil)), "critical");
     let served = hub.served("acme/tiny-torch/pytorch_model.bin");
     assert!(served * 1000 < big_checkpoint().len(), "served {served}");
+
+    // A server that ignores Range: small files are taken whole, a large one is refused
+    // from its Content-Length without downloading it.
+    let before = hub.served("acme/tiny-torch/pytorch_model.bin");
+    let small = format!("{}/norange/blobs/acme/tiny-torch/evil/payload.pkl", hub.cdn);
+    let large = format!(
+        "{}/norange/blobs/acme/tiny-torch/pytorch_model.bin",
+        hub.cdn
+    );
+    let (code, v, stderr) = run_json(cmd(&hub), &["--no-config", &small, &large]);
+    assert_eq!(code, 1, "{stderr}");
+    assert_eq!(worst(file(&v, &small)), "critical");
+    let f = file(&v, &large);
+    assert_eq!(f["status"], "error", "{f}");
+    assert_eq!(f["findings"][0]["rule"], "remote-fetch-failed");
+    assert!(
+        f["reason"]
+            .as_str()
+            .unwrap()
+            .contains("ignores range requests"),
+        "{f}"
+    );
+    let after = hub.served("acme/tiny-torch/pytorch_model.bin");
+    assert!(
+        after - before < 64 << 20,
+        "read {} bytes from a server ignoring Range",
+        after - before
+    );
 
     // A URL that does not exist is an errored file, not an aborted scan.
     let missing = format!("{}/blobs/acme/tiny-torch/nope.bin", hub.cdn);

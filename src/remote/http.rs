@@ -185,6 +185,22 @@ impl Client {
                 std::thread::sleep(wait);
                 continue;
             }
+            // A declared length over the limit fails before any body byte is read (a
+            // server that ignores `Range` would otherwise start sending gigabytes).
+            if let Some(n) = get_header("content-length").and_then(|v| v.trim().parse::<u64>().ok())
+            {
+                if n > limit {
+                    return Err(format!(
+                        "{}: response of {n} bytes is larger than the {limit} allowed here{}",
+                        redact(&current),
+                        if range.is_some() && status == 200 {
+                            " (the server ignores range requests)"
+                        } else {
+                            ""
+                        }
+                    ));
+                }
+            }
             let mut body = Vec::new();
             let mut reader = resp.into_body().into_reader().take(limit.saturating_add(1));
             reader

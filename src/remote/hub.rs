@@ -206,22 +206,12 @@ pub fn open(
                 status_error(resp.status, &url)
             ));
         }
-        let entries: Vec<TreeEntry> = serde_json::from_slice(&resp.body).map_err(|e| {
+        files.extend(parse_tree_page(&resp.body).map_err(|e| {
             format!(
                 "hf://{}: unexpected tree listing from the Hub: {e}",
                 display_ref(repo)
             )
-        })?;
-        for e in entries {
-            if e.kind != "file" {
-                continue;
-            }
-            files.push(HubFile {
-                size: e.lfs.map(|l| l.size).unwrap_or(e.size),
-                path: e.path,
-                security: e.security_file_status.and_then(|s| s.status),
-            });
-        }
+        })?);
         if files.len() > MAX_FILES {
             return Err(format!(
                 "hf://{}: more than {MAX_FILES} files",
@@ -248,6 +238,20 @@ pub fn open(
     })
 }
 
+/// The files of one page of a tree listing (directories are left out).
+pub fn parse_tree_page(body: &[u8]) -> Result<Vec<HubFile>, String> {
+    let entries: Vec<TreeEntry> = serde_json::from_slice(body).map_err(|e| e.to_string())?;
+    Ok(entries
+        .into_iter()
+        .filter(|e| e.kind == "file")
+        .map(|e| HubFile {
+            size: e.lfs.map(|l| l.size).unwrap_or(e.size),
+            path: e.path,
+            security: e.security_file_status.and_then(|s| s.status),
+        })
+        .collect())
+}
+
 fn display_ref(r: &RepoRef) -> String {
     match &r.revision {
         Some(rev) => format!("{}@{rev}", r.id),
@@ -256,7 +260,7 @@ fn display_ref(r: &RepoRef) -> String {
 }
 
 /// The `rel="next"` target of a `Link` header.
-fn next_link(header: &str) -> Option<String> {
+pub fn next_link(header: &str) -> Option<String> {
     for part in header.split(',') {
         let mut pieces = part.split(';');
         let target = pieces.next()?.trim();

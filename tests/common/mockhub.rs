@@ -379,12 +379,17 @@ fn hub(out: &mut dyn Write, st: &State, req: &Request) -> std::io::Result<()> {
         );
         return respond(out, "302 Found", &[("Location", loc)], b"");
     }
-    send_file(out, st, req, &repo.id, file)
+    send_file(out, st, req, &repo.id, file, false)
 }
 
 fn cdn(out: &mut dyn Write, st: &State, req: &Request) -> std::io::Result<()> {
-    let Some(rest) = req.path.strip_prefix("/blobs/") else {
-        return respond(out, "404 Not Found", &[], b"");
+    // `/norange/blobs/...`: a server that ignores `Range` and always sends the whole file.
+    let (rest, ignore_range) = match req.path.strip_prefix("/norange/blobs/") {
+        Some(r) => (r, true),
+        None => match req.path.strip_prefix("/blobs/") {
+            Some(r) => (r, false),
+            None => return respond(out, "404 Not Found", &[], b""),
+        },
     };
     let Some((repo, path)) = find_repo(st, rest) else {
         return respond(out, "404 Not Found", &[], b"");
@@ -392,7 +397,7 @@ fn cdn(out: &mut dyn Write, st: &State, req: &Request) -> std::io::Result<()> {
     let Some(file) = repo.files.iter().find(|f| f.path == path) else {
         return respond(out, "404 Not Found", &[], b"");
     };
-    send_file(out, st, req, &repo.id, file)
+    send_file(out, st, req, &repo.id, file, ignore_range)
 }
 
 fn send_file(
@@ -401,18 +406,23 @@ fn send_file(
     req: &Request,
     repo: &str,
     file: &MockFile,
+    ignore_range: bool,
 ) -> std::io::Result<()> {
     let len = file.content.len();
-    let range = req.headers.get("range").and_then(|r| {
-        let (a, b) = r.strip_prefix("bytes=")?.split_once('-')?;
-        let a: u64 = a.parse().ok()?;
-        let b: u64 = if b.is_empty() {
-            len - 1
-        } else {
-            b.parse().ok()?
-        };
-        Some((a, b.min(len.saturating_sub(1))))
-    });
+    let range = req
+        .headers
+        .get("range")
+        .filter(|_| !ignore_range)
+        .and_then(|r| {
+            let (a, b) = r.strip_prefix("bytes=")?.split_once('-')?;
+            let a: u64 = a.parse().ok()?;
+            let b: u64 = if b.is_empty() {
+                len - 1
+            } else {
+                b.parse().ok()?
+            };
+            Some((a, b.min(len.saturating_sub(1))))
+        });
     let (status, start, end) = match range {
         Some((a, _)) if a >= len => {
             return respond(
