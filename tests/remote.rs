@@ -124,6 +124,14 @@ fn cmd(hub: &MockHub) -> assert_cmd::Command {
         "HF_HUB_OFFLINE",
         "HF_HOME",
         "HF_HUB_CACHE",
+        "XDG_CACHE_HOME",
+        // The mock listens on 127.0.0.1: an ambient proxy must not intercept it.
+        "HTTP_PROXY",
+        "HTTPS_PROXY",
+        "ALL_PROXY",
+        "http_proxy",
+        "https_proxy",
+        "all_proxy",
     ] {
         c.env_remove(k);
     }

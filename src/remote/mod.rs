@@ -448,12 +448,10 @@ pub fn code_bearing(f: &FileReport) -> bool {
     f.status == FileStatus::Scanned && f.format.as_deref().is_some_and(|l| l != TARGET_FORMAT)
 }
 
-/// The entry for target-level findings of `pkg`, added on first use.
+/// The entry for target-level findings of `pkg`, added on first use. When the target is
+/// one file (a URL, a local file), that file's own entry.
 pub fn target_entry<'a>(files: &'a mut Vec<FileReport>, pkg: &Package) -> &'a mut FileReport {
-    let i = match files
-        .iter()
-        .position(|f| f.path == pkg.root && f.format.as_deref() == Some(TARGET_FORMAT))
-    {
+    let i = match files.iter().position(|f| f.path == pkg.root) {
         Some(i) => i,
         None => {
             files.push(FileReport {

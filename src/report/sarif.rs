@@ -332,10 +332,14 @@ fn location(path: &str) -> sarif::Location {
     // `uriBaseId`); local files stay relative to %SRCROOT% for GitHub.
     let artifact = match remote_uri(path) {
         Some(uri) => sarif::ArtifactLocation::builder().uri(uri).build(),
-        None => sarif::ArtifactLocation::builder()
-            .uri(artifact_uri(path))
-            .uri_base_id("%SRCROOT%")
-            .build(),
+        None => {
+            // A whole-target entry for the scan root (`.`) has no path of its own.
+            let uri = artifact_uri(path);
+            sarif::ArtifactLocation::builder()
+                .uri(if uri.is_empty() { ".".to_string() } else { uri })
+                .uri_base_id("%SRCROOT%")
+                .build()
+        }
     };
     sarif::Location::builder()
         .physical_location(
