@@ -40,7 +40,8 @@ fn scan_command(args: ScanArgs) -> Result<u8, String> {
         .num_threads(args.jobs.unwrap_or(0))
         .build()
         .map_err(|e| format!("cannot start worker threads: {e}"))?;
-    let progress = crate::progress::Progress::new(inputs.len(), !args.no_progress);
+    let progress = crate::progress::Progress::new(inputs.len(), !args.no_progress)
+        .with_fetched(plan.client.clone());
     let allow = |m: &str, n: &str| settings.allow_global(m, n);
     let files: Vec<Vec<FileReport>> = pool.install(|| {
         inputs

@@ -565,6 +565,98 @@ mod tests {
         assert_eq!(encode_path("a b/c.bin"), "a%20b/c.bin");
     }
 
+    /// Serves `data` with `Range` on 127.0.0.1; counts requests.
+    fn range_server(data: Vec<u8>) -> (String, Arc<AtomicU64>) {
+        use std::io::{BufRead, BufReader, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}/file", listener.local_addr().unwrap());
+        let count = Arc::new(AtomicU64::new(0));
+        let (data, c) = (Arc::new(data), count.clone());
+        std::thread::spawn(move || {
+            for conn in listener.incoming().flatten() {
+                let (data, c) = (data.clone(), c.clone());
+                std::thread::spawn(move || {
+                    let mut r = BufReader::new(conn.try_clone().unwrap());
+                    let mut w = conn;
+                    loop {
+                        let mut range = None;
+                        let mut line = String::new();
+                        if r.read_line(&mut line).unwrap_or(0) == 0 {
+                            return;
+                        }
+                        loop {
+                            let mut h = String::new();
+                            r.read_line(&mut h).unwrap();
+                            let h = h.trim_end().to_ascii_lowercase();
+                            if h.is_empty() {
+                                break;
+                            }
+                            if let Some(v) = h.strip_prefix("range: bytes=") {
+                                let (a, b) = v.split_once('-').unwrap();
+                                range = Some((
+                                    a.parse::<usize>().unwrap(),
+                                    b.parse::<usize>().unwrap(),
+                                ));
+                            }
+                        }
+                        c.fetch_add(1, Ordering::SeqCst);
+                        let (a, b) = range.unwrap();
+                        let b = b.min(data.len() - 1);
+                        let _ = write!(
+                            w,
+                            "HTTP/1.1 206 Partial Content\r\nContent-Length: {}\r\nContent-Range: bytes {a}-{b}/{}\r\n\r\n",
+                            b + 1 - a,
+                            data.len()
+                        );
+                        let _ = w.write_all(&data[a..=b]);
+                    }
+                });
+            }
+        });
+        (url, count)
+    }
+
+    #[test]
+    fn block_cache_reads_ahead_and_respects_the_budget() {
+        let data: Vec<u8> = (0..(3 * 1024 * 1024 + 100))
+            .map(|i| (i % 251) as u8)
+            .collect();
+        let (url, requests) = range_server(data.clone());
+        let client = Arc::new(Client::new(None));
+        let src = HttpSource::open(client.clone(), url.clone(), u64::MAX).unwrap();
+        assert_eq!(src.len(), data.len() as u64);
+        // Sequential 4 KiB reads through the whole file: read-ahead grows to 1 MiB runs.
+        let mut buf = vec![0u8; 4096];
+        let mut off = 0u64;
+        while off < src.len() {
+            let n = src.read_at(off, &mut buf).unwrap();
+            assert!(n > 0);
+            assert_eq!(&buf[..n], &data[off as usize..off as usize + n]);
+            off += n as u64;
+        }
+        let sequential = requests.load(Ordering::SeqCst);
+        assert!(sequential <= 12, "{sequential} requests for 3 MiB");
+        assert_eq!(src.fetched(), data.len() as u64);
+        // The last blocks are cached: reading them again costs nothing.
+        src.read_exact_at(src.len() - 10, &mut buf[..10]).unwrap();
+        assert_eq!(requests.load(Ordering::SeqCst), sequential);
+
+        // A budget of 256 KiB: the read past it fails, and the error is kept.
+        let small = HttpSource::new(client, url, data.len() as u64, 4 * BLOCK);
+        let mut off = 0u64;
+        let err = loop {
+            match small.read_exact_at(off, &mut buf) {
+                Ok(()) => off += buf.len() as u64,
+                Err(e) => break e,
+            }
+            assert!(off < src.len(), "the budget never ran out");
+        };
+        assert!(off >= 2 * BLOCK && off <= 4 * BLOCK, "stopped at {off}");
+        assert!(err.to_string().contains("budget"), "{err}");
+        assert!(small.last_error().unwrap().contains("budget"));
+        assert!(small.fetched() <= 4 * BLOCK);
+    }
+
     #[test]
     fn secrets_do_not_print() {
         let s = Secret::new("hf_abcdef".into()).unwrap();

@@ -101,6 +101,8 @@ pub struct Options {
 pub struct Plan {
     pub inputs: Vec<Input>,
     pub packages: Vec<Package>,
+    /// The HTTP client, when a target needed one (for the progress line).
+    pub client: Option<Arc<Client>>,
 }
 
 fn truthy(v: &str) -> bool {
@@ -147,8 +149,8 @@ fn client() -> Arc<Client> {
 pub fn plan(targets: &[String], filters: &Filters, opts: &Options) -> Result<Plan, String> {
     let mut plan = Plan::default();
     let mut locals: Vec<PathBuf> = Vec::new();
-    let mut shared: Option<Arc<Client>> = None;
-    let mut get_client = || shared.get_or_insert_with(client).clone();
+    let shared: std::cell::OnceCell<Arc<Client>> = std::cell::OnceCell::new();
+    let get_client = || shared.get_or_init(client).clone();
     for t in targets {
         if let Some(rest) = t.strip_prefix("hf://") {
             let repo = hub::RepoRef::parse(rest)?;
@@ -256,6 +258,7 @@ pub fn plan(targets: &[String], filters: &Filters, opts: &Options) -> Result<Pla
         });
         plan.inputs.extend(inputs);
     }
+    plan.client = shared.into_inner();
     Ok(plan)
 }
 
