@@ -651,7 +651,7 @@ mod tests {
             }
             assert!(off < src.len(), "the budget never ran out");
         };
-        assert!(off >= 2 * BLOCK && off <= 4 * BLOCK, "stopped at {off}");
+        assert!((2 * BLOCK..=4 * BLOCK).contains(&off), "stopped at {off}");
         assert!(err.to_string().contains("budget"), "{err}");
         assert!(small.last_error().unwrap().contains("budget"));
         assert!(small.fetched() <= 4 * BLOCK);
