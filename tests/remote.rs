@@ -266,6 +266,46 @@ fn hf_repo_is_scanned_with_range_reads_and_reported_at_its_commit() {
 }
 
 #[test]
+fn text_and_github_outputs_name_the_commit() {
+    let hub = hub();
+    let out = cmd(&hub)
+        .args([
+            "scan",
+            "--no-config",
+            "--no-progress",
+            "hf://acme/tiny-torch",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains(&format!("{}  (pickle, scanned)", loc("evil/payload.pkl"))),
+        "{text}"
+    );
+    let out = cmd(&hub)
+        .args([
+            "scan",
+            "--no-config",
+            "--format",
+            "github",
+            "hf://acme/tiny-torch",
+        ])
+        .output()
+        .unwrap();
+    let gh = String::from_utf8_lossy(&out.stdout);
+    let line = gh
+        .lines()
+        .find(|l| l.starts_with("::error"))
+        .unwrap_or_else(|| panic!("{gh}"));
+    assert!(
+        line.starts_with("::error title=pickle-code-execution (critical)::")
+            && line.contains(&loc("evil/payload.pkl")),
+        "{line}"
+    );
+}
+
+#[test]
 fn huggingface_flag_and_revisions() {
     let hub = hub();
     let (code, v, stderr) = run_json(
