@@ -267,12 +267,14 @@ pub fn join(base: &str, loc: &str) -> String {
     if loc.starts_with('/') {
         return format!("{o}{loc}");
     }
-    let path = redact(base);
-    let dir = match path[o.len()..].rfind('/') {
-        Some(i) => &path[..o.len() + i + 1],
-        None => return format!("{o}/{loc}"),
-    };
-    format!("{dir}{loc}")
+    // The base's path up to its last `/`, without query or fragment. (Cut after the
+    // origin: a `?` could also stand before the `://`, found by fuzzing.)
+    let rest = &base[o.len()..];
+    let rest = &rest[..rest.find(['?', '#']).unwrap_or(rest.len())];
+    match rest.rfind('/') {
+        Some(i) => format!("{o}{}{loc}", &rest[..=i]),
+        None => format!("{o}/{loc}"),
+    }
 }
 
 /// Percent-encodes a URL path, keeping `/` (and RFC 3986 unreserved characters).
@@ -560,6 +562,9 @@ mod tests {
         assert_eq!(join("https://h.co/a/b", "/c?d"), "https://h.co/c?d");
         assert_eq!(join("https://h.co/a/b?q", "c"), "https://h.co/a/c");
         assert_eq!(join("https://h.co/a", "//cdn/x"), "https://cdn/x");
+        assert_eq!(join("https://h.co", "x"), "https://h.co/x");
+        // Found by fuzzing: a `?` before the `://`.
+        assert_eq!(join("<a?b>://h/p/q", "z"), "<a?b>://h/p/z");
         assert_eq!(redact("https://cdn/x?X-Amz-Signature=abc"), "https://cdn/x");
         assert_eq!(encode_segment("refs/pr/1"), "refs%2Fpr%2F1");
         assert_eq!(encode_path("a b/c.bin"), "a%20b/c.bin");
