@@ -10,8 +10,7 @@ fuzz_target!(|data: &[u8]| {
     if let Ok(s) = std::str::from_utf8(data) {
         let _ = hub::next_link(s);
         let _ = hub::RepoRef::parse(s);
-        let (a, b) = s.split_at(s.len() / 2);
-        if s.is_char_boundary(s.len() / 2) {
+        if let Some((a, b)) = s.split_at_checked(s.len() / 2) {
             let _ = http::join(a, b);
             let _ = http::origin(a);
             let _ = http::encode_segment(b);
