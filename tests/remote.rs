@@ -238,6 +238,7 @@ fn hf_repo_is_scanned_with_range_reads_and_reported_at_its_commit() {
         .any(|r| r.starts_with("cdn:/blobs/acme/tiny-torch/pytorch_model.bin")));
     assert!(!hub.stats.auth_at_cdn.load(Ordering::SeqCst));
     assert_eq!(hub.stats.rate_limited.load(Ordering::SeqCst), 1);
+    assert_eq!(hub.stats.server_errors.load(Ordering::SeqCst), 1);
     assert!(requests
         .iter()
         .any(|r| r.contains("/tree/") && r.contains("cursor=2")));

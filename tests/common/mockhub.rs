@@ -1,9 +1,9 @@
 //! A mock Hugging Face Hub on 127.0.0.1, started by the tests themselves: model info
 //! (with `securityStatus`), the paginated tree API (`Link: rel="next"`, two entries per
 //! page), `resolve/` with `Range` and a 302 to a second "CDN" listener for LFS files,
-//! 401 for a private repository without the right token, and one 429 on the first
-//! model-info request. It counts the body bytes it serves per file and records whether
-//! an `Authorization` header ever reached the CDN.
+//! 401 for a private repository without the right token, one 429 on the first
+//! model-info request and one 503 on the first CDN request. It counts the body bytes it
+//! serves per file and records whether an `Authorization` header ever reached the CDN.
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -86,6 +86,7 @@ pub struct Stats {
     pub served: Mutex<HashMap<String, u64>>,
     pub auth_at_cdn: AtomicBool,
     pub rate_limited: AtomicU64,
+    pub server_errors: AtomicU64,
     pub requests: Mutex<Vec<String>>,
 }
 
@@ -114,6 +115,8 @@ struct State {
     cdn_port: u16,
     /// The first model-info request answers 429 once.
     throttle_once: AtomicBool,
+    /// The first CDN request answers 503 once.
+    fail_cdn_once: AtomicBool,
 }
 
 pub fn start(repos: Vec<MockRepo>) -> MockHub {
@@ -126,6 +129,7 @@ pub fn start(repos: Vec<MockRepo>) -> MockHub {
         hub_port: hub.local_addr().unwrap().port(),
         cdn_port: cdn.local_addr().unwrap().port(),
         throttle_once: AtomicBool::new(true),
+        fail_cdn_once: AtomicBool::new(true),
     });
     let endpoint = format!("http://127.0.0.1:{}", state.hub_port);
     let cdn_url = format!("http://127.0.0.1:{}", state.cdn_port);
@@ -383,6 +387,10 @@ fn hub(out: &mut dyn Write, st: &State, req: &Request) -> std::io::Result<()> {
 }
 
 fn cdn(out: &mut dyn Write, st: &State, req: &Request) -> std::io::Result<()> {
+    if st.fail_cdn_once.swap(false, Ordering::SeqCst) {
+        st.stats.server_errors.fetch_add(1, Ordering::SeqCst);
+        return respond(out, "503 Service Unavailable", &[], b"try again");
+    }
     // `/norange/blobs/...`: a server that ignores `Range` and always sends the whole file.
     let (rest, ignore_range) = match req.path.strip_prefix("/norange/blobs/") {
         Some(r) => (r, true),
