@@ -592,6 +592,10 @@ fn hf_cache_is_recognised_and_each_blob_reported_per_snapshot() {
         );
     }
 
+    // HF_HOME itself is recognised too (its cache is hub/).
+    let (_, v2, _) = run_json(cmd(&hub), &["--no-config", tmp.path().to_str().unwrap()]);
+    assert_eq!(v2["files"], v["files"]);
+
     // hf-cache://owner/name@ref through HF_HUB_CACHE.
     let mut c = cmd(&hub);
     c.env("HF_HUB_CACHE", &cache);

@@ -218,7 +218,11 @@ pub fn plan(targets: &[String], filters: &Filters, opts: &Options) -> Result<Pla
                 }
             }
         } else {
-            let p = PathBuf::from(t);
+            let mut p = PathBuf::from(t);
+            // `HF_HOME` itself (`~/.cache/huggingface`): its cache is `hub/`.
+            if p.is_dir() && !cache::is_cache_root(&p) && cache::is_cache_root(&p.join("hub")) {
+                p = p.join("hub");
+            }
             if p.is_dir() && cache::is_cache_root(&p) {
                 plan_cache(&mut plan, &p, &p, filters, discover::display_of(&p), "")?;
             } else if p.is_dir() && cache::is_repo_dir(&p) {
