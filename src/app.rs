@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use rayon::prelude::*;
 
 use crate::cli::{Cli, Command, InitArgs, OutputFormat, RulesArgs, ScanArgs};
-use crate::discover::{self, Filters};
+use crate::discover::Filters;
 use crate::finding::{Finding, Location, Severity};
 use crate::merge;
 use crate::report::{self, FileReport, FileStatus, RenderOptions, Report, Verdict};
@@ -28,22 +28,24 @@ pub fn run(cli: Cli) -> Result<u8, String> {
 }
 
 fn scan_command(args: ScanArgs) -> Result<u8, String> {
-    let settings = Settings::resolve(&args)?;
-    let targets: Vec<PathBuf> = if args.targets.is_empty() {
-        vec![PathBuf::from(".")]
-    } else {
-        args.targets.clone()
-    };
+    let mut settings = Settings::resolve(&args)?;
+    let mut targets: Vec<String> = args.targets.clone();
+    targets.extend(args.huggingface.iter().map(|r| format!("hf://{r}")));
+    if targets.is_empty() {
+        targets.push(".".into());
+    }
     let filters = Filters::new(&settings.include, &settings.exclude, settings.shard)?;
-    let inputs = discover::discover(&targets, &filters)?;
+    let plan = crate::remote::plan(&targets, &filters, &settings.remote)?;
+    let inputs = plan.inputs;
 
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(args.jobs.unwrap_or(0))
         .build()
         .map_err(|e| format!("cannot start worker threads: {e}"))?;
-    let progress = crate::progress::Progress::new(inputs.len(), !args.no_progress);
+    let progress = crate::progress::Progress::new(inputs.len(), !args.no_progress)
+        .with_fetched(plan.client.clone());
     let allow = |m: &str, n: &str| settings.allow_global(m, n);
-    let mut files: Vec<FileReport> = pool.install(|| {
+    let files: Vec<Vec<FileReport>> = pool.install(|| {
         inputs
             .par_iter()
             .map(|input| {
@@ -70,17 +72,34 @@ fn scan_command(args: ScanArgs) -> Result<u8, String> {
                         size: 0,
                         findings: Vec::new(),
                     }
+                } else if let Some(remote) = &input.remote {
+                    crate::remote::scan_remote(remote, &input.display, &settings.limits, &allow)
                 } else {
                     scan::scan_file(&input.path, &input.display, &settings.limits, &allow)
                 };
                 progress.tick();
-                r
+                let mut all = crate::remote::expand_aliases(&r, &input.aliases);
+                all.insert(0, r);
+                all
             })
             .collect()
     });
     progress.finish();
+    let mut files: Vec<FileReport> = files.into_iter().flatten().collect();
 
+    crate::remote::hub_findings(&plan.packages, &mut files, &settings.remote);
     settings.policy.apply(&mut files);
+    // Rego sees the report after suppressions; its own findings are then subject to
+    // `ignore:` like any other.
+    let before: Vec<usize> = files.iter().map(|f| f.findings.len()).collect();
+    let thresholds = settings.thresholds;
+    crate::rego::apply(&mut settings.rego, &plan.packages, &mut files, thresholds)?;
+    for (i, f) in files.iter_mut().enumerate() {
+        let start = before.get(i).copied().unwrap_or(0);
+        if f.findings.len() > start {
+            settings.policy.suppress_new(f, start);
+        }
+    }
     let report = Report::new(files, settings.thresholds);
     let opts = RenderOptions {
         color: std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),

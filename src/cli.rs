@@ -35,8 +35,13 @@ pub enum OutputFormat {
 
 #[derive(Args, Debug)]
 pub struct ScanArgs {
-    /// Files or directories to scan (default ".").
-    pub targets: Vec<PathBuf>,
+    /// Files or directories (default "."), http(s) URLs, hf://OWNER/NAME[@REVISION], a
+    /// Hugging Face cache folder, or hf-cache:// (the default cache) / hf-cache://OWNER/NAME.
+    pub targets: Vec<String>,
+    /// Also scan this Hugging Face repository, OWNER/NAME[@REVISION] (same as
+    /// hf://OWNER/NAME; the picklescan flag). Repeatable.
+    #[arg(long, value_name = "OWNER/NAME")]
+    pub huggingface: Vec<String>,
     /// Configuration file (default: discover .modelgate.yml, .modelgate.yaml, .github/modelgate.yml).
     #[arg(short, long, value_name = "FILE")]
     pub config: Option<PathBuf>,

@@ -1152,8 +1152,59 @@ fn de_opt_seconds<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Duration>, D
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case", default)]
 pub struct PolicyConfig {
-    /// Globs of `.rego` files, relative to the folder of the configuration file.
-    pub rego: GlobList,
+    /// Rego policy files, relative to the folder of the configuration file: each entry a
+    /// glob (`policies/*.rego`, findings high) or `{ file: GLOB, severity: SEV }`.
+    pub rego: Vec<RegoEntry>,
+}
+
+impl PolicyConfig {
+    /// Whether no policy is configured.
+    pub fn is_empty(&self) -> bool {
+        self.rego.is_empty()
+    }
+}
+
+/// One `policy.rego` entry: the files a glob selects and the severity of the
+/// `policy-violation` findings their `match` / `deny` results become.
+#[derive(Clone, Debug)]
+pub struct RegoEntry {
+    pub file: GlobPattern,
+    pub severity: Severity,
+}
+
+/// The mapping form of a `policy.rego` entry.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RegoEntryMap {
+    file: GlobPattern,
+    #[serde(default = "default_deny_severity")]
+    severity: Severity,
+}
+
+impl<'de> Deserialize<'de> for RegoEntry {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = RegoEntry;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a glob of .rego files, or `{ file: GLOB, severity: ... }`")
+            }
+            fn visit_str<E: de::Error>(self, s: &str) -> Result<RegoEntry, E> {
+                Ok(RegoEntry {
+                    file: GlobPattern::new(s).map_err(E::custom)?,
+                    severity: default_deny_severity(),
+                })
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<RegoEntry, A::Error> {
+                let m = RegoEntryMap::deserialize(MapAccessDeserializer::new(map))?;
+                Ok(RegoEntry {
+                    file: m.file,
+                    severity: m.severity,
+                })
+            }
+        }
+        d.deserialize_any(V)
+    }
 }
 
 /// `huggingface:`: settings for `hf://` targets.
@@ -1161,11 +1212,14 @@ pub struct PolicyConfig {
 #[serde(deny_unknown_fields, rename_all = "kebab-case", default)]
 pub struct HuggingFace {
     /// Hub owners (organisations or users) whose repositories are trusted; a repository
-    /// of any other owner gets a finding. Empty (the default): owners are not checked.
+    /// of any other owner that holds code-bearing files gets a finding. Empty (the
+    /// default): owners are not checked.
     #[serde(deserialize_with = "de_org_list")]
     pub trusted_orgs: Vec<String>,
-    /// Fold the Hub's own scan verdict (`securityStatus`) into the report (default false).
-    pub check_security_status: bool,
+    /// Fold the Hub's own scan verdict (`securityStatus`) into the report (default
+    /// false). `check-security-status` is accepted as an alias.
+    #[serde(alias = "check-security-status")]
+    pub hub_scan: bool,
 }
 
 fn de_org_list<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {

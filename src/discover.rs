@@ -17,6 +17,11 @@ pub struct Input {
     pub skip: Option<String>,
     /// A walk error for this path.
     pub error: Option<String>,
+    /// Read over HTTP instead of from `path` (hf:// and http(s) targets).
+    pub remote: Option<std::sync::Arc<crate::remote::RemoteFile>>,
+    /// Other display paths with the same content (a blob of the Hugging Face cache
+    /// reached from several snapshots): scanned once, reported under each.
+    pub aliases: Vec<String>,
 }
 
 pub struct Filters {
@@ -54,7 +59,7 @@ impl Filters {
         })
     }
 
-    fn skip_reason(&self, display: &str) -> Option<String> {
+    pub fn skip_reason(&self, display: &str) -> Option<String> {
         if self.exclude.is_match(display) {
             return Some("excluded by an exclude glob".into());
         }
@@ -66,7 +71,7 @@ impl Filters {
         None
     }
 
-    fn in_shard(&self, display: &str) -> bool {
+    pub fn in_shard(&self, display: &str) -> bool {
         match self.shard {
             None => true,
             Some((k, n)) => fnv1a(display.as_bytes()) % n == k - 1,
@@ -103,7 +108,7 @@ fn fnv1a(b: &[u8]) -> u64 {
     h
 }
 
-fn display_of(p: &Path) -> String {
+pub fn display_of(p: &Path) -> String {
     let s = p.to_string_lossy().replace('\\', "/");
     let mut t = s.as_str();
     while let Some(rest) = t.strip_prefix("./") {
@@ -161,6 +166,8 @@ pub fn discover(targets: &[PathBuf], filters: &Filters) -> Result<Vec<Input>, St
                         display,
                         skip: None,
                         error: Some(msg),
+                        remote: None,
+                        aliases: Vec::new(),
                     });
                 }
             }
@@ -190,6 +197,8 @@ fn push(
         display,
         skip,
         error: None,
+        remote: None,
+        aliases: Vec::new(),
     });
 }
 

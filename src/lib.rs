@@ -12,6 +12,8 @@ pub mod merge;
 pub mod mismatch;
 pub mod policy;
 pub mod progress;
+pub mod rego;
+pub mod remote;
 pub mod report;
 pub mod rules;
 pub mod scan;

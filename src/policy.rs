@@ -95,6 +95,19 @@ impl Policy {
         }
     }
 
+    /// Applies `ignore:` to the findings of `file` from index `start` on (findings added
+    /// after [`Policy::apply`], such as Rego policy results).
+    pub fn suppress_new(&self, file: &mut FileReport, start: usize) {
+        let mut tail = FileReport {
+            findings: file.findings.split_off(start.min(file.findings.len())),
+            ..file.clone()
+        };
+        self.suppress(&mut tail);
+        file.findings.append(&mut tail.findings);
+        file.findings
+            .sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    }
+
     /// `lfs-pointers: fail` turns the info finding of a Git LFS pointer into a high one.
     fn lfs(&self, file: &mut FileReport) {
         if self.lfs_pointers != LfsPointers::Fail {

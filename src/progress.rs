@@ -6,6 +6,8 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 pub struct Progress {
+    /// Bytes fetched over HTTP so far (remote targets), shown next to the file count.
+    fetched: Option<std::sync::Arc<crate::remote::http::Client>>,
     total: usize,
     done: AtomicUsize,
     enabled: bool,
@@ -16,11 +18,21 @@ impl Progress {
     pub fn new(total: usize, wanted: bool) -> Progress {
         let ci = std::env::var_os("CI").is_some() || std::env::var_os("GITHUB_ACTIONS").is_some();
         Progress {
+            fetched: None,
             total,
             done: AtomicUsize::new(0),
             enabled: wanted && !ci && std::io::stderr().is_terminal() && total > 1,
             last: Mutex::new(Instant::now()),
         }
+    }
+
+    /// Also show the bytes `client` has fetched (remote targets).
+    pub fn with_fetched(
+        mut self,
+        client: Option<std::sync::Arc<crate::remote::http::Client>>,
+    ) -> Progress {
+        self.fetched = client;
+        self
     }
 
     pub fn tick(&self) {
@@ -33,8 +45,16 @@ impl Progress {
                 *last = Instant::now();
                 let width = 30;
                 let filled = done * width / self.total.max(1);
+                let fetched = self
+                    .fetched
+                    .as_ref()
+                    .map(|c| {
+                        let n = c.received.load(Ordering::Relaxed);
+                        format!(", {:.1} MiB fetched", n as f64 / (1024.0 * 1024.0))
+                    })
+                    .unwrap_or_default();
                 eprint!(
-                    "\r[{}{}] {done}/{} files",
+                    "\r[{}{}] {done}/{} files{fetched}",
                     "#".repeat(filled),
                     " ".repeat(width - filled),
                     self.total
@@ -46,7 +66,7 @@ impl Progress {
 
     pub fn finish(&self) {
         if self.enabled {
-            eprint!("\r{}\r", " ".repeat(60));
+            eprint!("\r{}\r", " ".repeat(80));
             let _ = std::io::stderr().flush();
         }
     }

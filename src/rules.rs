@@ -216,6 +216,56 @@ pub static RULES: &[Rule] = &[
         None
     ),
     rule!(
+        "policy-violation",
+        "PolicyViolation",
+        High,
+        "A Rego policy matched this target",
+        "A policy from `policy.rego` in `.modelgate.yml` matched the scan report of this target (EPM style: its `match` rule is true, with the messages of its `reason` set) or returned messages from its `deny` rule. The severity is the one configured for the policy file (default high); the evidence names the file and rule.",
+        "Read the policy's message: change what it objects to (convert the model, pick another revision or publisher), or change the policy.",
+        ["security", "policy"],
+        None
+    ),
+    rule!(
+        "hf-hub-flagged",
+        "HfHubFlagged",
+        High,
+        "The Hugging Face Hub's own scanners flagged this file",
+        "With `huggingface.hub-scan: true`, modelgate reads the Hub's security status for the repository (`securityRepoStatus.filesWithIssues`) and each file (`securityFileStatus`). The Hub's malware, pickle-import and partner scanners (ClamAV, Protect AI, JFrog) marked this file as something other than safe.",
+        "Do not load the file. Open the file's page on the Hub to read the scanners' report, and use a revision or a repository the Hub marks safe.",
+        ["security", "supply-chain", "huggingface"],
+        Some(506)
+    ),
+    rule!(
+        "hf-hub-scan-incomplete",
+        "HfHubScanIncomplete",
+        Medium,
+        "The Hugging Face Hub has not finished scanning this file",
+        "With `huggingface.hub-scan: true`, a file that can carry code and that the Hub has not marked safe yet (its scan is queued, failed or was never run, or the repository's `scansDone` is false) is reported, so that a policy of \"reject anything the Hub did not mark safe\" holds.",
+        "Wait for the Hub's scan to finish and run again, or suppress the finding with a reason if modelgate's own scan is enough for you.",
+        ["security", "supply-chain", "huggingface", "unscanned"],
+        None
+    ),
+    rule!(
+        "hf-untrusted-publisher",
+        "HfUntrustedPublisher",
+        Medium,
+        "A repository from a publisher outside huggingface.trusted-orgs holds files that can carry code",
+        "`huggingface.trusted-orgs` lists the Hub owners whose repositories are trusted. This repository belongs to another owner and contains at least one file in a format that can carry code (pickle, PyTorch, joblib, NumPy, archives), so what it contains deserves a reviewer's look even when no payload was found.",
+        "Prefer the same model from a trusted publisher, or in safetensors; or add the owner to `huggingface.trusted-orgs` after review.",
+        ["security", "supply-chain", "huggingface"],
+        None
+    ),
+    rule!(
+        "remote-fetch-failed",
+        "RemoteFetchFailed",
+        Medium,
+        "A remote file could not be fetched, so it was not (fully) scanned",
+        "The file of an `hf://` or http(s) target could not be read: the server refused (HTTP 401/403/404), kept failing (429, 5xx, after retries with backoff), ignored range requests for a large file, or the per-file transfer budget (`limits.max-member-size`) ran out. What could not be read was not scanned.",
+        "Check access (HF_TOKEN for private or gated repositories) and the network, then scan again.",
+        ["unscanned", "remote"],
+        None
+    ),
+    rule!(
         "file-skipped",
         "FileSkipped",
         Info,
@@ -305,6 +355,11 @@ mod tests {
             "git-lfs-pointer:info",
             "policy-denied-format:high",
             "policy-expired-ignore:low",
+            "policy-violation:high",
+            "hf-hub-flagged:high",
+            "hf-hub-scan-incomplete:medium",
+            "hf-untrusted-publisher:medium",
+            "remote-fetch-failed:medium",
             "file-skipped:info",
         ];
         assert_eq!(got, want);

@@ -18,6 +18,10 @@ pub struct Settings {
     pub allow: GlobalAllowlist,
     pub policy: Policy,
     pub thresholds: Thresholds,
+    /// Compiled `policy.rego` files.
+    pub rego: Vec<crate::rego::Policy>,
+    /// `huggingface:` settings for remote targets.
+    pub remote: crate::remote::Options,
 }
 
 impl Settings {
@@ -63,7 +67,14 @@ impl Settings {
             .map(|p| p.as_str().to_string())
             .collect();
         exclude.extend(args.exclude.iter().cloned());
+        let rego = crate::rego::load(&config)?;
+        let remote = crate::remote::Options {
+            hub_scan: config.huggingface.hub_scan,
+            trusted_orgs: config.huggingface.trusted_orgs.clone(),
+        };
         Ok(Settings {
+            rego,
+            remote,
             config_path,
             include,
             exclude,
@@ -82,7 +93,13 @@ impl Settings {
 
 /// Where to look for `.modelgate.yml`: the first target directory (or a file's folder),
 /// else the current directory.
-fn discovery_root(targets: &[PathBuf]) -> PathBuf {
+fn discovery_root(targets: &[String]) -> PathBuf {
+    // Remote targets (hf://, URLs) have no folder: the current directory is searched.
+    let targets: Vec<PathBuf> = targets
+        .iter()
+        .filter(|t| !t.contains("://"))
+        .map(PathBuf::from)
+        .collect();
     match targets.first() {
         Some(t) if t.is_dir() => t.clone(),
         Some(t) => t

@@ -109,7 +109,7 @@ fn template_and_docs_mention_every_key() {
         "rego:",
         "huggingface:",
         "trusted-orgs:",
-        "check-security-status:",
+        "hub-scan:",
         "lfs-pointers:",
     ];
     for key in keys {
@@ -163,7 +163,7 @@ fn commented_examples_in_the_template_load_when_uncommented() {
     assert_eq!(c.deny.formats[0].formats, ["pickle", "pytorch"]);
     assert_eq!(c.ignore.len(), 1);
     assert_eq!(c.ignore[0].expires, Some(date!(2027 - 01 - 31)));
-    assert_eq!(c.policy.rego.patterns()[0].as_str(), "policies/*.rego");
+    assert_eq!(c.policy.rego[0].file.as_str(), "policies/*.rego");
     assert_eq!(c.huggingface.trusted_orgs, ["google", "meta-llama"]);
     assert!(c.paths.selects("models/a.pt") && !c.paths.selects("tests/fixtures/a.pt"));
 }
@@ -599,10 +599,20 @@ fn policy_and_huggingface_sections_are_parsed() {
         "policy:\n  rego: [\"policies/*.rego\"]\nhuggingface:\n  trusted-orgs: [google, meta-llama]\n  check-security-status: true\n",
     )
     .unwrap();
-    assert_eq!(c.policy.rego.patterns()[0].as_str(), "policies/*.rego");
-    assert!(c.policy.rego.is_match("policies/epm.rego"));
+    assert_eq!(c.policy.rego[0].file.as_str(), "policies/*.rego");
+    assert_eq!(c.policy.rego[0].severity, Severity::High);
     assert_eq!(c.huggingface.trusted_orgs, ["google", "meta-llama"]);
-    assert!(c.huggingface.check_security_status);
+    assert!(c.huggingface.hub_scan);
+    let c = parse(
+        "policy:\n  rego:\n    - policies/a.rego\n    - file: policies/b.rego\n      severity: medium\nhuggingface:\n  hub-scan: true\n",
+    )
+    .unwrap();
+    assert_eq!(c.policy.rego.len(), 2);
+    assert_eq!(c.policy.rego[1].file.as_str(), "policies/b.rego");
+    assert_eq!(c.policy.rego[1].severity, Severity::Medium);
+    assert!(c.huggingface.hub_scan);
+    let e = parse_err("policy:\n  rego:\n    - file: a.rego\n      level: low\n");
+    assert!(e.message.contains("unknown field `level`"), "{e}");
     let e = parse_err("huggingface:\n  trusted-orgs: [\"google/gemma\"]\n");
     assert_eq!(e.key.as_deref(), Some("huggingface.trusted-orgs[0]"));
     assert!(e.message.contains("invalid organisation"), "{e}");

@@ -52,6 +52,22 @@ pub fn render(report: &Report, _opts: &RenderOptions, out: &mut dyn Write) -> io
             continue;
         }
         shown[slot] += 1;
+        if super::sarif::remote_uri(&f.location.path).is_some() {
+            // hf:// and URL targets are not files of the checkout: a `file=` GitHub
+            // cannot resolve would misplace the annotation, so the location goes in front
+            // of the message instead.
+            writeln!(
+                out,
+                "::{cmd} title={}::{}",
+                escape_property(&format!("{} ({})", f.rule, f.severity)),
+                escape_data(&format!(
+                    "{}: {}",
+                    escape_control(&f.location.path, true),
+                    annotation_message(f)
+                )),
+            )?;
+            continue;
+        }
         writeln!(
             out,
             "::{cmd} file={},line=1,title={}::{}",
@@ -364,6 +380,32 @@ mod tests {
                 "::notice file=models/model.pt,line=1,title=pickle-format (low)::A format that can carry code, with only known-safe globals%0ALocation: archive member archive/data.pkl",
                 "modelgate: FAIL (threshold reached for critical, medium): 1 critical, 0 high, 1 medium, 1 low, 1 info (1 suppressed) in 2 files scanned, 2 skipped, 1 errored",
             ]
+        );
+    }
+
+    #[test]
+    fn remote_locations_go_in_the_message_not_in_file() {
+        let path = "hf://org/name@abc/model.bin";
+        let report = Report::new(
+            vec![FileReport {
+                path: path.into(),
+                status: FileStatus::Scanned,
+                reason: None,
+                format: Some("pickle".into()),
+                size: 1,
+                findings: vec![Finding::new(
+                    "pickle-code-execution",
+                    Severity::Critical,
+                    Location::file(path),
+                    "m",
+                )],
+            }],
+            Thresholds::DEFAULT,
+        );
+        let out = annotations(&report);
+        assert_eq!(
+            out.lines().next().unwrap(),
+            "::error title=pickle-code-execution (critical)::hf://org/name@abc/model.bin: m"
         );
     }
 

@@ -327,15 +327,24 @@ fn fingerprint(f: &Finding, seen: &mut HashMap<String, u32>) -> String {
 }
 
 fn location(path: &str) -> sarif::Location {
+    // Files of hf:// and http(s) targets are not in the checkout: their location is the
+    // absolute URI they were read from (SARIF §3.4.3 allows an absolute `uri` without a
+    // `uriBaseId`); local files stay relative to %SRCROOT% for GitHub.
+    let artifact = match remote_uri(path) {
+        Some(uri) => sarif::ArtifactLocation::builder().uri(uri).build(),
+        None => {
+            // A whole-target entry for the scan root (`.`) has no path of its own.
+            let uri = artifact_uri(path);
+            sarif::ArtifactLocation::builder()
+                .uri(if uri.is_empty() { ".".to_string() } else { uri })
+                .uri_base_id("%SRCROOT%")
+                .build()
+        }
+    };
     sarif::Location::builder()
         .physical_location(
             sarif::PhysicalLocation::builder()
-                .artifact_location(
-                    sarif::ArtifactLocation::builder()
-                        .uri(artifact_uri(path))
-                        .uri_base_id("%SRCROOT%")
-                        .build(),
-                )
+                .artifact_location(artifact)
                 // Model files are binary; GitHub requires a line, and line 1 is where
                 // it shows a file-level alert.
                 .region(sarif::Region::builder().start_line(1).build())
@@ -363,6 +372,26 @@ pub fn artifact_uri(path: &str) -> String {
         }
     }
     out
+}
+
+/// `hf://owner/name@sha/path` or an http(s) URL as an absolute URI: the scheme is kept,
+/// the rest percent-encoded outside the unreserved set and `/ @ :`. `None` for a local
+/// display path.
+pub fn remote_uri(path: &str) -> Option<String> {
+    let (scheme, rest) = path.split_once("://")?;
+    if !matches!(scheme, "hf" | "http" | "https") {
+        return None;
+    }
+    let mut out = format!("{scheme}://");
+    for b in rest.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'/' | b'@' | b':')
+        {
+            out.push(b as char);
+        } else {
+            let _ = write!(out, "%{b:02X}");
+        }
+    }
+    Some(out)
 }
 
 /// `automationDetails.id`: a category must end with `/` for GitHub to read all of it as
@@ -682,6 +711,45 @@ mod tests {
         assert_eq!(artifact_uri("100%.pkl"), "100%25.pkl");
         assert_eq!(artifact_uri("mödel.pkl"), "m%C3%B6del.pkl");
         assert_eq!(artifact_uri("a\\b[1].pkl"), "a%5Cb%5B1%5D.pkl");
+    }
+
+    #[test]
+    fn remote_locations_are_absolute_uris() {
+        assert_eq!(
+            remote_uri("hf://org/name@abc123/sub dir/model.bin").as_deref(),
+            Some("hf://org/name@abc123/sub%20dir/model.bin")
+        );
+        assert_eq!(
+            remote_uri("https://host:8080/a/b.pt").as_deref(),
+            Some("https://host:8080/a/b.pt")
+        );
+        assert_eq!(remote_uri("models/a.pt"), None);
+        assert_eq!(remote_uri("c:/x.pt"), None);
+        let mut report = crate::report::testutil::sample_report();
+        let path = "hf://org/name@abc123/pytorch_model.bin".to_string();
+        let evil = report
+            .files
+            .iter()
+            .position(|f| f.path == "models/evil model.pkl")
+            .unwrap();
+        report.files[evil].path = path.clone();
+        for f in &mut report.files[evil].findings {
+            f.location.path = path.clone();
+        }
+        let mut buf = Vec::new();
+        render(&report, &RenderOptions::default(), &mut buf).unwrap();
+        let v: Value = serde_json::from_slice(&buf).unwrap();
+        assert_valid_sarif(&v);
+        let uris: Vec<&Value> = v["runs"][0]["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| &r["locations"][0]["physicalLocation"]["artifactLocation"])
+            .collect();
+        assert!(uris
+            .iter()
+            .any(|a| a["uri"] == "hf://org/name@abc123/pytorch_model.bin"
+                && a.get("uriBaseId").is_none()));
     }
 
     #[test]
