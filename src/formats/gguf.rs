@@ -377,30 +377,40 @@ fn skip_value(r: &mut Reader, ty: Ty, depth: u32, ctx: &Ctx) -> R<()> {
     Ok(())
 }
 
-/// Findings for one chat template; returns how many were added.
+/// Findings for one chat template (one per severity, listing what was found); returns
+/// how many were added.
 fn template_findings(key: &str, t: &str, loc: Location, out: &mut Vec<Finding>) -> usize {
     let a = jinja::analyse(t);
     let before = out.len();
-    for h in &a.hits {
-        let rule = if h.severity == Severity::Critical {
-            "gguf-template-injection"
-        } else {
-            "gguf-template-dynamic-access"
-        };
-        let msg = if h.severity == Severity::Critical {
-            format!(
-                "chat template `{}` reaches Python internals ({}): rendering it outside Jinja's sandbox runs code (CVE-2024-34359)",
-                short(key),
-                h.what
+    for sev in [Severity::Critical, Severity::High] {
+        let what: Vec<&str> = a
+            .hits
+            .iter()
+            .filter(|h| h.severity == sev)
+            .map(|h| h.what.as_str())
+            .collect();
+        if what.is_empty() {
+            continue;
+        }
+        let list = what.join("; ");
+        let (rule, msg) = if sev == Severity::Critical {
+            (
+                "gguf-template-injection",
+                format!(
+                    "chat template `{}` reaches Python internals ({list}): rendering it outside Jinja's sandbox runs code (CVE-2024-34359)",
+                    short(key)
+                ),
             )
         } else {
-            format!(
-                "chat template `{}` accesses an attribute or item whose name is computed at render time ({})",
-                short(key),
-                h.what
+            (
+                "gguf-template-dynamic-access",
+                format!(
+                    "chat template `{}` accesses attributes or items whose names are computed at render time ({list})",
+                    short(key)
+                ),
             )
         };
-        out.push(Finding::new(rule, h.severity, loc.clone(), msg).with_evidence(h.what.clone()));
+        out.push(Finding::new(rule, sev, loc.clone(), msg).with_evidence(list));
     }
     if let Some(why) = a.unparsed {
         out.push(Finding::new(

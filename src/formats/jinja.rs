@@ -716,6 +716,10 @@ impl<'t> P<'t> {
                     args.push(self.primary().and_then(|p| self.postfix(p))?);
                 }
                 e = E::Test(Box::new(e), args);
+            } else if self.eat_op("(") {
+                // Jinja calls the result of a filter directly: `x|attr('popen')('id')`.
+                let (a, k) = self.args()?;
+                e = E::Call(Box::new(e), a, k);
             } else {
                 return Ok(e);
             }

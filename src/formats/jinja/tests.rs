@@ -96,6 +96,8 @@ fn injections_are_critical() {
         "{% if false %}{% set k = 'role' %}{% else %}{% set k = '__glo' %}{% endif %}{{ f[k ~ 'bals__'] }}",
         "{{ x[('__cla' if true else 'a') ~ 'ss__'] }}",
         "{{ x.mro() }}",
+        "{{ (lipsum|attr('__globals__'))['os']|attr('popen')('id')|attr('read')() }}",
+        "{{ g['os']|attr('popen')('id') }}",
         "{{ g.gi_frame.f_back.f_globals }}",
         "{{ x._TemplateReference__context }}",
         "{{ __builtins__ }}",
