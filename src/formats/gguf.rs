@@ -283,6 +283,7 @@ fn parse(r: &mut Reader, ctx: &Ctx, loc: &Location, out: &mut Vec<Finding>) -> R
         }
         skip_value(r, ty, 0, ctx)?;
     }
+    let mut last_offset = 0u64;
     for i in 0..n_tensors {
         if ctx.expired() {
             return Err(Stop(
@@ -312,6 +313,20 @@ fn parse(r: &mut Reader, ctx: &Ctx, loc: &Location, out: &mut Vec<Finding>) -> R
                 t_at,
             ));
         }
+        last_offset = last_offset.max(off);
+    }
+    // Tensor data starts at the next multiple of the alignment; every tensor must at
+    // least start inside the file (sizes would need ggml's block tables).
+    let data_start = r.pos.div_ceil(alignment).saturating_mul(alignment);
+    if n_tensors > 0 && data_start.saturating_add(last_offset) >= r.w.len() {
+        return Err(Stop(
+            format!(
+                "tensor data at offset {} is past the end of the file ({} bytes): truncated",
+                data_start.saturating_add(last_offset),
+                r.w.len()
+            ),
+            r.pos,
+        ));
     }
     Ok(())
 }

@@ -221,6 +221,15 @@ fn absurd_counts_and_lengths_are_malformed() {
             },
             "appears twice",
         ),
+        (
+            {
+                let mut w = W::new(3, false, 1, 0);
+                w.tensor("t", &[1], 64);
+                w.b.extend_from_slice(&[0; 40]);
+                w.b
+            },
+            "past the end",
+        ),
         (b"GGUF\x07\x00\x00\x00".to_vec(), "unknown GGUF version"),
         (b"GGUF\x03\x00".to_vec(), "truncated"),
         (model(3, false, CHATML)[..100].to_vec(), ""),

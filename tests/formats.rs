@@ -1,0 +1,71 @@
+//! GGUF, safetensors and ONNX through the real binary: format labels, file accounting,
+//! routing (content first, `.onnx` name only for unrecognised content), the file-size
+//! exemption, and extension mismatches between these formats.
+
+mod common;
+
+use common::*;
+
+const GGUF_OK: &str = "tests/fixtures/benign/formats/gguf/llama3_v3_le.gguf";
+const GGUF_CVE: &str = "tests/fixtures/malicious/formats/gguf/cve_2024_34359_subclasses.gguf";
+const ST_OK: &str = "tests/fixtures/benign/formats/safetensors/numpy_save_file.safetensors";
+const ONNX_OK: &str = "tests/fixtures/benign/formats/onnx/matmul_if_subgraphs.onnx";
+
+#[test]
+fn good_files_are_scanned_clean_and_pass() {
+    let (code, report) = scan_json(&[GGUF_OK, ST_OK, ONNX_OK]);
+    assert_eq!(code, 0, "{report:#}");
+    for (path, label) in [(GGUF_OK, "gguf"), (ST_OK, "safetensors"), (ONNX_OK, "onnx")] {
+        let f = file(&report, path);
+        assert_eq!(f["status"], "scanned", "{f:#}");
+        assert_eq!(f["format"], label, "{f:#}");
+        assert_eq!(worst(f), "info", "{f:#}");
+    }
+}
+
+#[test]
+fn header_only_formats_are_exempt_from_max_file_size() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cfg = write(dir.path(), "c.yml", b"limits:\n  max-file-size: 100\n");
+    let out = modelgate()
+        .args(["scan", "--format", "json", "-c"])
+        .arg(&cfg)
+        .args([GGUF_CVE, ST_OK])
+        .output()
+        .expect("runs");
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let g = file(&report, GGUF_CVE);
+    assert_eq!(worst(g), "critical", "{g:#}");
+    let s = file(&report, ST_OK);
+    assert_eq!(s["format"], "safetensors", "{s:#}");
+    assert!(
+        s["findings"].as_array().expect("findings").is_empty(),
+        "{s:#}"
+    );
+}
+
+#[test]
+fn names_label_but_content_routes() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let gguf = std::fs::read(root().join(GGUF_CVE)).expect("read");
+    write(dir.path(), "weights.safetensors", &gguf);
+    write(dir.path(), "noise.onnx", b"this is not a protobuf at all");
+    write(dir.path(), "noise.bin", b"this is not a protobuf at all");
+    let d = dir.path().to_str().expect("utf-8");
+    let (code, report) = scan_json(&[d]);
+    assert_eq!(code, 1);
+    let f = file(&report, &format!("{d}/weights.safetensors"));
+    assert_eq!(f["format"], "gguf");
+    let rules: Vec<&str> = f["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .map(|x| x["rule"].as_str().expect("rule"))
+        .collect();
+    assert!(rules.contains(&"gguf-template-injection"), "{rules:?}");
+    assert!(rules.contains(&"extension-mismatch"), "{rules:?}");
+    let f = file(&report, &format!("{d}/noise.onnx"));
+    assert_eq!(f["findings"][0]["rule"], "onnx-malformed", "{f:#}");
+    let f = file(&report, &format!("{d}/noise.bin"));
+    assert_eq!(f["status"], "skipped", "{f:#}");
+}
