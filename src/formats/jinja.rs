@@ -374,6 +374,8 @@ struct P<'t> {
 }
 
 type R<T> = Result<T, String>;
+/// Positional and keyword arguments of a call or filter.
+type Args = (Vec<E>, Vec<(String, E)>);
 
 impl<'t> P<'t> {
     fn new(t: &'t [Tok]) -> P<'t> {
@@ -661,7 +663,7 @@ impl<'t> P<'t> {
         })
     }
     /// Arguments after `(`, up to and including `)`.
-    fn args(&mut self) -> R<(Vec<E>, Vec<(String, E)>)> {
+    fn args(&mut self) -> R<Args> {
         let mut a = Vec::new();
         let mut k = Vec::new();
         while !self.eat_op(")") {
@@ -1053,9 +1055,33 @@ impl Analyser {
                 }
                 p.i += 1;
                 let it = p.tuple(false)?;
-                self.eval(&it);
+                let v = self.eval(&it);
+                // One loop variable takes every item of a constant list (or character of
+                // a constant string): `{% for k in ['__ssalc'] %}` folds like a `set`.
+                let mut item = V::data();
+                for c in &v.alts {
+                    match c {
+                        C::List(l) => {
+                            for x in l {
+                                item = item.union(V::c(x.clone()));
+                            }
+                        }
+                        C::Str(st) => {
+                            for ch in st.chars().take(MAX_STR) {
+                                item = item.union(V::c(C::Str(ch.into())));
+                            }
+                        }
+                        C::Int(_) => {}
+                    }
+                }
+                item.built |= v.built;
                 for t in &targets {
-                    self.assign(t, V::data());
+                    let value = if targets.len() == 1 {
+                        item.clone()
+                    } else {
+                        V::data()
+                    };
+                    self.assign(t, value);
                 }
                 if p.eat_name("if") {
                     let c = p.expr(false)?;

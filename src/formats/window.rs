@@ -27,6 +27,10 @@ impl<'a> Window<'a> {
         self.len
     }
 
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
     pub fn source(&self) -> &'a dyn ByteSource {
         self.src
     }

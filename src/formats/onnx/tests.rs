@@ -137,7 +137,7 @@ fn external_data_is_found_in_every_tensor_position() {
         15,
         &[len_field(1, &bad), len_field(2, &tensor("i", None, false))].concat(),
     );
-    let inner = graph(&[node("Constant", "", &[attr_t.clone()])]);
+    let inner = graph(&[node("Constant", "", std::slice::from_ref(&attr_t))]);
     let if_node = node(
         "If",
         "",
@@ -159,17 +159,23 @@ fn external_data_is_found_in_every_tensor_position() {
         &[
             s(1, "f"),
             s(10, "local"),
-            fnode("Constant", "", &[attr_t.clone()]),
+            fnode("Constant", "", std::slice::from_ref(&attr_t)),
         ]
         .concat(),
     );
     let training = len_field(20, &len_field(2, &inner));
     for (g, extra) in [
-        (graph(&[node("Constant", "", &[attr_t.clone()])]), vec![]),
-        (graph(&[node("X", "", &[attr_ts.clone()])]), vec![]),
-        (graph(&[sparse.clone()]), vec![]),
-        (graph(&[loop_node.clone()]), vec![]),
-        (graph(&[scan_node.clone()]), vec![]),
+        (
+            graph(&[node("Constant", "", std::slice::from_ref(&attr_t))]),
+            vec![],
+        ),
+        (
+            graph(&[node("X", "", std::slice::from_ref(&attr_ts))]),
+            vec![],
+        ),
+        (graph(std::slice::from_ref(&sparse)), vec![]),
+        (graph(std::slice::from_ref(&loop_node)), vec![]),
+        (graph(std::slice::from_ref(&scan_node)), vec![]),
         (graph(&[]), vec![func.clone()]),
         (graph(&[]), vec![training.clone()]),
     ] {
