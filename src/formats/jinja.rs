@@ -46,9 +46,11 @@ const MAX_HITS: usize = 16;
 /// Expression nesting the parser follows.
 const MAX_DEPTH: usize = 64;
 /// Alternatives tracked per folded value (a variable assigned many times, conditionals).
-const MAX_ALTS: usize = 32;
+const MAX_ALTS: usize = 16;
 /// Longest folded string (`'_' * 10**9` must not allocate a gigabyte).
-const MAX_STR: usize = 4096;
+const MAX_STR: usize = 1024;
+/// Expressions evaluated per template; past it the analysis stops folding and says so.
+const MAX_WORK: u32 = 500_000;
 
 /// Attribute names that reach interpreter internals without a leading underscore.
 const GADGETS: &[&str] = &[
@@ -806,8 +808,15 @@ impl V {
             built: self.built || self.data || o.built || o.data,
             alts: vec![],
         };
+        let mut pairs = 0;
         for a in &self.alts {
             for b in &o.alts {
+                // At most MAX_ALTS results are computed; the rest count as computed text.
+                pairs += 1;
+                if pairs > MAX_ALTS {
+                    out.built = true;
+                    break;
+                }
                 match f(a, b) {
                     Some(r) => out = out.union(V::c(r)),
                     None => out.built = true,
@@ -950,6 +959,7 @@ struct Analyser {
     hits: Vec<Hit>,
     unparsed: Option<String>,
     env: HashMap<String, V>,
+    work: u32,
     /// Open `{% set x %}...{% endset %}` blocks: the name and the pieces rendered so far.
     blocks: Vec<(String, V)>,
 }
@@ -1199,6 +1209,11 @@ impl Analyser {
     }
 
     fn eval(&mut self, e: &E) -> V {
+        self.work += 1;
+        if self.work > MAX_WORK {
+            self.unparsed("template too large to analyse (expression budget exhausted)");
+            return V::built();
+        }
         let v = self.eval_inner(e);
         for c in &v.alts {
             if let C::Str(s) = c {

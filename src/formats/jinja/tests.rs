@@ -182,3 +182,22 @@ fn dunder_detection() {
     assert_eq!(dunder_text("____"), None);
     assert_eq!(dunder_text("__cla"), None);
 }
+
+#[test]
+fn folding_work_is_bounded() {
+    // Many variables with many alternatives, concatenated over and over.
+    let mut t = String::new();
+    for i in 0..40 {
+        t.push_str(&format!("{{% set a = '{}' %}}", "x".repeat(1000 + i)));
+    }
+    for _ in 0..2000 {
+        t.push_str("{% set a = a ~ a ~ a %}");
+    }
+    t.push_str("{{ y[a] }}");
+    let start = std::time::Instant::now();
+    let _ = analyse(&t);
+    assert!(start.elapsed() < std::time::Duration::from_secs(20));
+    // A template past the expression budget says it was not fully analysed.
+    let huge = "{{ a ~ b }}".repeat(180_000);
+    assert!(analyse(&huge).unparsed.is_some());
+}
