@@ -914,7 +914,7 @@ fn slice_str(s: &str, a: Option<i64>, b: Option<i64>, step: Option<i64>) -> Opti
         let (mut i, e) = (a.map_or(0, norm), b.map_or(n, norm));
         while i < e {
             out.push(chars[i as usize]);
-            i += step;
+            i = i.saturating_add(step);
         }
     } else {
         let clamp = |x: i64| if x < 0 { x + n } else { x.min(n - 1) };
@@ -922,7 +922,7 @@ fn slice_str(s: &str, a: Option<i64>, b: Option<i64>, step: Option<i64>) -> Opti
         let e = b.map_or(-1, clamp);
         while i > e && i >= 0 {
             out.push(chars[i as usize]);
-            i += step;
+            i = i.saturating_add(step);
         }
     }
     cap(out)
