@@ -201,6 +201,8 @@ fn check_metadata(v: &Value, problems: &mut Vec<String>) {
                 ));
             }
         }
+        // The reference library reads `__metadata__` as an optional map.
+        Value::Null => {}
         _ => problems.push("`__metadata__` is not an object".into()),
     }
 }
@@ -314,7 +316,7 @@ mod tests {
         let h = r#"{"__metadata__":{"format":"pt"},"a":{"dtype":"F32","shape":[2,2],"data_offsets":[0,16]},"b":{"dtype":"BF16","shape":[3],"data_offsets":[16,22]},"e":{"dtype":"I64","shape":[0],"data_offsets":[22,22]}}  "#;
         assert!(problems(file(h, 22)).is_empty());
         // Sub-byte dtypes count bits.
-        let h = r#"{"q":{"dtype":"F4","shape":[4],"data_offsets":[0,2]}}"#;
+        let h = r#"{"__metadata__":null,"q":{"dtype":"F4","shape":[4],"data_offsets":[0,2]}}"#;
         assert!(problems(file(h, 2)).is_empty());
     }
 
