@@ -41,6 +41,12 @@ fn one_line_originals_pass() {
         "{% raw %}{{ not parsed }}{% endraw %}{# comment #}{% for k, v in d|items if v is not none %}{{ k }}={{ v|tojson(indent=2) }}{% endfor %}{% set x %}block{% endset %}{{ x }}{{ {'a': {'b': 1}}['a'] }}{{ messages[-1:][0].content }}{{ '%s-%d'|format('a', 1) }}",
         "{% macro m(a, b=none) %}{{ caller() if caller is defined }}{% endmacro %}{% call m(1) %}x{% endcall %}{% filter upper %}y{% endfilter %}{% with z = 1 %}{{ z }}{% endwith %}{{ 1 if true }}{% generation %}g{% endgeneration %}",
         "{{ messages | selectattr('role', 'equalto', 'system') | map(attribute='content') | join('\\n') }}{{ (messages|first).content }}{{ 0x10 + 1_000 + 1.5e3 }}{{ x is divisibleby 3 }}{{ x is sameas none }}",
+        // Constructs of the Llama 3.1, Mistral v3, Qwen3 and Gemma 3 templates.
+        "{%- set ns = namespace(multi_step_tool=true, last_query_index=messages|length - 1) %}{%- for message in messages[::-1] %}{%- set index = (messages|length - 1) - loop.index0 %}{%- if ns.multi_step_tool and message.role == \"user\" and message.content is string and not(message.content.startswith('<tool_response>') and message.content.endswith('</tool_response>')) %}{%- set ns.multi_step_tool = false %}{%- set ns.last_query_index = index %}{%- endif %}{%- endfor %}",
+        "{%- set reasoning = message.content.split('</think>')[0].rstrip('\\n').split('<think>')[-1].lstrip('\\n') %}{%- if enable_thinking is defined and enable_thinking is false %}{{- '<think>\\n\\n</think>\\n\\n' }}{%- endif %}",
+        "{%- for message in loop_messages | rejectattr(\"role\", \"equalto\", \"tool\") | selectattr(\"tool_calls\", \"undefined\") %}{%- if (message[\"role\"] == \"user\") != (ns.index % 2 == 0) %}{{- raise_exception(\"x\") }}{%- endif %}{%- endfor %}{%- if tool_call.id is not string or tool_call.id|length != 9 %}{%- endif %}",
+        "{%- set date_string = strftime_now(\"%d %b %Y\") %}{%- for arg_name, arg_val in tool_call.arguments | items %}{{- arg_name + '=\"' + arg_val + '\"' }}{%- if not loop.last %}{{- \", \" }}{%- endif %}{%- endfor %}{{- t | tojson(indent=4) }}",
+        "{%- set content = message.content if message.content is string else message.content | map(attribute='text') | join('') %}{%- set first = messages[0]['content'][0]['text'] + '\\n\\n' -%}{% set a, b = 1, 2 %}{{ (1,) }}{{ loop.cycle('odd', 'even') }}{{ '%.2f'|format(x) }}{{ x is equalto 'a' }}{{ x is divisibleby(3) }}{{ x is sameas true }}",
     ];
     for t in templates {
         let a = analyse(t);
