@@ -8,7 +8,8 @@ use std::time::Duration;
 pub struct Limits {
     /// Files larger than this are not scanned (a `content-not-scanned` finding says so).
     /// Zip checkpoints are exempt: only their central directory and pickle members are
-    /// read, so their size is bounded by `max_member_size` instead.
+    /// read, so their size is bounded by `max_member_size` instead. GGUF, safetensors and
+    /// ONNX files are exempt too: only their headers and structure are read.
     pub max_file_size: u64,
     /// Largest single archive member or pickle stream that is read into memory.
     pub max_member_size: u64,

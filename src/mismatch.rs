@@ -20,7 +20,7 @@ const PROMISES: &[(&[&str], &str, &[&str])] = &[
     (&["npy"], "a NumPy array", &["numpy"]),
     (&["npz"], "a NumPy zip of .npy files", &["zip"]),
     (&["gguf"], "GGUF", &["gguf"]),
-    (&["onnx"], "an ONNX protobuf", &[]),
+    (&["onnx"], "an ONNX protobuf", &["onnx"]),
     (&["h5", "hdf5"], "HDF5", &["hdf5"]),
     (&["keras"], "a Keras archive", &["zip", "hdf5"]),
     (&["tflite"], "a TFLite flatbuffer", &[]),
@@ -48,6 +48,8 @@ fn carries_code(format: Format) -> bool {
             | Format::SevenZip
             | Format::Numpy
             | Format::Compressed(_)
+            | Format::Gguf
+            | Format::Onnx
             | Format::Unsupported(_)
     )
 }
@@ -101,7 +103,11 @@ mod tests {
         assert!(!hit("x.npy", Format::Numpy));
         assert!(!hit("x.npz", Format::Zip));
         assert!(!hit("model.keras", Format::Zip));
-        assert!(!hit("model.safetensors", Format::Inert("safetensors")));
+        assert!(!hit("model.safetensors", Format::Safetensors));
+        assert!(!hit("model.onnx", Format::Onnx));
+        assert!(!hit("model.gguf", Format::Gguf));
+        assert!(hit("model.safetensors", Format::Gguf));
+        assert!(hit("model.npy", Format::Onnx));
         assert!(!hit("notes.txt", Format::Unknown));
         // Extensions that hold several formats never mismatch.
         for n in [

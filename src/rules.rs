@@ -166,6 +166,76 @@ pub static RULES: &[Rule] = &[
         Some(20)
     ),
     rule!(
+        "gguf-template-injection",
+        "GgufTemplateInjection",
+        Critical,
+        "The GGUF chat template reaches Python internals",
+        "A `tokenizer.chat_template` (or `tokenizer.chat_template.<name>`) in the GGUF metadata accesses attributes or items whose names start with `_` or are interpreter internals (`__class__`, `__mro__`, `__subclasses__`, `__globals__`, `__builtins__`, `__import__`, `popen`, ...), spelled directly, through `|attr`, `map(attribute=...)`, `str.format` fields, escapes or string concatenation. llama-cpp-python before 0.2.72 rendered chat templates with a plain, unsandboxed `jinja2.Environment`, so such a template runs arbitrary Python code (e.g. `os.popen`) when the model is loaded and used for chat (CVE-2024-34359); other tools that render templates outside Jinja's sandbox are exposed the same way. Real chat templates never touch these names.",
+        "Do not load the model. Obtain it from a trusted source; if you need the weights, remove or replace the chat template (gguf-py's `gguf_new_metadata.py --chat-template`). Upgrade llama-cpp-python to 0.2.72 or later, which renders templates in Jinja's sandbox.",
+        ["security", "gguf", "template-injection", "code-execution"],
+        Some(1336)
+    ),
+    rule!(
+        "gguf-template-dynamic-access",
+        "GgufTemplateDynamicAccess",
+        High,
+        "The GGUF chat template accesses names computed at render time",
+        "The chat template reads an attribute or item whose name is built from text that is not constant in the template (for example characters picked out of `lipsum|string`), or passes a non-constant name to `|attr`. This is how template injections hide dunder names from scanners; real chat templates only use constant keys such as `message['role']`.",
+        "Review the template (`gguf-dump --json`, key `tokenizer.chat_template`). If it is not needed, replace it with the model family's published template.",
+        ["security", "gguf", "template-injection", "obfuscation"],
+        Some(1336)
+    ),
+    rule!(
+        "gguf-malformed",
+        "GgufMalformed",
+        Medium,
+        "The GGUF header is malformed",
+        "The GGUF header or metadata is inconsistent: an unknown version or value type, counts or lengths larger than the file could hold, arrays nested too deep, a duplicate key, a non-power-of-two alignment or misaligned tensor offsets, or a truncated header. Such values crash or mislead parsers (several llama.cpp GGUF parsing CVEs came from unchecked counts and lengths), and what was not parsed was not checked.",
+        "Regenerate the file with gguf-py or llama.cpp's conversion scripts from a trusted source.",
+        ["security", "gguf", "malformed"],
+        Some(20)
+    ),
+    rule!(
+        "safetensors-malformed",
+        "SafetensorsMalformed",
+        Medium,
+        "The safetensors header does not describe the file",
+        "The 8-byte header length, the JSON header or the tensor table break the rules the reference safetensors library enforces: a header longer than the file or over 100 MB, a header that is not UTF-8 JSON, an unknown dtype, a shape whose byte size does not match its data offsets (or overflows), tensors that overlap, leave gaps, or point past the end of the file, trailing bytes, duplicate names, or `__metadata__` that is not a string-to-string map. The format cannot carry code, but a file that lies about its layout is not what its producer wrote, and lenient readers that trust the offsets read out of bounds or alias tensors.",
+        "Regenerate the file with `safetensors.torch.save_file` (or another reference writer) from a trusted source.",
+        ["security", "safetensors", "malformed"],
+        Some(20)
+    ),
+    rule!(
+        "onnx-external-data",
+        "OnnxExternalData",
+        High,
+        "ONNX external data points outside the model's folder",
+        "A tensor stores its data in an external file whose `location` is an absolute path, a drive or network path, a URL, or a relative path that climbs out of the model's directory with `..`. onnx before 1.16 followed such paths when loading the model (CVE-2022-25882, CVE-2024-27318), so a model could read arbitrary files, such as SSH keys or `/etc/passwd`, into its weights and leak them through its outputs. Medium instead of high when the tensor is not marked `data_location: EXTERNAL` (current loaders then ignore the entry).",
+        "Do not load the model. External data files belong next to the model (`location: weights.bin`). Upgrade onnx to 1.16 or later.",
+        ["security", "onnx", "path-traversal"],
+        Some(22)
+    ),
+    rule!(
+        "onnx-custom-operator",
+        "OnnxCustomOperator",
+        Medium,
+        "The ONNX model uses operators from a custom domain",
+        "Nodes use operator domains that neither onnx nor onnxruntime implement (the standard domains are `\"\"`/`ai.onnx`, `ai.onnx.ml`, `ai.onnx.training`, `ai.onnx.preview.training`, and onnxruntime's built-in contrib domains `com.microsoft`, `com.microsoft.nchwc`, `com.microsoft.experimental`), and no local function of the model defines them. Running the model then requires the victim to load a native library (`SessionOptions.register_custom_ops_library`) or Python code (onnxruntime-extensions `PyOp`) supplied with it: that code, not the graph, decides what happens. Nested If/Loop/Scan subgraphs and local functions are included.",
+        "Find out which library implements the domain and review it before registering it; prefer models that use only standard operators.",
+        ["security", "onnx", "review"],
+        Some(829)
+    ),
+    rule!(
+        "onnx-malformed",
+        "OnnxMalformed",
+        Medium,
+        "The ONNX protobuf is malformed",
+        "The model does not parse as a protobuf `ModelProto`: a field length runs past its message, a varint is too long, a wire type is invalid, there is no graph, or subgraphs nest deeper than modelgate follows (32 levels). A file named `.onnx` whose content is not recognisable is reported here too. What could be read is still checked.",
+        "Regenerate the model from a trusted source (`onnx.checker.check_model` must accept it).",
+        ["security", "onnx", "malformed"],
+        Some(20)
+    ),
+    rule!(
         "content-not-scanned",
         "ContentNotScanned",
         Medium,
@@ -350,6 +420,13 @@ mod tests {
             "zip-prefix-data:medium",
             "zip-duplicate-entry:medium",
             "zip-malformed:medium",
+            "gguf-template-injection:critical",
+            "gguf-template-dynamic-access:high",
+            "gguf-malformed:medium",
+            "safetensors-malformed:medium",
+            "onnx-external-data:high",
+            "onnx-custom-operator:medium",
+            "onnx-malformed:medium",
             "content-not-scanned:medium",
             "extension-mismatch:medium",
             "git-lfs-pointer:info",

@@ -89,7 +89,10 @@ pub fn scan_source(src: &dyn ByteSource, ctx: &Ctx, loc: &Location) -> Scanned {
     if ctx.depth > ctx.limits.max_archive_depth {
         return scan_as(src, Format::Unknown, ctx, loc);
     }
-    let format = sniff::sniff(src, ctx);
+    let mut format = sniff::sniff(src, ctx);
+    if let Some(member) = &loc.member {
+        format = sniff::refine_by_name(format, member);
+    }
     let mut out = scan_as(src, format, ctx, loc);
     // A member whose name promises another format (`archive.zip!weights.npy` holding a pickle).
     if let Some(member) = &loc.member {
@@ -162,6 +165,18 @@ fn scan_as(src: &dyn ByteSource, format: Format, ctx: &Ctx, loc: &Location) -> S
             };
             out.format = Some(label.into());
         }
+        Format::Gguf => {
+            let label = crate::formats::gguf::scan(src, ctx, loc, &mut out.findings);
+            out.format = Some(label.into());
+        }
+        Format::Safetensors => {
+            crate::formats::safetensors::scan(src, loc, &mut out.findings);
+            out.format = Some("safetensors".into());
+        }
+        Format::Onnx => {
+            let label = crate::formats::onnx::scan(src, ctx, loc, &mut out.findings);
+            out.format = Some(label.into());
+        }
         Format::Unsupported(label) => {
             out.format = Some(label.into());
             out.findings.push(Finding::new(
@@ -211,9 +226,15 @@ pub fn scan_bytes(
     let size = src.len();
     let ctx = Ctx::new(limits, allow);
     // Zip checkpoints are exempt from max-file-size: only their directory and pickle
-    // members are read, each bounded on its own.
-    let format = sniff::sniff(src, &ctx);
-    if size > limits.max_file_size && format != Format::Zip {
+    // members are read, each bounded on its own. So are GGUF, safetensors and ONNX: only
+    // their headers and graph structure are read, never tensor data (multi-GB GGUF and
+    // safetensors files are the norm).
+    let format = sniff::refine_by_name(sniff::sniff(src, &ctx), display);
+    let header_only = matches!(
+        format,
+        Format::Zip | Format::Gguf | Format::Safetensors | Format::Onnx
+    );
+    if size > limits.max_file_size && !header_only {
         return FileReport {
             path: display.to_string(),
             status: FileStatus::Scanned,

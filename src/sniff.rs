@@ -1,7 +1,7 @@
 //! Content → format. Every file is routed by its bytes, never by its name: a pickle named
 //! `.bin`, `.txt`, `.safetensors` or nothing is still a pickle (CVE-2025-10155).
 
-use crate::formats::{compressed, pickle, zip};
+use crate::formats::{compressed, onnx, pickle, safetensors, zip};
 use crate::scan::Ctx;
 use crate::source::ByteSource;
 
@@ -13,6 +13,9 @@ pub enum Format {
     Numpy,
     Compressed(crate::formats::compressed::Kind),
     Pickle,
+    Gguf,
+    Safetensors,
+    Onnx,
     /// Formats that can carry code and have no scanner in this release yet.
     Unsupported(&'static str),
     /// Formats that hold data only.
@@ -30,6 +33,9 @@ impl Format {
             Format::Numpy => "numpy",
             Format::Compressed(k) => k.label(),
             Format::Pickle => "pickle",
+            Format::Gguf => "gguf",
+            Format::Safetensors => "safetensors",
+            Format::Onnx => "onnx",
             Format::Unsupported(l) | Format::Inert(l) => l,
             Format::GitLfsPointer => "git-lfs-pointer",
             Format::Unknown => "unknown",
@@ -63,10 +69,26 @@ pub fn sniff(src: &dyn ByteSource, ctx: &Ctx) -> Format {
     if pickle::probe(src, 0, ctx) {
         return Format::Pickle;
     }
-    if is_safetensors(src, h) {
-        return Format::Inert("safetensors");
+    if safetensors::looks_like(h) {
+        return Format::Safetensors;
+    }
+    // ONNX has no magic: the whole file must walk as a ModelProto (checked last, after
+    // every format that can hide code in a polyglot).
+    if onnx::looks_like(src) {
+        return Format::Onnx;
     }
     Format::Unknown
+}
+
+/// Content that matched nothing, in a file whose name says ONNX, is scanned as ONNX so
+/// that a broken or disguised model is reported (`onnx-malformed`) instead of skipped.
+/// Names never override a format found in the content.
+pub fn refine_by_name(format: Format, name: &str) -> Format {
+    let lower = name.to_ascii_lowercase();
+    if format == Format::Unknown && lower.ends_with(".onnx") {
+        return Format::Onnx;
+    }
+    format
 }
 
 fn read_head(src: &dyn ByteSource, buf: &mut [u8]) -> usize {
@@ -102,7 +124,7 @@ fn magic(h: &[u8]) -> Option<Format> {
             Format::Compressed(compressed::Kind::Lz4),
         ),
         (b"7z\xbc\xaf\x27\x1c", Format::SevenZip),
-        (b"GGUF", Format::Unsupported("gguf")),
+        (b"GGUF", Format::Gguf),
         (b"ZF\x00", Format::Unsupported("joblib-zlib")),
     ];
     for (m, f) in table {
@@ -119,17 +141,6 @@ fn magic(h: &[u8]) -> Option<Format> {
     None
 }
 
-/// safetensors: an 8-byte little-endian header length, then a JSON object that fits.
-fn is_safetensors(src: &dyn ByteSource, h: &[u8]) -> bool {
-    if h.len() < 10 {
-        return false;
-    }
-    let mut l = [0u8; 8];
-    l.copy_from_slice(&h[..8]);
-    let hl = u64::from_le_bytes(l);
-    h[8] == b'{' && hl >= 2 && hl <= src.len() - 8
-}
-
 /// Cheap check on the first bytes of an archive member: could a scanner find anything?
 /// (Used before inflating a whole compressed member.)
 pub fn might_carry_code(head: &[u8]) -> bool {
@@ -140,5 +151,7 @@ pub fn might_carry_code(head: &[u8]) -> bool {
     head.starts_with(b"PK")
         || (first == 0x80 && head.get(1).is_some_and(|p| (2..=5).contains(p)))
         || magic(head).is_some()
+        // An ONNX model as onnx and torch.onnx write it: field 1 (ir_version) first.
+        || (first == 0x08 && head.get(1).is_some_and(|v| (1..=15).contains(v)))
         || b"(cdl]})NSVIiLFJKMUTX".contains(&first)
 }

@@ -2,8 +2,13 @@
 //! findings; containers recurse into their members through [`crate::scan::scan_source`].
 
 pub mod compressed;
+pub mod gguf;
+pub mod jinja;
 pub mod numpy;
+pub mod onnx;
 pub mod pickle;
+pub mod safetensors;
 pub mod sevenz;
 pub mod tar;
+pub mod window;
 pub mod zip;

@@ -1,0 +1,144 @@
+//! GGUF, safetensors and ONNX through the real binary: format labels, file accounting,
+//! routing (content first, `.onnx` name only for unrecognised content), the file-size
+//! exemption, and extension mismatches between these formats.
+
+mod common;
+
+use common::*;
+
+const GGUF_OK: &str = "tests/fixtures/benign/formats/gguf/llama3_v3_le.gguf";
+const GGUF_CVE: &str = "tests/fixtures/malicious/formats/gguf/cve_2024_34359_subclasses.gguf";
+const ST_OK: &str = "tests/fixtures/benign/formats/safetensors/numpy_save_file.safetensors";
+const ONNX_OK: &str = "tests/fixtures/benign/formats/onnx/matmul_if_subgraphs.onnx";
+
+#[test]
+fn good_files_are_scanned_clean_and_pass() {
+    let (code, report) = scan_json(&[GGUF_OK, ST_OK, ONNX_OK]);
+    assert_eq!(code, 0, "{report:#}");
+    for (path, label) in [(GGUF_OK, "gguf"), (ST_OK, "safetensors"), (ONNX_OK, "onnx")] {
+        let f = file(&report, path);
+        assert_eq!(f["status"], "scanned", "{f:#}");
+        assert_eq!(f["format"], label, "{f:#}");
+        assert_eq!(worst(f), "info", "{f:#}");
+    }
+}
+
+#[test]
+fn header_only_formats_are_exempt_from_max_file_size() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cfg = write(dir.path(), "c.yml", b"limits:\n  max-file-size: 100\n");
+    let out = modelgate()
+        .args(["scan", "--format", "json", "-c"])
+        .arg(&cfg)
+        .args([GGUF_CVE, ST_OK])
+        .output()
+        .expect("runs");
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let g = file(&report, GGUF_CVE);
+    assert_eq!(worst(g), "critical", "{g:#}");
+    let s = file(&report, ST_OK);
+    assert_eq!(s["format"], "safetensors", "{s:#}");
+    assert!(
+        s["findings"].as_array().expect("findings").is_empty(),
+        "{s:#}"
+    );
+}
+
+#[test]
+fn names_label_but_content_routes() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let gguf = std::fs::read(root().join(GGUF_CVE)).expect("read");
+    write(dir.path(), "weights.safetensors", &gguf);
+    write(dir.path(), "noise.onnx", b"this is not a protobuf at all");
+    write(dir.path(), "noise.bin", b"this is not a protobuf at all");
+    let d = dir.path().to_str().expect("utf-8");
+    let (code, report) = scan_json(&[d]);
+    assert_eq!(code, 1);
+    let f = file(&report, &format!("{d}/weights.safetensors"));
+    assert_eq!(f["format"], "gguf");
+    let rules: Vec<&str> = f["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .map(|x| x["rule"].as_str().expect("rule"))
+        .collect();
+    assert!(rules.contains(&"gguf-template-injection"), "{rules:?}");
+    assert!(rules.contains(&"extension-mismatch"), "{rules:?}");
+    let f = file(&report, &format!("{d}/noise.onnx"));
+    assert_eq!(f["findings"][0]["rule"], "onnx-malformed", "{f:#}");
+    let f = file(&report, &format!("{d}/noise.bin"));
+    assert_eq!(f["status"], "skipped", "{f:#}");
+}
+
+fn crc32(data: &[u8]) -> u32 {
+    let mut c = !0u32;
+    for &b in data {
+        c ^= u32::from(b);
+        for _ in 0..8 {
+            c = if c & 1 != 0 {
+                (c >> 1) ^ 0xedb8_8320
+            } else {
+                c >> 1
+            };
+        }
+    }
+    !c
+}
+
+/// A one-member zip with a deflated member, as `zipfile.ZIP_DEFLATED` writes it.
+fn deflated_zip(name: &str, data: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut enc = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::default());
+    enc.write_all(data).expect("deflate");
+    let comp = enc.finish().expect("deflate");
+    let (crc, n) = (crc32(data), name.len() as u16);
+    let mut z = Vec::new();
+    z.extend(b"PK\x03\x04\x14\x00\x00\x00\x08\x00\x00\x00\x21\x00");
+    z.extend(crc.to_le_bytes());
+    z.extend((comp.len() as u32).to_le_bytes());
+    z.extend((data.len() as u32).to_le_bytes());
+    z.extend(n.to_le_bytes());
+    z.extend(0u16.to_le_bytes());
+    z.extend(name.as_bytes());
+    z.extend(&comp);
+    let cd = z.len() as u32;
+    z.extend(b"PK\x01\x02\x14\x00\x14\x00\x00\x00\x08\x00\x00\x00\x21\x00");
+    z.extend(crc.to_le_bytes());
+    z.extend((comp.len() as u32).to_le_bytes());
+    z.extend((data.len() as u32).to_le_bytes());
+    z.extend(n.to_le_bytes());
+    z.extend([0u8; 12]);
+    z.extend(0u32.to_le_bytes());
+    z.extend(name.as_bytes());
+    let cd_len = z.len() as u32 - cd;
+    z.extend(b"PK\x05\x06\x00\x00\x00\x00\x01\x00\x01\x00");
+    z.extend(cd_len.to_le_bytes());
+    z.extend(cd.to_le_bytes());
+    z.extend(0u16.to_le_bytes());
+    z
+}
+
+#[test]
+fn deflated_onnx_member_is_scanned() {
+    let model = std::fs::read(
+        root().join("tests/fixtures/malicious/formats/onnx/external_data_traversal/model.onnx"),
+    )
+    .expect("read");
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(
+        dir.path(),
+        "bundle.zip",
+        &deflated_zip("model/model.onnx", &model),
+    );
+    let d = dir.path().to_str().expect("utf-8");
+    let (_, report) = scan_json(&[d]);
+    let f = file(&report, &format!("{d}/bundle.zip"));
+    assert!(
+        f["findings"]
+            .as_array()
+            .expect("findings")
+            .iter()
+            .any(|x| x["rule"] == "onnx-external-data"),
+        "{f:#}"
+    );
+}
