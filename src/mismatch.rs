@@ -49,6 +49,8 @@ fn carries_code(format: Format) -> bool {
             | Format::Numpy
             | Format::Compressed(_)
             | Format::Unsupported(_)
+            | Format::Hdf5
+            | Format::SavedModel(_)
     )
 }
 

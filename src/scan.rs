@@ -89,7 +89,11 @@ pub fn scan_source(src: &dyn ByteSource, ctx: &Ctx, loc: &Location) -> Scanned {
     if ctx.depth > ctx.limits.max_archive_depth {
         return scan_as(src, Format::Unknown, ctx, loc);
     }
-    let format = sniff::sniff(src, ctx);
+    let mut format = sniff::sniff(src, ctx);
+    if format == Format::Unknown {
+        let name = loc.member.as_deref().unwrap_or(&loc.path);
+        format = sniff::by_name(name).unwrap_or(format);
+    }
     let mut out = scan_as(src, format, ctx, loc);
     // A member whose name promises another format (`archive.zip!weights.npy` holding a pickle).
     if let Some(member) = &loc.member {
@@ -162,6 +166,15 @@ fn scan_as(src: &dyn ByteSource, format: Format, ctx: &Ctx, loc: &Location) -> S
             };
             out.format = Some(label.into());
         }
+        Format::Hdf5 => {
+            let label = crate::formats::hdf5::scan(src, ctx, loc, &mut out.findings);
+            out.format = Some(label.into());
+        }
+        Format::SavedModel(kind) => {
+            let label =
+                crate::formats::savedmodel::scan(src, kind, ctx, loc, &mut out.findings);
+            out.format = Some(label.into());
+        }
         Format::Unsupported(label) => {
             out.format = Some(label.into());
             out.findings.push(Finding::new(
@@ -212,7 +225,10 @@ pub fn scan_bytes(
     let ctx = Ctx::new(limits, allow);
     // Zip checkpoints are exempt from max-file-size: only their directory and pickle
     // members are read, each bounded on its own.
-    let format = sniff::sniff(src, &ctx);
+    let mut format = sniff::sniff(src, &ctx);
+    if format == Format::Unknown {
+        format = sniff::by_name(display).unwrap_or(format);
+    }
     if size > limits.max_file_size && format != Format::Zip {
         return FileReport {
             path: display.to_string(),

@@ -13,6 +13,10 @@ pub enum Format {
     Numpy,
     Compressed(crate::formats::compressed::Kind),
     Pickle,
+    /// HDF5 (a legacy Keras `.h5` model, or weights/data).
+    Hdf5,
+    /// A protobuf recognised by its file name (`saved_model.pb`, `keras_metadata.pb`).
+    SavedModel(crate::formats::savedmodel::Kind),
     /// Formats that can carry code and have no scanner in this release yet.
     Unsupported(&'static str),
     /// Formats that hold data only.
@@ -30,6 +34,8 @@ impl Format {
             Format::Numpy => "numpy",
             Format::Compressed(k) => k.label(),
             Format::Pickle => "pickle",
+            Format::Hdf5 => "hdf5",
+            Format::SavedModel(k) => k.label(),
             Format::Unsupported(l) | Format::Inert(l) => l,
             Format::GitLfsPointer => "git-lfs-pointer",
             Format::Unknown => "unknown",
@@ -69,6 +75,13 @@ pub fn sniff(src: &dyn ByteSource, ctx: &Ctx) -> Format {
     Format::Unknown
 }
 
+/// Formats without magic bytes, recognised by file name when the content matched nothing
+/// else (protobuf: `saved_model.pb`, `keras_metadata.pb`; the scanner then checks that it
+/// parses as that message). `name` is a file path or a member path.
+pub fn by_name(name: &str) -> Option<Format> {
+    crate::formats::savedmodel::Kind::from_name(name).map(Format::SavedModel)
+}
+
 fn read_head(src: &dyn ByteSource, buf: &mut [u8]) -> usize {
     let mut got = 0;
     while got < buf.len() {
@@ -83,7 +96,7 @@ fn read_head(src: &dyn ByteSource, buf: &mut [u8]) -> usize {
 fn magic(h: &[u8]) -> Option<Format> {
     let table: &[(&[u8], Format)] = &[
         (b"\x93NUMPY", Format::Numpy),
-        (b"\x89HDF\r\n\x1a\n", Format::Unsupported("hdf5")),
+        (crate::formats::hdf5::MAGIC, Format::Hdf5),
         (b"\x1f\x8b", Format::Compressed(compressed::Kind::Gzip)),
         (b"BZh", Format::Compressed(compressed::Kind::Bzip2)),
         (b"\xfd7zXZ\x00", Format::Compressed(compressed::Kind::Xz)),

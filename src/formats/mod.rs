@@ -2,8 +2,11 @@
 //! findings; containers recurse into their members through [`crate::scan::scan_source`].
 
 pub mod compressed;
+pub mod hdf5;
+pub mod keras;
 pub mod numpy;
 pub mod pickle;
+pub mod savedmodel;
 pub mod sevenz;
 pub mod tar;
 pub mod zip;

@@ -395,6 +395,7 @@ pub fn scan(
         return "zip";
     };
     let torch = is_torch(&arc);
+    let keras = scan_keras_config(src, &arc, ctx, loc, out);
     if arc.lead > 0 {
         // The prefix can be a format of its own (a pickle in front of a zip: a polyglot).
         let pre = SliceSource::new(src, 0, arc.lead);
@@ -498,7 +499,7 @@ pub fn scan(
                         continue;
                     }
                 };
-                if !scan::might_carry_code(&head) {
+                if !scan::might_carry_code(&head) && crate::sniff::by_name(&e.name).is_none() {
                     continue;
                 }
                 // A numeric .npy member (np.savez_compressed) holds no code: its header,
@@ -553,9 +554,62 @@ pub fn scan(
     }
     if torch {
         "pytorch-zip"
+    } else if keras {
+        "keras"
     } else {
         "zip"
     }
+}
+
+/// Reads a whole member (stored or deflated) of at most `max` bytes; `None` when it
+/// cannot be read or is larger.
+fn read_member(src: &dyn ByteSource, arc: &Archive, e: &Entry, max: u64) -> Option<Vec<u8>> {
+    let start = data_start(src, arc, e, &Location::default(), &mut Vec::new())?;
+    if start.saturating_add(e.csize) > src.len() {
+        return None;
+    }
+    match e.method {
+        0 if e.csize <= max => src.read_vec(start, e.csize as usize).ok(),
+        8 => match inflate(src, start, e.csize, max) {
+            Ok((data, false)) => Some(data),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// A Keras 3 `.keras` archive (`config.json` next to a `metadata.json` that names a
+/// `keras_version`): its `config.json` is the model config the loader rebuilds the model
+/// from, so it goes to the Keras config scanner (Lambda layers, modules outside Keras,
+/// CVE-2025-1550/8747/9906). Returns whether the archive is one.
+fn scan_keras_config(
+    src: &dyn ByteSource,
+    arc: &Archive,
+    ctx: &Ctx,
+    loc: &Location,
+    out: &mut Vec<Finding>,
+) -> bool {
+    let find = |n: &str| arc.entries.iter().rev().find(|e| e.name == n);
+    let (Some(meta), Some(config)) = (find("metadata.json"), find("config.json")) else {
+        return false;
+    };
+    let is_keras = read_member(src, arc, meta, 1 << 20)
+        .is_some_and(|m| crate::formats::keras::is_keras_metadata(&m));
+    if !is_keras {
+        return false;
+    }
+    let mloc = loc.member("config.json");
+    let max = crate::formats::keras::MAX_CONFIG.min(ctx.limits.max_member_size);
+    match read_member(src, arc, config, max) {
+        Some(json) => crate::formats::keras::scan_config(&json, ctx, &mloc, out),
+        None => out.push(Finding::new(
+            "content-not-scanned",
+            Severity::Medium,
+            mloc,
+            format!("the Keras config.json could not be read (unsupported compression, damaged, or over {max} bytes)"),
+        )),
+    }
+    true
 }
 
 fn crc_finding(e: &Entry, got: u32, loc: &Location) -> Finding {

@@ -1,0 +1,439 @@
+//! The Keras model config scanner: the JSON a legacy `.h5` keeps in its root
+//! `model_config` attribute, the `config.json` of a Keras 3 `.keras` archive and the
+//! per-object metadata of a SavedModel's `keras_metadata.pb`.
+//!
+//! Keras rebuilds a model from that JSON by looking up every `class_name` — and, in
+//! Keras 3, by importing `module` and fetching `class_name` (or a function named by
+//! `config`) from it. What can run code on load:
+//!
+//! - `Lambda` layers (and `__lambda__` functions, e.g. an activation): base64 marshalled
+//!   Python bytecode, run when the layer is called (CVE-2024-3660). Keras 3 refuses them
+//!   unless `safe_mode=False`; tf_keras and Keras 2 `.h5` loaders run them.
+//! - A `module` outside Keras: the loader imports it and calls what it names
+//!   (CVE-2025-1550: `module: "os"`, `class_name: "function"`, `config: "system"`).
+//! - Keras' own functions with side effects: `keras.utils.get_file` downloads to a chosen
+//!   path (CVE-2025-8747); `keras.config.enable_unsafe_deserialization` turns safe mode
+//!   off for the rest of the load (CVE-2025-9906).
+//!
+//! Allowlist first, as for pickles: a module outside Keras is high, a dangerous callable
+//! gets its tier from the pickle engine's classifier, and a Keras class name that Keras
+//! does not know (data table `known_classes.txt`) is medium.
+
+pub mod marshal;
+
+use std::collections::HashSet;
+use std::sync::OnceLock;
+
+use serde_json::Value;
+
+use crate::finding::{Finding, Location, Severity};
+use crate::formats::pickle::globals::{classify, Tier};
+use crate::scan::Ctx;
+
+/// Largest config parsed (a big Keras model's config is a few MiB).
+pub const MAX_CONFIG: u64 = 64 << 20;
+/// Findings reported per config; further ones are counted in one summary finding.
+const MAX_FINDINGS: usize = 200;
+/// serde_json stops at 128 nested arrays/objects; the walk checks its own bound too.
+const MAX_DEPTH: usize = 160;
+
+/// Modules whose classes Keras itself provides (allowlist, matched on dotted prefixes).
+const KERAS_MODULES: &[&str] = &["keras", "keras_hub", "keras_nlp", "tf_keras"];
+
+/// Keras callables with effects outside the model, whatever module path names them
+/// (`keras.utils.get_file`, `keras.src.utils.file_utils.get_file`, ...).
+const KERAS_DANGEROUS: &[(&str, &str, &str)] = &[
+    (
+        "get_file",
+        "keras-system-access",
+        "downloads a URL to a chosen path on load (CVE-2025-8747)",
+    ),
+    (
+        "enable_unsafe_deserialization",
+        "keras-unsafe-deserialization",
+        "turns safe mode off for the rest of the load, so Lambda bytecode runs (CVE-2025-9906)",
+    ),
+    (
+        "load_model",
+        "keras-system-access",
+        "loads another model file from a path chosen by the config",
+    ),
+    (
+        "load_weights",
+        "keras-system-access",
+        "reads a weights file from a path chosen by the config",
+    ),
+    (
+        "TFSMLayer",
+        "keras-system-access",
+        "loads a TensorFlow SavedModel from a path chosen by the config",
+    ),
+];
+
+fn known_classes() -> &'static HashSet<&'static str> {
+    static SET: OnceLock<HashSet<&'static str>> = OnceLock::new();
+    SET.get_or_init(|| {
+        include_str!("known_classes.txt")
+            .lines()
+            .filter(|l| !l.starts_with('#') && !l.is_empty())
+            .collect()
+    })
+}
+
+fn is_keras_module(m: &str) -> bool {
+    KERAS_MODULES
+        .iter()
+        .any(|k| m == *k || m.strip_prefix(k).is_some_and(|r| r.starts_with('.')))
+}
+
+/// Standard base64 (with or without padding); `None` on any other byte.
+pub fn b64decode(s: &str) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(s.len() / 4 * 3);
+    let mut acc = 0u32;
+    let mut bits = 0;
+    for c in s.bytes() {
+        let v = match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'+' | b'-' => 62,
+            b'/' | b'_' => 63,
+            b'=' | b'\n' | b'\r' => continue,
+            _ => return None,
+        };
+        acc = (acc << 6) | v as u32;
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((acc >> bits) as u8);
+        }
+    }
+    Some(out)
+}
+
+struct Walk<'a, 'c> {
+    ctx: &'a Ctx<'c>,
+    loc: &'a Location,
+    out: Vec<Finding>,
+    dropped: usize,
+}
+
+impl Walk<'_, '_> {
+    fn push(&mut self, f: Finding) {
+        if self.out.len() < MAX_FINDINGS {
+            self.out.push(f);
+        } else {
+            self.dropped += 1;
+        }
+    }
+}
+
+/// Scans one Keras config (JSON bytes). Findings are located at `loc` with the path of
+/// layer names leading to the object in the message.
+pub fn scan_config(json: &[u8], ctx: &Ctx, loc: &Location, out: &mut Vec<Finding>) {
+    let v: Value = match serde_json::from_slice(json) {
+        Ok(v) => v,
+        Err(e) => {
+            out.push(Finding::new(
+                "keras-malformed",
+                Severity::Medium,
+                loc.clone(),
+                format!("the Keras config is not JSON modelgate can read ({e}); the loader may still read it, so it was not checked"),
+            ));
+            return;
+        }
+    };
+    scan_value(&v, ctx, loc, out);
+}
+
+/// Scans an already parsed Keras config.
+pub fn scan_value(v: &Value, ctx: &Ctx, loc: &Location, out: &mut Vec<Finding>) {
+    let mut w = Walk {
+        ctx,
+        loc,
+        out: Vec::new(),
+        dropped: 0,
+    };
+    let mut path = Vec::new();
+    walk(&mut w, v, &mut path, 0);
+    if w.dropped > 0 {
+        w.out.push(Finding::new(
+            "keras-malformed",
+            Severity::Medium,
+            loc.clone(),
+            format!(
+                "{} more findings in this Keras config were not listed",
+                w.dropped
+            ),
+        ));
+    }
+    out.append(&mut w.out);
+}
+
+fn s<'v>(o: &'v serde_json::Map<String, Value>, k: &str) -> Option<&'v str> {
+    o.get(k).and_then(Value::as_str)
+}
+
+fn where_(path: &[String]) -> String {
+    if path.is_empty() {
+        "the model".into()
+    } else {
+        format!("`{}`", path.join("/"))
+    }
+}
+
+fn walk(w: &mut Walk, v: &Value, path: &mut Vec<String>, depth: usize) {
+    if depth > MAX_DEPTH {
+        w.push(Finding::new(
+            "keras-malformed",
+            Severity::Medium,
+            w.loc.clone(),
+            format!("the Keras config nests deeper than {MAX_DEPTH} levels; the rest was not checked"),
+        ));
+        return;
+    }
+    match v {
+        Value::Array(a) => {
+            for x in a {
+                walk(w, x, path, depth + 1);
+            }
+        }
+        Value::Object(o) => {
+            let named = o
+                .get("config")
+                .and_then(Value::as_object)
+                .and_then(|c| s(c, "name"))
+                .or_else(|| s(o, "name"));
+            let pushed = match (s(o, "class_name"), named) {
+                (Some(_), Some(n)) => {
+                    path.push(n.chars().take(80).collect());
+                    true
+                }
+                _ => false,
+            };
+            if let Some(class) = s(o, "class_name") {
+                object(w, o, class, path);
+            }
+            for (_, x) in o {
+                walk(w, x, path, depth + 1);
+            }
+            if pushed {
+                path.pop();
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Checks one serialised Keras object (a JSON object with `class_name`).
+fn object(w: &mut Walk, o: &serde_json::Map<String, Value>, class: &str, path: &[String]) {
+    let module = s(o, "module");
+    let registered = s(o, "registered_name");
+    let cfg = o.get("config");
+    let at = where_(path);
+
+    // Lambda bytecode, in either serialisation: Keras 3 nests `{"class_name":
+    // "__lambda__", "config": {"code": b64}}` (also for lambda activations); Keras 2 /
+    // tf_keras keep `"function": [b64, defaults, closure]` with `function_type: "lambda"`.
+    if class == "__lambda__" {
+        let code = cfg
+            .and_then(Value::as_object)
+            .and_then(|c| s(c, "code"))
+            .unwrap_or("");
+        lambda(w, code, &at);
+        return;
+    }
+    if class == "Lambda" && module.is_none_or(is_keras_module) {
+        if let Some(c) = cfg.and_then(Value::as_object) {
+            let ftype = s(c, "function_type").unwrap_or("lambda");
+            match c.get("function") {
+                Some(Value::Array(a)) if ftype == "lambda" => {
+                    lambda(w, a.first().and_then(Value::as_str).unwrap_or(""), &at);
+                }
+                Some(Value::String(code)) if ftype == "lambda" => lambda(w, code, &at),
+                // A named function: tf_keras looks it up in `sys.modules[module]`, which
+                // always holds os, sys, builtins...
+                Some(Value::String(name)) if ftype == "function" => {
+                    let m = s(c, "module").unwrap_or("__main__");
+                    callable(w, m, name, &at, "Lambda layer function");
+                }
+                // Keras 3: a nested serialised function object; the walk checks it.
+                _ => {}
+            }
+        }
+        return;
+    }
+
+    // A plain function reference: `{"module": M, "class_name": "function", "config": N}`.
+    let (m, name, what) = match (module, class, cfg) {
+        (Some(m), "function", Some(Value::String(n))) => (m, n.as_str(), "function"),
+        (Some(m), _, _) => (m, class, "class"),
+        (None, _, _) => ("", class, "class"),
+    };
+    if let Some((_, rule, why)) = KERAS_DANGEROUS
+        .iter()
+        .find(|(n, _, _)| *n == name || registered.is_some_and(|r| r.ends_with(n)))
+    {
+        if m.is_empty() || is_keras_module(m) {
+            w.push(
+                Finding::new(
+                    rule,
+                    Severity::High,
+                    w.loc.clone(),
+                    format!("{at} references a Keras function that {why}"),
+                )
+                .with_evidence(evidence(m, name, registered)),
+            );
+            return;
+        }
+    }
+    if !m.is_empty() && !is_keras_module(m) {
+        callable(w, m, name, &at, what);
+        return;
+    }
+    let known = known_classes();
+    if what == "class" && !known.contains(name) {
+        w.push(
+            Finding::new(
+                "keras-unknown-class",
+                Severity::Medium,
+                w.loc.clone(),
+                format!("{at} uses class `{name}`, which is not a Keras class: loading needs custom code, review where it comes from"),
+            )
+            .with_evidence(evidence(m, name, registered)),
+        );
+    }
+}
+
+fn evidence(module: &str, name: &str, registered: Option<&str>) -> String {
+    let mut e = if module.is_empty() {
+        name.to_string()
+    } else {
+        format!("{module}.{name}")
+    };
+    if let Some(r) = registered.filter(|r| *r != name && !r.is_empty()) {
+        e.push_str(&format!(" (registered_name {r})"));
+    }
+    e.chars().take(300).collect()
+}
+
+/// A callable named by module and name outside Keras: its tier from the pickle
+/// classifier; anything not dangerous is still high (the loader imports that module).
+fn callable(w: &mut Walk, module: &str, name: &str, at: &str, what: &str) {
+    if (w.ctx.allow)(module, name) {
+        return;
+    }
+    let c = classify(module, name, &|_, _| false);
+    let shown = c.resolved.clone().unwrap_or(format!("{module}.{name}"));
+    let (rule, sev, msg) = match c.tier {
+        Tier::Code => (
+            "keras-code-execution",
+            Severity::Critical,
+            format!("{at} makes the loader import and call `{shown}`, which {}", c.why),
+        ),
+        Tier::System => (
+            "keras-system-access",
+            Severity::High,
+            format!("{at} makes the loader import and call `{shown}`, which {}", c.why),
+        ),
+        _ => (
+            "keras-untrusted-module",
+            Severity::High,
+            format!("{at} makes the loader import {what} `{shown}` from outside Keras (CVE-2025-1550); trust it with allow.globals if it is your own code"),
+        ),
+    };
+    w.push(
+        Finding::new(rule, sev, w.loc.clone(), msg)
+            .with_evidence(evidence(module, name, None)),
+    );
+}
+
+/// Names in Lambda bytecode worth calling out in the message.
+const NOTABLE: &[&str] = &[
+    "os",
+    "system",
+    "popen",
+    "subprocess",
+    "Popen",
+    "run",
+    "call",
+    "check_output",
+    "exec",
+    "eval",
+    "compile",
+    "__import__",
+    "__builtins__",
+    "builtins",
+    "importlib",
+    "import_module",
+    "open",
+    "socket",
+    "urllib",
+    "requests",
+    "urlopen",
+    "pty",
+    "spawn",
+    "getattr",
+    "marshal",
+    "pickle",
+    "loads",
+    "shutil",
+    "remove",
+    "unlink",
+    "rmtree",
+    "write",
+];
+
+fn lambda(w: &mut Walk, code_b64: &str, at: &str) {
+    let mut msg = format!("{at} is a Lambda layer: it holds marshalled Python bytecode that runs when the model is loaded and called (CVE-2024-3660; Keras 3 needs safe_mode=False, tf_keras and legacy .h5 loaders run it)");
+    let mut ev = String::new();
+    match b64decode(code_b64.trim()) {
+        Some(bytes) if !bytes.is_empty() => {
+            let info = marshal::code_info(&bytes);
+            let notable: Vec<&str> = info
+                .names
+                .iter()
+                .chain(info.strings.iter())
+                .map(String::as_str)
+                .filter(|n| NOTABLE.contains(n))
+                .collect();
+            if !notable.is_empty() {
+                msg.push_str(&format!("; its code references {}", notable.join(", ")));
+            }
+            let names: Vec<&str> = info.names.iter().take(24).map(String::as_str).collect();
+            let strings: Vec<String> = info
+                .strings
+                .iter()
+                .filter(|s| !s.is_empty() && !s.starts_with('<'))
+                .take(12)
+                .map(|s| format!("{s:?}"))
+                .collect();
+            ev = format!(
+                "names [{}]; strings [{}]{}",
+                names.join(", "),
+                strings.join(", "),
+                if info.truncated {
+                    "; bytecode not fully parsed"
+                } else {
+                    ""
+                }
+            );
+        }
+        _ => ev.push_str("bytecode not decodable as base64"),
+    }
+    w.push(
+        Finding::new("keras-lambda", Severity::Critical, w.loc.clone(), msg)
+            .with_evidence(ev.chars().take(1000).collect::<String>()),
+    );
+}
+
+/// Is this `metadata.json` the one a Keras 3 `.keras` archive carries?
+pub fn is_keras_metadata(json: &[u8]) -> bool {
+    serde_json::from_slice::<Value>(json)
+        .ok()
+        .and_then(|v| v.get("keras_version").map(|k| k.is_string()))
+        .unwrap_or(false)
+}
+
+#[cfg(test)]
+mod tests;
