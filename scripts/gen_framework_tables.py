@@ -61,7 +61,7 @@ def keras_classes():
         "__keras_tensor__", "__tensor__", "__numpy__", "__bytes__", "__typespec__",
         "__ellipsis__", "__slice__", "__complex__", "__tuple__", "__lambda__",
         "function", "Functional", "Sequential", "Model", "TFOpLambda", "SlicingOpLambda",
-        "TensorShape", "__passive_serialization__",
+        "TensorShape", "TypeSpec", "__passive_serialization__",
     }
     return sorted(n for n in names if n.isidentifier())
 

@@ -251,6 +251,15 @@ fn object(w: &mut Walk, o: &serde_json::Map<String, Value>, class: &str, path: &
                     lambda(w, a.first().and_then(Value::as_str).unwrap_or(""), &at);
                 }
                 Some(Value::String(code)) if ftype == "lambda" => lambda(w, code, &at),
+                // SavedModel keras_metadata.pb: the tuple is `{"class_name": "__tuple__",
+                // "items": [b64, defaults, closure]}`.
+                Some(Value::Object(t))
+                    if ftype == "lambda" && s(t, "class_name") == Some("__tuple__") =>
+                {
+                    let items = t.get("items").and_then(Value::as_array);
+                    let code = items.and_then(|a| a.first()).and_then(Value::as_str);
+                    lambda(w, code.unwrap_or(""), &at);
+                }
                 // A named function: tf_keras looks it up in `sys.modules[module]`, which
                 // always holds os, sys, builtins...
                 Some(Value::String(name)) if ftype == "function" => {
