@@ -171,8 +171,7 @@ fn scan_as(src: &dyn ByteSource, format: Format, ctx: &Ctx, loc: &Location) -> S
             out.format = Some(label.into());
         }
         Format::SavedModel(kind) => {
-            let label =
-                crate::formats::savedmodel::scan(src, kind, ctx, loc, &mut out.findings);
+            let label = crate::formats::savedmodel::scan(src, kind, ctx, loc, &mut out.findings);
             out.format = Some(label.into());
         }
         Format::Unsupported(label) => {

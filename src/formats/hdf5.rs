@@ -421,12 +421,7 @@ pub fn scan(
                 ));
                 continue;
             };
-            crate::formats::keras::scan_config(
-                v,
-                ctx,
-                &loc.member(&format!("@{}", a.name)),
-                out,
-            );
+            crate::formats::keras::scan_config(v, ctx, &loc.member(&format!("@{}", a.name)), out);
         }
     }
     if root.dense_attrs {

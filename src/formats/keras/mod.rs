@@ -188,7 +188,9 @@ fn walk(w: &mut Walk, v: &Value, path: &mut Vec<String>, depth: usize) {
             "keras-malformed",
             Severity::Medium,
             w.loc.clone(),
-            format!("the Keras config nests deeper than {MAX_DEPTH} levels; the rest was not checked"),
+            format!(
+                "the Keras config nests deeper than {MAX_DEPTH} levels; the rest was not checked"
+            ),
         ));
         return;
     }
@@ -351,10 +353,7 @@ fn callable(w: &mut Walk, module: &str, name: &str, at: &str, what: &str) {
             format!("{at} makes the loader import {what} `{shown}` from outside Keras (CVE-2025-1550); trust it with allow.globals if it is your own code"),
         ),
     };
-    w.push(
-        Finding::new(rule, sev, w.loc.clone(), msg)
-            .with_evidence(evidence(module, name, None)),
-    );
+    w.push(Finding::new(rule, sev, w.loc.clone(), msg).with_evidence(evidence(module, name, None)));
 }
 
 /// Names in Lambda bytecode worth calling out in the message.

@@ -69,7 +69,9 @@ fn legacy_lambda_forms_and_named_functions() {
 #[test]
 fn modules_outside_keras() {
     // CVE-2025-1550: a function imported from any module.
-    let f = run(r#"{"module": "os", "class_name": "function", "config": "system", "registered_name": "function"}"#);
+    let f = run(
+        r#"{"module": "os", "class_name": "function", "config": "system", "registered_name": "function"}"#,
+    );
     assert_eq!(rules(&f), ["keras-code-execution"]);
     let f = run(r#"{"module": "builtins", "class_name": "function", "config": "exec"}"#);
     assert_eq!(f[0].severity, Severity::Critical);
@@ -82,7 +84,9 @@ fn modules_outside_keras() {
     assert!(run_with(cfg, &allow).is_empty());
     // A prefix is not a module: `kerasx` is not keras.
     assert_eq!(
-        rules(&run(r#"{"module": "kerasx.layers", "class_name": "Dense", "config": {}}"#)),
+        rules(&run(
+            r#"{"module": "kerasx.layers", "class_name": "Dense", "config": {}}"#
+        )),
         ["keras-untrusted-module"]
     );
 }
@@ -92,7 +96,9 @@ fn keras_own_gadgets() {
     let f = run(r#"{"module": "keras.utils", "class_name": "function", "config": "get_file"}"#);
     assert_eq!(rules(&f), ["keras-system-access"]);
     assert!(f[0].message.contains("CVE-2025-8747"));
-    let f = run(r#"{"module": "keras.src.saving.serialization_lib", "class_name": "function", "config": "enable_unsafe_deserialization"}"#);
+    let f = run(
+        r#"{"module": "keras.src.saving.serialization_lib", "class_name": "function", "config": "enable_unsafe_deserialization"}"#,
+    );
     assert_eq!(rules(&f), ["keras-unsafe-deserialization"]);
 }
 
@@ -118,7 +124,11 @@ fn nested_models_are_walked() {
     );
     let f = run(&cfg);
     assert_eq!(rules(&f), ["keras-lambda"]);
-    assert!(f[0].message.contains("outer/inner/deeper/l"), "{}", f[0].message);
+    assert!(
+        f[0].message.contains("outer/inner/deeper/l"),
+        "{}",
+        f[0].message
+    );
 }
 
 #[test]
@@ -139,12 +149,18 @@ fn malformed_and_hostile_configs() {
     let f = run(r#"{"class_name": "__lambda__", "config": {"code": "!!!"}}"#);
     assert_eq!(rules(&f), ["keras-lambda"]);
     let f = run(r#"{"class_name": "__lambda__", "config": {"code": "AAAA"}}"#);
-    assert!(f[0].evidence.as_deref().unwrap().contains("not fully parsed"));
+    assert!(f[0]
+        .evidence
+        .as_deref()
+        .unwrap()
+        .contains("not fully parsed"));
 }
 
 #[test]
 fn keras_metadata_json() {
-    assert!(is_keras_metadata(br#"{"keras_version": "3.15.1", "date_saved": "x"}"#));
+    assert!(is_keras_metadata(
+        br#"{"keras_version": "3.15.1", "date_saved": "x"}"#
+    ));
     assert!(!is_keras_metadata(br#"{"version": 1}"#));
     assert!(!is_keras_metadata(b"garbage"));
 }

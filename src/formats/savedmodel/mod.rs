@@ -224,14 +224,38 @@ pub enum OpTier {
 }
 
 pub const DANGEROUS_OPS: &[(&str, OpTier, &str)] = &[
-    ("PyFunc", OpTier::Code, "calls a Python function (tf.py_function / tf.numpy_function)"),
-    ("PyFuncStateless", OpTier::Code, "calls a Python function (tf.numpy_function)"),
-    ("EagerPyFunc", OpTier::Code, "calls a Python function (tf.py_function)"),
-    ("ReadFile", OpTier::System, "reads a file from a path the graph chooses"),
-    ("WriteFile", OpTier::System, "writes a file to a path the graph chooses"),
+    (
+        "PyFunc",
+        OpTier::Code,
+        "calls a Python function (tf.py_function / tf.numpy_function)",
+    ),
+    (
+        "PyFuncStateless",
+        OpTier::Code,
+        "calls a Python function (tf.numpy_function)",
+    ),
+    (
+        "EagerPyFunc",
+        OpTier::Code,
+        "calls a Python function (tf.py_function)",
+    ),
+    (
+        "ReadFile",
+        OpTier::System,
+        "reads a file from a path the graph chooses",
+    ),
+    (
+        "WriteFile",
+        OpTier::System,
+        "writes a file to a path the graph chooses",
+    ),
     ("MatchingFiles", OpTier::System, "lists files on the host"),
     ("LoadLibrary", OpTier::System, "loads a native library"),
-    ("ImmutableConst", OpTier::System, "memory-maps a file from a path in the graph"),
+    (
+        "ImmutableConst",
+        OpTier::System,
+        "memory-maps a file from a path in the graph",
+    ),
     ("WholeFileReader", OpTier::System, "reads whole files"),
     ("WholeFileReaderV2", OpTier::System, "reads whole files"),
     ("TextLineReader", OpTier::System, "reads files"),
@@ -252,50 +276,150 @@ pub const DANGEROUS_OPS: &[(&str, OpTier, &str)] = &[
     ("LMDBDataset", OpTier::System, "reads files"),
     ("ExperimentalLMDBDataset", OpTier::System, "reads files"),
     ("SqlDataset", OpTier::System, "reads a database file"),
-    ("ExperimentalSqlDataset", OpTier::System, "reads a database file"),
-    ("MatchingFilesDataset", OpTier::System, "lists files on the host"),
-    ("ExperimentalMatchingFilesDataset", OpTier::System, "lists files on the host"),
+    (
+        "ExperimentalSqlDataset",
+        OpTier::System,
+        "reads a database file",
+    ),
+    (
+        "MatchingFilesDataset",
+        OpTier::System,
+        "lists files on the host",
+    ),
+    (
+        "ExperimentalMatchingFilesDataset",
+        OpTier::System,
+        "lists files on the host",
+    ),
     ("LoadDataset", OpTier::System, "reads files"),
     ("ExperimentalLoadDataset", OpTier::System, "reads files"),
     ("SaveDataset", OpTier::System, "writes files"),
     ("SaveDatasetV2", OpTier::System, "writes files"),
     ("ExperimentalSaveDataset", OpTier::System, "writes files"),
     ("DatasetToTFRecord", OpTier::System, "writes files"),
-    ("ExperimentalDatasetToTFRecord", OpTier::System, "writes files"),
+    (
+        "ExperimentalDatasetToTFRecord",
+        OpTier::System,
+        "writes files",
+    ),
     ("SnapshotDataset", OpTier::System, "writes files"),
     ("SnapshotDatasetV2", OpTier::System, "writes files"),
-    ("CreateSummaryFileWriter", OpTier::System, "writes event files"),
-    ("CreateSummaryDbWriter", OpTier::System, "writes a database file"),
+    (
+        "CreateSummaryFileWriter",
+        OpTier::System,
+        "writes event files",
+    ),
+    (
+        "CreateSummaryDbWriter",
+        OpTier::System,
+        "writes a database file",
+    ),
     ("WriteSummary", OpTier::System, "writes event files"),
     ("WriteRawProtoSummary", OpTier::System, "writes event files"),
     ("WriteScalarSummary", OpTier::System, "writes event files"),
-    ("WriteHistogramSummary", OpTier::System, "writes event files"),
+    (
+        "WriteHistogramSummary",
+        OpTier::System,
+        "writes event files",
+    ),
     ("WriteImageSummary", OpTier::System, "writes event files"),
     ("WriteAudioSummary", OpTier::System, "writes event files"),
     ("WriteGraphSummary", OpTier::System, "writes event files"),
     ("ImportEvent", OpTier::System, "writes event files"),
-    ("DebugIdentity", OpTier::System, "sends tensors to debug URLs (files or gRPC)"),
-    ("DebugIdentityV2", OpTier::System, "writes tensors to a debug dump directory"),
-    ("DebugIdentityV3", OpTier::System, "sends tensors to debug URLs (files or gRPC)"),
-    ("DebugNanCount", OpTier::System, "sends tensors to debug URLs (files or gRPC)"),
-    ("DebugNumericSummary", OpTier::System, "sends tensors to debug URLs (files or gRPC)"),
-    ("DebugNumericSummaryV2", OpTier::System, "sends tensors to debug URLs"),
+    (
+        "DebugIdentity",
+        OpTier::System,
+        "sends tensors to debug URLs (files or gRPC)",
+    ),
+    (
+        "DebugIdentityV2",
+        OpTier::System,
+        "writes tensors to a debug dump directory",
+    ),
+    (
+        "DebugIdentityV3",
+        OpTier::System,
+        "sends tensors to debug URLs (files or gRPC)",
+    ),
+    (
+        "DebugNanCount",
+        OpTier::System,
+        "sends tensors to debug URLs (files or gRPC)",
+    ),
+    (
+        "DebugNumericSummary",
+        OpTier::System,
+        "sends tensors to debug URLs (files or gRPC)",
+    ),
+    (
+        "DebugNumericSummaryV2",
+        OpTier::System,
+        "sends tensors to debug URLs",
+    ),
     ("RpcServer", OpTier::System, "opens a network server"),
     ("RpcServerStart", OpTier::System, "opens a network server"),
-    ("RpcServerRegister", OpTier::System, "opens a network server"),
+    (
+        "RpcServerRegister",
+        OpTier::System,
+        "opens a network server",
+    ),
     ("RpcClient", OpTier::System, "connects to a network server"),
     ("RpcCall", OpTier::System, "calls a network server"),
-    ("EncodeProto", OpTier::System, "can read a descriptor file from a path in the graph"),
-    ("DecodeProtoV2", OpTier::System, "can read a descriptor file from a path in the graph"),
-    ("GenerateVocabRemapping", OpTier::System, "reads vocabulary files"),
-    ("LoadAndRemapMatrix", OpTier::System, "reads checkpoint files"),
-    ("Save", OpTier::Checkpoint, "writes a checkpoint to a path the graph chooses"),
-    ("SaveV2", OpTier::Checkpoint, "writes a checkpoint to a path the graph chooses"),
-    ("SaveSlices", OpTier::Checkpoint, "writes a checkpoint to a path the graph chooses"),
-    ("Restore", OpTier::Checkpoint, "reads a checkpoint from a path the graph chooses"),
-    ("RestoreV2", OpTier::Checkpoint, "reads a checkpoint from a path the graph chooses"),
-    ("RestoreSlice", OpTier::Checkpoint, "reads a checkpoint from a path the graph chooses"),
-    ("MergeV2Checkpoints", OpTier::Checkpoint, "merges and deletes checkpoint files"),
+    (
+        "EncodeProto",
+        OpTier::System,
+        "can read a descriptor file from a path in the graph",
+    ),
+    (
+        "DecodeProtoV2",
+        OpTier::System,
+        "can read a descriptor file from a path in the graph",
+    ),
+    (
+        "GenerateVocabRemapping",
+        OpTier::System,
+        "reads vocabulary files",
+    ),
+    (
+        "LoadAndRemapMatrix",
+        OpTier::System,
+        "reads checkpoint files",
+    ),
+    (
+        "Save",
+        OpTier::Checkpoint,
+        "writes a checkpoint to a path the graph chooses",
+    ),
+    (
+        "SaveV2",
+        OpTier::Checkpoint,
+        "writes a checkpoint to a path the graph chooses",
+    ),
+    (
+        "SaveSlices",
+        OpTier::Checkpoint,
+        "writes a checkpoint to a path the graph chooses",
+    ),
+    (
+        "Restore",
+        OpTier::Checkpoint,
+        "reads a checkpoint from a path the graph chooses",
+    ),
+    (
+        "RestoreV2",
+        OpTier::Checkpoint,
+        "reads a checkpoint from a path the graph chooses",
+    ),
+    (
+        "RestoreSlice",
+        OpTier::Checkpoint,
+        "reads a checkpoint from a path the graph chooses",
+    ),
+    (
+        "MergeV2Checkpoints",
+        OpTier::Checkpoint,
+        "merges and deletes checkpoint files",
+    ),
 ];
 
 fn tf_ops() -> &'static HashSet<&'static str> {
@@ -373,7 +497,10 @@ pub fn scan(
             "content-not-scanned",
             Severity::Medium,
             loc.clone(),
-            format!("{} is {len} bytes, over the limit for protobuf graphs", kind.label()),
+            format!(
+                "{} is {len} bytes, over the limit for protobuf graphs",
+                kind.label()
+            ),
         ));
         return kind.label();
     }
@@ -650,8 +777,7 @@ fn check_node(
 /// Ops that write where `output_stream` says: `PrintV2` to `file://...`.
 pub fn print_to_file(n: &NodeDef) -> bool {
     n.op == "PrintV2"
-        && n
-            .attr
+        && n.attr
             .get("output_stream")
             .is_some_and(|a| a.s.starts_with(b"file://"))
 }

@@ -52,7 +52,12 @@ fn model(serve_extra: Vec<NodeDef>) -> SavedModel {
             graph_def: Some(GraphDef {
                 node: vec![
                     node("x", "Placeholder", &[], None),
-                    node("call", "StatefulPartitionedCall", &["x"], Some("__inference_serve_1")),
+                    node(
+                        "call",
+                        "StatefulPartitionedCall",
+                        &["x"],
+                        Some("__inference_serve_1"),
+                    ),
                     node("saver_filename", "Placeholder", &[], None),
                     node(
                         "StatefulPartitionedCall_1",
@@ -113,12 +118,22 @@ fn checkpoint_ops_in_the_saver_functions_are_not_findings() {
 
 #[test]
 fn file_ops_in_the_serving_function_are_high() {
-    for op in ["ReadFile", "WriteFile", "MatchingFiles", "SaveV2", "RestoreV2"] {
+    for op in [
+        "ReadFile",
+        "WriteFile",
+        "MatchingFiles",
+        "SaveV2",
+        "RestoreV2",
+    ] {
         let f = findings(&model(vec![node("n", op, &[], None)]));
         assert_eq!(f.len(), 1, "{op}: {f:#?}");
         assert_eq!(f[0].rule, "tf-system-access");
         assert_eq!(f[0].severity, Severity::High);
-        assert!(f[0].message.contains("__inference_serve_1"), "{}", f[0].message);
+        assert!(
+            f[0].message.contains("__inference_serve_1"),
+            "{}",
+            f[0].message
+        );
     }
     // PrintV2 is ordinary (tf.print), unless it prints to a file.
     assert!(findings(&model(vec![node("p", "PrintV2", &[], None)])).is_empty());
@@ -171,7 +186,12 @@ fn tf1_saver_subgraph_found_through_inputs() {
                 node: vec![
                     node("save/Const", "Const", &[], None),
                     node("save/SaveV2", "SaveV2", &["save/Const"], None),
-                    node("save/control_dependency", "Identity", &["save/Const", "^save/SaveV2"], None),
+                    node(
+                        "save/control_dependency",
+                        "Identity",
+                        &["save/Const", "^save/SaveV2"],
+                        None,
+                    ),
                     node("save/RestoreV2", "RestoreV2", &["save/Const"], None),
                     node("save/restore_all", "NoOp", &["^save/RestoreV2"], None),
                     node("evil", "SaveV2", &[], None),
@@ -239,7 +259,10 @@ fn keras_metadata_objects_go_to_the_keras_scanner() {
 #[test]
 fn names_route_only_the_two_files() {
     assert_eq!(Kind::from_name("m/saved_model.pb"), Some(Kind::SavedModel));
-    assert_eq!(Kind::from_name("a.zip!x/keras_metadata.pb"), Some(Kind::KerasMetadata));
+    assert_eq!(
+        Kind::from_name("a.zip!x/keras_metadata.pb"),
+        Some(Kind::KerasMetadata)
+    );
     assert_eq!(Kind::from_name("graph.pb"), None);
     assert_eq!(Kind::from_name("fingerprint.pb"), None);
 }
@@ -248,7 +271,11 @@ fn names_route_only_the_two_files() {
 fn every_dangerous_op_is_a_real_op_name_or_documented_absent() {
     // The table must not silently misspell ops: names TensorFlow does not register are
     // listed here on purpose (kept for older TF versions or other builds).
-    let absent = ["LoadLibrary", "ExperimentalLoadDataset", "ExperimentalSaveDataset"];
+    let absent = [
+        "LoadLibrary",
+        "ExperimentalLoadDataset",
+        "ExperimentalSaveDataset",
+    ];
     for (op, _, _) in DANGEROUS_OPS {
         assert!(
             tf_ops().contains(op) || absent.contains(op),
