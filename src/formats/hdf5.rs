@@ -40,6 +40,8 @@ pub struct Root {
     pub attrs: Vec<Attr>,
     /// Attributes live in dense storage (fractal heap), which this reader does not walk.
     pub dense_attrs: bool,
+    /// Attribute messages that could not be decoded.
+    pub errors: Vec<String>,
 }
 
 type R<T> = Result<T, String>;
@@ -168,7 +170,7 @@ pub fn read_root(src: &dyn ByteSource) -> R<Root> {
                 return Err("root object header has an unknown version".into());
             }
         } else if hversion == 2 {
-            if len > MAX_CHUNK || len < 8 {
+            if !(8..=MAX_CHUNK).contains(&len) {
                 return Err(format!("continuation chunk of {len} bytes"));
             }
             let data = r.read(addr, len)?;
@@ -195,12 +197,11 @@ pub fn read_root(src: &dyn ByteSource) -> R<Root> {
                     let l = mb.u(sl)?;
                     chunks.push((a, l, false));
                 }
-                // Attribute.
-                0x0C => {
-                    if root.attrs.len() < MAX_ATTRS {
-                        root.attrs.push(attribute(&r, &body)?);
-                    }
-                }
+                // Attribute. One that does not decode does not hide the others.
+                0x0C if root.attrs.len() < MAX_ATTRS => match attribute(&r, &body) {
+                    Ok(a) => root.attrs.push(a),
+                    Err(e) => root.errors.push(e),
+                },
                 // Attribute info: dense storage when the fractal heap address is defined.
                 0x15 => {
                     let mut mb = Buf::new(&body);
@@ -424,6 +425,17 @@ pub fn scan(
             crate::formats::keras::scan_config(v, ctx, &loc.member(&format!("@{}", a.name)), out);
         }
     }
+    if let Some(e) = root.errors.first() {
+        out.push(Finding::new(
+            "content-not-scanned",
+            Severity::Medium,
+            loc.clone(),
+            format!(
+                "{} root group attribute(s) could not be decoded ({e}); a Keras model_config among them was not checked",
+                root.errors.len()
+            ),
+        ));
+    }
     if root.dense_attrs {
         out.push(Finding::new(
             "content-not-scanned",
@@ -528,7 +540,8 @@ mod tests {
         data.extend(u64::MAX.to_le_bytes());
         data.extend(1u32.to_le_bytes());
         let f = file_with_attr("model_config", &dtype, &space, &data);
-        assert!(read_root(&MemSource::new(f.clone())).is_err());
+        let root = read_root(&MemSource::new(f.clone())).unwrap();
+        assert!(root.attrs.is_empty() && root.errors.len() == 1, "{root:?}");
         // Truncations anywhere never panic.
         for n in 0..f.len() {
             let _ = read_root(&MemSource::new(f[..n].to_vec()));

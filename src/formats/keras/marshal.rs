@@ -278,7 +278,7 @@ mod tests {
             let _ = code_info(&data[..n]);
         }
         // A deep nest of tuples.
-        let deep = vec![b')', 1].repeat(10_000);
+        let deep = [b')', 1].repeat(10_000);
         assert!(code_info(&deep).truncated);
         let _ = code_info(&[b'(', 0xff, 0xff, 0xff, 0x7f]);
     }

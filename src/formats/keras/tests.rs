@@ -107,6 +107,8 @@ fn unknown_classes_and_markers() {
     let f = run(r#"{"class_name": "TotallyCustomLayer", "config": {"name": "x"}}"#);
     assert_eq!(rules(&f), ["keras-unknown-class"]);
     assert_eq!(f[0].severity, Severity::Medium);
+    let hub = r#"{"module": "keras_hub.src.models.bert.bert_backbone", "class_name": "BertBackbone", "config": {}}"#;
+    assert!(run(hub).is_empty());
     let markers = r#"{"class_name": "Functional", "config": {"name": "f", "layers": [], "input_layers": [
         {"class_name": "__keras_tensor__", "config": {"shape": [null, 4]}},
         {"class_name": "__tuple__", "items": [1, 2]}]}}"#;
