@@ -1,0 +1,93 @@
+//! Keras and TensorFlow routing through the real binary: names that route protobufs,
+//! archives recognised as Keras by content, SavedModel directories file by file.
+
+mod common;
+
+use common::*;
+use serde_json::Value;
+
+fn by_suffix<'a>(report: &'a Value, suffix: &str) -> &'a Value {
+    report["files"]
+        .as_array()
+        .expect("files")
+        .iter()
+        .find(|f| f["path"].as_str().is_some_and(|p| p.ends_with(suffix)))
+        .unwrap_or_else(|| panic!("{suffix} not in report: {report:#}"))
+}
+
+fn rules_of(f: &Value) -> Vec<&str> {
+    f["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .map(|x| x["rule"].as_str().expect("rule"))
+        .collect()
+}
+
+#[test]
+fn protobufs_are_read_only_under_their_savedmodel_names() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let junk = b"\x08\x96\x01\x12\x07garbage\xff\xff\xff\xff".to_vec();
+    std::fs::write(dir.path().join("graph.pb"), &junk).expect("write");
+    std::fs::create_dir(dir.path().join("m")).expect("mkdir");
+    std::fs::write(dir.path().join("m/saved_model.pb"), &junk).expect("write");
+    let (_, r) = scan_json(&[dir.path().to_str().expect("utf-8")]);
+    let random = by_suffix(&r, "/graph.pb");
+    assert_eq!(random["status"], "skipped", "{random:#}");
+    assert!(rules_of(random).is_empty());
+    let named = by_suffix(&r, "m/saved_model.pb");
+    assert_eq!(named["format"], "tf-savedmodel");
+    assert_eq!(rules_of(named), ["tf-malformed"]);
+}
+
+#[test]
+fn a_savedmodel_directory_reports_each_file() {
+    let (_, r) = scan_json(&["tests/fixtures/malicious/keras/tf_keras_lambda_savedmodel"]);
+    let sm = by_suffix(&r, "tf_keras_lambda_savedmodel/saved_model.pb");
+    assert_eq!(sm["format"], "tf-savedmodel");
+    let md = by_suffix(&r, "tf_keras_lambda_savedmodel/keras_metadata.pb");
+    assert_eq!(md["format"], "keras-metadata");
+    assert!(rules_of(md).contains(&"keras-lambda"));
+    // Variables are data: skipped, not errors.
+    let var = by_suffix(&r, "variables/variables.index");
+    assert_eq!(var["status"], "skipped");
+}
+
+#[test]
+fn keras_archives_are_recognised_by_content_whatever_their_name() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::copy(
+        root().join("tests/fixtures/malicious/keras/lambda_os_system.keras"),
+        dir.path().join("innocent.zip"),
+    )
+    .expect("copy");
+    std::fs::copy(
+        root().join("tests/fixtures/benign/keras/sequential_dense.keras"),
+        dir.path().join("plain.keras"),
+    )
+    .expect("copy");
+    let (code, r) = scan_json(&[dir.path().to_str().expect("utf-8")]);
+    assert_eq!(code, 1);
+    let evil = by_suffix(&r, "innocent.zip");
+    assert_eq!(evil["format"], "keras");
+    let f = &evil["findings"][0];
+    assert_eq!(f["rule"], "keras-lambda");
+    assert_eq!(f["location"]["member"], "config.json");
+    let plain = by_suffix(&r, "plain.keras");
+    assert_eq!(plain["format"], "keras");
+    assert!(rules_of(plain).is_empty(), "{plain:#}");
+}
+
+#[test]
+fn weights_only_and_plain_hdf5_are_not_alarms() {
+    let (code, r) = scan_json(&[
+        "tests/fixtures/benign/keras/sequential_dense.weights.h5",
+        "tests/fixtures/benign/keras/plain_dataset.h5",
+    ]);
+    assert_eq!(code, 0, "{r:#}");
+    for p in ["sequential_dense.weights.h5", "plain_dataset.h5"] {
+        let f = by_suffix(&r, p);
+        assert_eq!(f["format"], "hdf5");
+        assert!(rules_of(f).is_empty());
+    }
+}
