@@ -36,12 +36,17 @@ pub const MAX_CONFIG: u64 = 64 << 20;
 const MAX_FINDINGS: usize = 200;
 /// serde_json stops at 128 nested arrays/objects; the walk checks its own bound too.
 const MAX_DEPTH: usize = 160;
+/// Bytes of configs nested in JSON strings parsed per config.
+const NESTED_BUDGET: usize = 16 << 20;
 
 /// Modules whose classes Keras itself provides (allowlist, matched on dotted prefixes).
 const KERAS_MODULES: &[&str] = &["keras", "keras_hub", "keras_nlp", "tf_keras"];
 
 /// Keras callables with effects outside the model, whatever module path names them
-/// (`keras.utils.get_file`, `keras.src.utils.file_utils.get_file`, ...).
+/// (`keras.utils.get_file`, `keras.src.utils.file_utils.get_file`, ...). Keras ≥ 3.11
+/// refuses most of these itself (`NON_MODELING_APIS` in keras/src/saving/
+/// serialization_lib.py); older versions call them, e.g. from a Lambda layer whose
+/// `function` names one and whose `arguments` / `inbound_nodes` supply the arguments.
 const KERAS_DANGEROUS: &[(&str, &str, &str)] = &[
     (
         "get_file",
@@ -54,19 +59,69 @@ const KERAS_DANGEROUS: &[(&str, &str, &str)] = &[
         "turns safe mode off for the rest of the load, so Lambda bytecode runs (CVE-2025-9906)",
     ),
     (
+        "set_global_attribute",
+        "keras-unsafe-deserialization",
+        "sets Keras global state such as `safe_mode_saving`, turning safe mode off (CVE-2025-9906)",
+    ),
+    (
         "load_model",
-        "keras-system-access",
-        "loads another model file from a path chosen by the config",
+        "keras-unsafe-deserialization",
+        "loads another model from a path the config chooses, with the safe_mode the config chooses",
+    ),
+    (
+        "model_from_json",
+        "keras-unsafe-deserialization",
+        "deserialises another model config, with the safe_mode the config chooses",
+    ),
+    (
+        "deserialize_keras_object",
+        "keras-unsafe-deserialization",
+        "deserialises another config, with the safe_mode the config chooses",
     ),
     (
         "load_weights",
         "keras-system-access",
-        "reads a weights file from a path chosen by the config",
+        "reads a weights file from a path the config chooses",
+    ),
+    (
+        "save_model",
+        "keras-system-access",
+        "writes a model file to a path the config chooses",
+    ),
+    (
+        "save_weights",
+        "keras-system-access",
+        "writes a weights file to a path the config chooses",
+    ),
+    (
+        "load_img",
+        "keras-system-access",
+        "reads a file from a path the config chooses",
+    ),
+    (
+        "save_img",
+        "keras-system-access",
+        "writes a file to a path the config chooses",
+    ),
+    (
+        "image_dataset_from_directory",
+        "keras-system-access",
+        "reads a directory the config chooses",
+    ),
+    (
+        "text_dataset_from_directory",
+        "keras-system-access",
+        "reads a directory the config chooses",
+    ),
+    (
+        "audio_dataset_from_directory",
+        "keras-system-access",
+        "reads a directory the config chooses",
     ),
     (
         "TFSMLayer",
         "keras-system-access",
-        "loads a TensorFlow SavedModel from a path chosen by the config",
+        "loads a TensorFlow SavedModel from a path the config chooses",
     ),
 ];
 
@@ -116,6 +171,9 @@ struct Walk<'a, 'c> {
     loc: &'a Location,
     out: Vec<Finding>,
     dropped: usize,
+    /// Bytes of JSON-in-a-string still to parse (configs nested as strings, e.g. the
+    /// argument of a `model_from_json` call); bounded so nesting cannot multiply work.
+    nested_left: usize,
 }
 
 impl Walk<'_, '_> {
@@ -153,6 +211,7 @@ pub fn scan_value(v: &Value, ctx: &Ctx, loc: &Location, out: &mut Vec<Finding>) 
         loc,
         out: Vec::new(),
         dropped: 0,
+        nested_left: NESTED_BUDGET,
     };
     let mut path = Vec::new();
     walk(&mut w, v, &mut path, 0);
@@ -223,8 +282,33 @@ fn walk(w: &mut Walk, v: &Value, path: &mut Vec<String>, depth: usize) {
                 path.pop();
             }
         }
+        // A whole config inside a string: what `model_from_json` or a nested
+        // `deserialize_keras_object` call deserialises at load time (the CVE-2025-9906
+        // chain hands one to model_from_json after turning safe mode off).
+        Value::String(text) if looks_like_config(text) => {
+            if text.len() > w.nested_left {
+                w.push(Finding::new(
+                    "keras-malformed",
+                    Severity::Medium,
+                    w.loc.clone(),
+                    "Keras configs nested in strings exceed the scanner's budget; the rest were not checked",
+                ));
+                return;
+            }
+            w.nested_left -= text.len();
+            match serde_json::from_str::<Value>(text) {
+                Ok(inner) => walk(w, &inner, path, depth + 1),
+                Err(_) => {
+                    // Not JSON after all: an ordinary string.
+                }
+            }
+        }
         _ => {}
     }
+}
+
+fn looks_like_config(text: &str) -> bool {
+    text.trim_start().starts_with('{') && text.contains("\"class_name\"")
 }
 
 /// Checks one serialised Keras object (a JSON object with `class_name`).
@@ -298,8 +382,38 @@ fn object(w: &mut Walk, o: &serde_json::Map<String, Value>, class: &str, path: &
             return;
         }
     }
+    // `{"module": "builtins", "class_name": "function", "config": "relu"}` is how Keras 3
+    // writes its own functions (keras.ops.abs, keras.activations.relu): current versions
+    // look the name up in keras.{activations,losses,metrics,...}. Keras < 3.9 imported
+    // the real `builtins` module instead (CVE-2025-1550), so a dangerous Python builtin
+    // there is still a finding; a Keras function name is not.
+    if m == "builtins" && what == "function" {
+        let c = classify(m, name, &|_, _| false);
+        if matches!(c.tier, Tier::Code | Tier::System | Tier::Dynamic) {
+            callable(w, m, name, &at, what);
+        } else if !known_classes().contains(name) {
+            unknown(w, &at, m, name, registered, "function");
+        }
+        return;
+    }
     if !m.is_empty() && !is_keras_module(m) {
         callable(w, m, name, &at, what);
+        return;
+    }
+    // Keras writes its own functions as `builtins` (above) or under their public module;
+    // a function from Keras internals is something a save never produces. Keras ≥ 3.11
+    // refuses it, older versions call it (CVE-2025-9906 called
+    // keras.src.backend.common.global_state.set_global_attribute).
+    if what == "function" && (m.starts_with("keras.src.") || m.contains(".src.")) {
+        w.push(
+            Finding::new(
+                "keras-untrusted-module",
+                Severity::High,
+                w.loc.clone(),
+                format!("{at} references `{m}.{name}`, a function from Keras internals that ordinary saves never reference: Keras before 3.11 calls it"),
+            )
+            .with_evidence(evidence(m, name, registered)),
+        );
         return;
     }
     // keras_hub / keras_nlp classes are resolved as attributes of the named module, which
@@ -308,16 +422,20 @@ fn object(w: &mut Walk, o: &serde_json::Map<String, Value>, class: &str, path: &
         .iter()
         .any(|h| m == *h || m.starts_with(&format!("{h}.")));
     if what == "class" && !hub && !known_classes().contains(name) {
-        w.push(
-            Finding::new(
-                "keras-unknown-class",
-                Severity::Medium,
-                w.loc.clone(),
-                format!("{at} uses class `{name}`, which is not a Keras class: loading needs custom code, review where it comes from"),
-            )
-            .with_evidence(evidence(m, name, registered)),
-        );
+        unknown(w, &at, m, name, registered, "class");
     }
+}
+
+fn unknown(w: &mut Walk, at: &str, m: &str, name: &str, registered: Option<&str>, what: &str) {
+    w.push(
+        Finding::new(
+            "keras-unknown-class",
+            Severity::Medium,
+            w.loc.clone(),
+            format!("{at} uses {what} `{name}`, which Keras does not provide: loading needs custom code, review where it comes from"),
+        )
+        .with_evidence(evidence(m, name, registered)),
+    );
 }
 
 fn evidence(module: &str, name: &str, registered: Option<&str>) -> String {

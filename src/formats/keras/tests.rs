@@ -75,6 +75,15 @@ fn modules_outside_keras() {
     assert_eq!(rules(&f), ["keras-code-execution"]);
     let f = run(r#"{"module": "builtins", "class_name": "function", "config": "exec"}"#);
     assert_eq!(f[0].severity, Severity::Critical);
+    // How Keras 3 writes its own functions (keras.ops.abs, keras.activations.relu).
+    for n in ["abs", "relu", "tanh"] {
+        let cfg = format!(
+            r#"{{"module": "builtins", "class_name": "function", "config": "{n}", "registered_name": "function"}}"#
+        );
+        assert!(run(&cfg).is_empty(), "{n}: {:#?}", run(&cfg));
+    }
+    let f = run(r#"{"module": "builtins", "class_name": "function", "config": "my_fn"}"#);
+    assert_eq!(rules(&f), ["keras-unknown-class"]);
     let f = run(r#"{"module": "socket", "class_name": "socket", "config": {}}"#);
     assert_eq!(rules(&f), ["keras-system-access"]);
     // A project's own layer: high, unless allowed.
@@ -98,6 +107,25 @@ fn keras_own_gadgets() {
     assert!(f[0].message.contains("CVE-2025-8747"));
     let f = run(
         r#"{"module": "keras.src.saving.serialization_lib", "class_name": "function", "config": "enable_unsafe_deserialization"}"#,
+    );
+    assert_eq!(rules(&f), ["keras-unsafe-deserialization"]);
+    // CVE-2025-9906 as published: a Lambda calling Keras' global-state setter, then
+    // load_model with safe_mode off.
+    let f = run(
+        r#"{"module": "keras.layers", "class_name": "Lambda", "config": {"name": "l",
+        "function": {"module": "keras.src.backend.common.global_state", "class_name": "function",
+        "config": "set_global_attribute", "registered_name": "function"},
+        "arguments": {"value": false}}}"#,
+    );
+    assert_eq!(rules(&f), ["keras-unsafe-deserialization"]);
+    let f = run(
+        r#"{"module": "keras.src.utils.file_utils", "class_name": "function", "config": "rmtree"}"#,
+    );
+    assert_eq!(rules(&f), ["keras-untrusted-module"]);
+    let f = run(
+        r#"{"module": "keras.layers", "class_name": "Lambda", "config": {"name": "l",
+        "function": {"module": "keras.models", "class_name": "function", "config": "load_model"},
+        "arguments": {"safe_mode": false}}}"#,
     );
     assert_eq!(rules(&f), ["keras-unsafe-deserialization"]);
 }
@@ -172,4 +200,28 @@ fn base64() {
     assert_eq!(b64decode("aGVsbG8=").unwrap(), b"hello");
     assert_eq!(b64decode("aGVs\nbG8").unwrap(), b"hello");
     assert!(b64decode("a*b").is_none());
+}
+
+#[test]
+fn configs_nested_in_strings_are_scanned() {
+    let inner = format!(
+        r#"{{"class_name": "Sequential", "config": {{"layers": [{{"class_name": "__lambda__", "config": {{"code": "{LAMBDA_B64}"}}}}]}}}}"#
+    );
+    let outer = serde_json::json!({
+        "module": "keras.layers", "class_name": "Lambda",
+        "config": {"name": "payload", "function": {"module": "keras.models", "class_name": "function", "config": "model_from_json"}},
+        "inbound_nodes": [{"args": [], "kwargs": {"inputs": inner}}]
+    });
+    let f = run(&outer.to_string());
+    let mut r = rules(&f);
+    r.sort();
+    assert_eq!(
+        r,
+        ["keras-lambda", "keras-unsafe-deserialization"],
+        "{f:#?}"
+    );
+    // A string that merely starts with a brace is left alone.
+    assert!(
+        run(r#"{"class_name": "Dense", "config": {"name": "{\"class_name\": oops"}}"#).is_empty()
+    );
 }
