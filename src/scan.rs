@@ -92,7 +92,7 @@ pub fn scan_source(src: &dyn ByteSource, ctx: &Ctx, loc: &Location) -> Scanned {
     let mut format = sniff::sniff(src, ctx);
     if format == Format::Unknown {
         let name = loc.member.as_deref().unwrap_or(&loc.path);
-        format = sniff::by_name(name).unwrap_or(format);
+        format = sniff::by_name(src, name).unwrap_or(format);
     }
     let mut out = scan_as(src, format, ctx, loc);
     // A member whose name promises another format (`archive.zip!weights.npy` holding a pickle).
@@ -174,6 +174,10 @@ fn scan_as(src: &dyn ByteSource, format: Format, ctx: &Ctx, loc: &Location) -> S
             let label = crate::formats::savedmodel::scan(src, kind, ctx, loc, &mut out.findings);
             out.format = Some(label.into());
         }
+        Format::KerasConfig => {
+            crate::formats::keras::scan_json_file(src, ctx, loc, &mut out.findings);
+            out.format = Some(format.label().into());
+        }
         Format::Unsupported(label) => {
             out.format = Some(label.into());
             out.findings.push(Finding::new(
@@ -226,7 +230,7 @@ pub fn scan_bytes(
     // members are read, each bounded on its own.
     let mut format = sniff::sniff(src, &ctx);
     if format == Format::Unknown {
-        format = sniff::by_name(display).unwrap_or(format);
+        format = sniff::by_name(src, display).unwrap_or(format);
     }
     if size > limits.max_file_size && format != Format::Zip {
         return FileReport {

@@ -17,6 +17,9 @@ pub enum Format {
     Hdf5,
     /// A protobuf recognised by its file name (`saved_model.pb`, `keras_metadata.pb`).
     SavedModel(crate::formats::savedmodel::Kind),
+    /// A `.json` file holding a serialised Keras model (`model.to_json()`, keras_hub
+    /// preset `config.json`): what `model_from_json` / `from_preset` deserialise.
+    KerasConfig,
     /// Formats that can carry code and have no scanner in this release yet.
     Unsupported(&'static str),
     /// Formats that hold data only.
@@ -36,6 +39,7 @@ impl Format {
             Format::Pickle => "pickle",
             Format::Hdf5 => "hdf5",
             Format::SavedModel(k) => k.label(),
+            Format::KerasConfig => "keras-config",
             Format::Unsupported(l) | Format::Inert(l) => l,
             Format::GitLfsPointer => "git-lfs-pointer",
             Format::Unknown => "unknown",
@@ -76,10 +80,19 @@ pub fn sniff(src: &dyn ByteSource, ctx: &Ctx) -> Format {
 }
 
 /// Formats without magic bytes, recognised by file name when the content matched nothing
-/// else (protobuf: `saved_model.pb`, `keras_metadata.pb`; the scanner then checks that it
-/// parses as that message). `name` is a file path or a member path.
-pub fn by_name(name: &str) -> Option<Format> {
-    crate::formats::savedmodel::Kind::from_name(name).map(Format::SavedModel)
+/// else, then confirmed by content: protobuf `saved_model.pb` / `keras_metadata.pb` (the
+/// scanner then checks that it parses as that message) and Keras JSON configs
+/// (`model.to_json()` files, keras_hub preset `config.json`). `name` is a file path or a
+/// member path.
+pub fn by_name(src: &dyn ByteSource, name: &str) -> Option<Format> {
+    if let Some(k) = crate::formats::savedmodel::Kind::from_name(name) {
+        return Some(Format::SavedModel(k));
+    }
+    let lower = name.to_ascii_lowercase();
+    if lower.ends_with(".json") && crate::formats::keras::looks_like_keras_json(src) {
+        return Some(Format::KerasConfig);
+    }
+    None
 }
 
 fn read_head(src: &dyn ByteSource, buf: &mut [u8]) -> usize {

@@ -91,3 +91,29 @@ fn weights_only_and_plain_hdf5_are_not_alarms() {
         assert!(rules_of(f).is_empty());
     }
 }
+
+#[test]
+fn json_files_are_keras_configs_only_when_they_serialise_a_keras_model() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // A Hugging Face config.json: not Keras, skipped.
+    std::fs::write(
+        dir.path().join("config.json"),
+        br#"{"architectures": ["BertModel"], "model_type": "bert", "hidden_size": 768}"#,
+    )
+    .expect("write");
+    // A keras_hub preset config.json with a module outside Keras.
+    std::fs::create_dir(dir.path().join("preset")).expect("mkdir");
+    std::fs::write(
+        dir.path().join("preset/config.json"),
+        br#"{"module": "keras_hub.src.models.bert.bert_backbone", "class_name": "BertBackbone",
+             "config": {"name": "b", "activation": {"module": "subprocess", "class_name": "function", "config": "getoutput"}},
+             "registered_name": "keras_hub>BertBackbone"}"#,
+    )
+    .expect("write");
+    let (_, r) = scan_json(&[dir.path().to_str().expect("utf-8")]);
+    let hf = by_suffix(&r, "/config.json");
+    let preset = by_suffix(&r, "preset/config.json");
+    assert_eq!(hf["status"], "skipped", "{hf:#}");
+    assert_eq!(preset["format"], "keras-config");
+    assert_eq!(rules_of(preset), ["keras-code-execution"], "{preset:#}");
+}

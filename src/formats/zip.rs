@@ -499,7 +499,9 @@ pub fn scan(
                         continue;
                     }
                 };
-                if !scan::might_carry_code(&head) && crate::sniff::by_name(&e.name).is_none() {
+                if !scan::might_carry_code(&head)
+                    && crate::formats::savedmodel::Kind::from_name(&e.name).is_none()
+                {
                     continue;
                 }
                 // A numeric .npy member (np.savez_compressed) holds no code: its header,

@@ -29,6 +29,7 @@ use serde_json::Value;
 use crate::finding::{Finding, Location, Severity};
 use crate::formats::pickle::globals::{classify, Tier};
 use crate::scan::Ctx;
+use crate::source::ByteSource;
 
 /// Largest config parsed (a big Keras model's config is a few MiB).
 pub const MAX_CONFIG: u64 = 64 << 20;
@@ -555,6 +556,62 @@ fn lambda(w: &mut Walk, code_b64: &str, at: &str) {
         Finding::new("keras-lambda", Severity::Critical, w.loc.clone(), msg)
             .with_evidence(ev.chars().take(1000).collect::<String>()),
     );
+}
+
+/// Bytes of a `.json` file looked at to decide whether it is a Keras config.
+const JSON_SNIFF: usize = 64 * 1024;
+
+/// A `.json` file that serialises a Keras model: a top-level object with `class_name` and
+/// `config`, plus a Keras marker (a `module` under keras, `keras_version`, or
+/// `registered_name`). Hugging Face `config.json` files and other JSON do not match.
+pub fn looks_like_keras_json(src: &dyn ByteSource) -> bool {
+    let Ok(head) = src.read_vec(0, JSON_SNIFF) else {
+        return false;
+    };
+    let text = String::from_utf8_lossy(&head);
+    let t = text.trim_start();
+    t.starts_with('{')
+        && t.contains("\"class_name\"")
+        && t.contains("\"config\"")
+        && (t.contains("\"module\": \"keras")
+            || t.contains("\"module\":\"keras")
+            || t.contains("\"keras_version\"")
+            || t.contains("\"registered_name\""))
+}
+
+/// Scans a standalone Keras JSON config file (see [`looks_like_keras_json`]).
+pub fn scan_json_file(src: &dyn ByteSource, ctx: &Ctx, loc: &Location, out: &mut Vec<Finding>) {
+    let max = MAX_CONFIG.min(ctx.limits.max_member_size);
+    if src.len() > max {
+        out.push(Finding::new(
+            "content-not-scanned",
+            Severity::Medium,
+            loc.clone(),
+            format!(
+                "Keras config of {} bytes is over the {max}-byte limit",
+                src.len()
+            ),
+        ));
+        return;
+    }
+    match src.read_vec(0, src.len() as usize) {
+        Ok(json) => {
+            let Ok(v) = serde_json::from_slice::<Value>(&json) else {
+                scan_config(&json, ctx, loc, out);
+                return;
+            };
+            // Confirm the shape on the whole document: a top-level serialised object.
+            if v.get("class_name").is_some_and(Value::is_string) && v.get("config").is_some() {
+                scan_value(&v, ctx, loc, out);
+            }
+        }
+        Err(e) => out.push(Finding::new(
+            "content-not-scanned",
+            Severity::Medium,
+            loc.clone(),
+            format!("cannot read: {e}"),
+        )),
+    }
 }
 
 /// Is this `metadata.json` the one a Keras 3 `.keras` archive carries?
