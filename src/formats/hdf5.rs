@@ -6,8 +6,10 @@
 //! Supported: superblock versions 0–3, object header versions 1 and 2 (with continuation
 //! chunks), attribute message versions 1–3, fixed-length strings stored inline and
 //! variable-length strings stored in a global heap collection (what h5py writes for a
-//! Python `str`). Attributes kept in dense storage (a fractal heap, only written with
-//! `libver="latest"` and many attributes) are reported as not read.
+//! Python `str`). Attributes kept in dense storage (a fractal heap: h5py writes one with
+//! `libver="latest"` and more than 8 attributes) are found by searching the heap's direct
+//! blocks for the Keras attribute names; a heap that cannot be searched that way
+//! (filtered, nested indirect blocks, huge objects) is reported as not read.
 
 use crate::finding::{Finding, Location, Severity};
 use crate::scan::Ctx;
@@ -38,8 +40,8 @@ pub struct Attr {
 #[derive(Debug, Default)]
 pub struct Root {
     pub attrs: Vec<Attr>,
-    /// Attributes live in dense storage (fractal heap), which this reader does not walk.
-    pub dense_attrs: bool,
+    /// Attributes live in dense storage (a fractal heap) that could not be searched: why.
+    pub dense_error: Option<String>,
     /// Attribute messages that could not be decoded.
     pub errors: Vec<String>,
 }
@@ -212,7 +214,14 @@ pub fn read_root(src: &dyn ByteSource) -> R<Root> {
                     }
                     let heap = mb.u(so)?;
                     if !r.undefined(heap) {
-                        root.dense_attrs = true;
+                        match dense_attributes(&r, heap) {
+                            Ok((found, 0)) => root.attrs.extend(found),
+                            Ok((found, huge)) => {
+                                root.attrs.extend(found);
+                                root.dense_error = Some(format!("{huge} attribute(s) stored as huge objects, which are not read"));
+                            }
+                            Err(e) => root.dense_error = Some(e),
+                        }
                     }
                 }
                 _ => {}
@@ -220,6 +229,119 @@ pub fn read_root(src: &dyn ByteSource) -> R<Root> {
         }
     }
     Ok(root)
+}
+
+/// Most bytes of fractal heap direct blocks read for dense attributes.
+const MAX_DENSE: u64 = 64 << 20;
+/// Names of the attributes worth finding in dense storage.
+const KERAS_ATTRS: [&[u8]; 2] = [b"model_config\0", b"training_config\0"];
+
+/// Dense attribute storage: attribute messages are objects of a fractal heap. Rather than
+/// walking the name-index B-tree, the heap's direct blocks (the root block, or the direct
+/// children of a root indirect block) are searched for the Keras attribute names and the
+/// message around each hit is decoded like a compact one. Filtered (compressed) heaps and
+/// deeper indirect blocks are errors: the caller reports the attributes as not read.
+fn dense_attributes(r: &Reader, heap: u64) -> R<(Vec<Attr>, u64)> {
+    let (so, sl) = (r.so, r.sl);
+    let h = r.read(heap, (22 + 11 * sl + 4 * so) as u64)?;
+    let mut b = Buf::new(&h);
+    if b.take(4)? != b"FRHP" {
+        return Err("no fractal heap header".into());
+    }
+    b.take(1 + 2)?; // version, heap ID length
+    if b.u(2)? != 0 {
+        return Err("filtered fractal heap".into());
+    }
+    let flags = b.u(1)?;
+    b.take(4 + sl)?; // max managed object size, next huge id
+    b.take(so + sl + so)?; // huge B-tree, free space, free-space manager
+    b.take(5 * sl)?; // managed space, allocated, iterator, #managed, huge size
+    let huge = b.u(sl)?;
+    b.take(2 * sl)?; // tiny size, #tiny
+    let width = b.u(2)?;
+    let start = b.u(sl)?;
+    let max_direct = b.u(sl)?;
+    let heap_bits = b.u(2)?;
+    b.take(2)?; // starting rows
+    let root = b.u(so)?;
+    let rows = b.u(2)?;
+    let off_len = heap_bits.div_ceil(8) as usize;
+    // A direct block: signature, version, heap address, block offset, [checksum].
+    let direct_header = 4 + 1 + so + off_len + if flags & 2 != 0 { 4 } else { 0 };
+    let mut blocks: Vec<(u64, u64)> = Vec::new();
+    if rows == 0 {
+        blocks.push((root, start));
+    } else {
+        if width > 1024 || rows > 64 {
+            return Err("fractal heap too wide".into());
+        }
+        let ib = r.read(
+            root,
+            (4 + 1 + so + off_len) as u64 + rows * width * so as u64,
+        )?;
+        let mut ib = Buf::new(&ib);
+        if ib.take(4)? != b"FHIB" {
+            return Err("no fractal heap indirect block".into());
+        }
+        ib.take(1 + so + off_len)?;
+        for row in 0..rows {
+            let size = if row < 2 {
+                start
+            } else {
+                start
+                    .checked_shl((row - 1) as u32)
+                    .ok_or("block size overflow")?
+            };
+            for _ in 0..width {
+                let addr = ib.u(so)?;
+                if size > max_direct {
+                    return Err("nested fractal heap indirect blocks".into());
+                }
+                if !r.undefined(addr) {
+                    blocks.push((addr, size));
+                }
+            }
+        }
+    }
+    let mut out = Vec::new();
+    let mut total = 0u64;
+    for (addr, size) in blocks {
+        total = total.saturating_add(size);
+        if total > MAX_DENSE {
+            return Err("dense attribute storage too large".into());
+        }
+        let block = r.read(addr, size)?;
+        if !block.starts_with(b"FHDB") {
+            return Err("no fractal heap direct block".into());
+        }
+        let data = block.get(direct_header..).unwrap_or_default();
+        for name in KERAS_ATTRS {
+            let mut from = 0;
+            while let Some(i) = find(&data[from..], name).map(|i| i + from) {
+                from = i + 1;
+                // Message header before the name: v3 has 9 bytes, v2 has 8.
+                for (back, version) in [(9, 3u8), (8, 2)] {
+                    let Some(at) = i.checked_sub(back) else {
+                        continue;
+                    };
+                    if data[at] != version {
+                        continue;
+                    }
+                    if let Ok(a) = attribute(r, &data[at..]) {
+                        if a.name.as_bytes() == &name[..name.len() - 1] {
+                            out.push(a);
+                            break;
+                        }
+                    }
+                }
+            }
+        }
+    }
+    Ok((out, huge))
+}
+
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).position(|w| w == needle)
 }
 
 fn check_sizes(so: usize, sl: usize) -> R<()> {
@@ -436,12 +558,12 @@ pub fn scan(
             ),
         ));
     }
-    if root.dense_attrs {
+    if let Some(e) = &root.dense_error {
         out.push(Finding::new(
             "content-not-scanned",
             Severity::Medium,
             loc.clone(),
-            "root group attributes are kept in dense storage (fractal heap), which modelgate does not read; a Keras model_config there was not checked",
+            format!("root group attributes are kept in dense storage (a fractal heap) that modelgate could not search ({e}); a Keras model_config there was not checked"),
         ));
     }
     if keras {
