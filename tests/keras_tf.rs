@@ -70,8 +70,8 @@ fn keras_archives_are_recognised_by_content_whatever_their_name() {
     assert_eq!(code, 1);
     let evil = by_suffix(&r, "innocent.zip");
     assert_eq!(evil["format"], "keras");
+    assert_eq!(rules_of(evil), ["keras-lambda"], "{evil:#}");
     let f = &evil["findings"][0];
-    assert_eq!(f["rule"], "keras-lambda");
     assert_eq!(f["location"]["member"], "config.json");
     let plain = by_suffix(&r, "plain.keras");
     assert_eq!(plain["format"], "keras");

@@ -395,7 +395,7 @@ pub fn scan(
         return "zip";
     };
     let torch = is_torch(&arc);
-    let keras = scan_keras_config(src, &arc, ctx, loc, out);
+    let (keras, keras_config) = scan_keras_config(src, &arc, ctx, loc, out);
     if arc.lead > 0 {
         // The prefix can be a format of its own (a pickle in front of a zip: a polyglot).
         let pre = SliceSource::new(src, 0, arc.lead);
@@ -437,6 +437,10 @@ pub fn scan(
             ));
         }
         if e.name.ends_with('/') && e.usize == 0 {
+            continue;
+        }
+        // Already read as the Keras config (sniffing it again would repeat its findings).
+        if keras_config == Some(e.local_offset) {
             continue;
         }
         let mloc = loc.member(&e.name);
@@ -583,27 +587,32 @@ fn read_member(src: &dyn ByteSource, arc: &Archive, e: &Entry, max: u64) -> Opti
 /// A Keras 3 `.keras` archive (`config.json` next to a `metadata.json` that names a
 /// `keras_version`): its `config.json` is the model config the loader rebuilds the model
 /// from, so it goes to the Keras config scanner (Lambda layers, modules outside Keras,
-/// CVE-2025-1550/8747/9906). Returns whether the archive is one.
+/// CVE-2025-1550/8747/9906). Returns whether the archive is one, and the local header
+/// offset of the `config.json` that was scanned. The last of duplicate names is the one
+/// Python's zipfile (and so Keras) reads; the others are still sniffed as members.
 fn scan_keras_config(
     src: &dyn ByteSource,
     arc: &Archive,
     ctx: &Ctx,
     loc: &Location,
     out: &mut Vec<Finding>,
-) -> bool {
+) -> (bool, Option<u64>) {
     let find = |n: &str| arc.entries.iter().rev().find(|e| e.name == n);
     let (Some(meta), Some(config)) = (find("metadata.json"), find("config.json")) else {
-        return false;
+        return (false, None);
     };
     let is_keras = read_member(src, arc, meta, 1 << 20)
         .is_some_and(|m| crate::formats::keras::is_keras_metadata(&m));
     if !is_keras {
-        return false;
+        return (false, None);
     }
     let mloc = loc.member("config.json");
     let max = crate::formats::keras::MAX_CONFIG.min(ctx.limits.max_member_size);
     match read_member(src, arc, config, max) {
-        Some(json) => crate::formats::keras::scan_config(&json, ctx, &mloc, out),
+        Some(json) => {
+            crate::formats::keras::scan_config(&json, ctx, &mloc, out);
+            return (true, Some(config.local_offset));
+        }
         None => out.push(Finding::new(
             "content-not-scanned",
             Severity::Medium,
@@ -611,7 +620,7 @@ fn scan_keras_config(
             format!("the Keras config.json could not be read (unsupported compression, damaged, or over {max} bytes)"),
         )),
     }
-    true
+    (true, None)
 }
 
 fn crc_finding(e: &Entry, got: u32, loc: &Location) -> Finding {
