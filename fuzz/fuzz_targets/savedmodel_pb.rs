@@ -1,4 +1,4 @@
-//! Raw bytes → the SavedModel / keras_metadata protobuf scanner (prost messages, the
+//! Raw bytes → the SavedModel / saved_model.pbtxt / keras_metadata scanner (prost messages, the text-format parser, the
 //! element-count pre-pass, the saver closure, the op tables).
 #![no_main]
 
@@ -14,7 +14,7 @@ fuzz_target!(|data: &[u8]| {
     let allow = |_: &str, _: &str| false;
     let ctx = Ctx::new(&limits, &allow);
     let src = MemSource::new(data.to_vec());
-    for kind in [Kind::SavedModel, Kind::KerasMetadata] {
+    for kind in [Kind::SavedModel, Kind::SavedModelText, Kind::KerasMetadata] {
         let mut out = Vec::new();
         scan(&src, kind, &ctx, &Location::file("saved_model.pb"), &mut out);
     }

@@ -1,5 +1,6 @@
 //! TensorFlow SavedModel: `saved_model.pb` (every NodeDef of every meta graph and of the
-//! function library) and `keras_metadata.pb` (the Keras JSON of each saved object).
+//! function library), its text form `saved_model.pbtxt` ([`text`]) and
+//! `keras_metadata.pb` (the Keras JSON of each saved object).
 //!
 //! The messages below are hand-written prost structs holding only the fields the scan
 //! needs (field numbers from tensorflow/core/protobuf/{saved_model,meta_graph,saver,
@@ -177,6 +178,8 @@ pub struct KerasSavedObject {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kind {
     SavedModel,
+    /// `saved_model.pbtxt`: the same message in protobuf text format.
+    SavedModelText,
     KerasMetadata,
 }
 
@@ -184,6 +187,7 @@ impl Kind {
     pub fn label(self) -> &'static str {
         match self {
             Kind::SavedModel => "tf-savedmodel",
+            Kind::SavedModelText => "tf-savedmodel-text",
             Kind::KerasMetadata => "keras-metadata",
         }
     }
@@ -195,6 +199,7 @@ impl Kind {
         let base = name.rsplit(['/', '\\', '!']).next().unwrap_or(name);
         match base {
             "saved_model.pb" => Some(Kind::SavedModel),
+            "saved_model.pbtxt" => Some(Kind::SavedModelText),
             "keras_metadata.pb" => Some(Kind::KerasMetadata),
             _ => None,
         }
@@ -516,6 +521,13 @@ pub fn scan(
             return kind.label();
         }
     };
+    if kind == Kind::SavedModelText {
+        match text::parse(&buf) {
+            Ok(tree) => scan_saved_model(&text::saved_model(&tree), loc, out),
+            Err(e) => malformed(out, loc, kind, &e),
+        }
+        return kind.label();
+    }
     let mut budget = MAX_ELEMENTS;
     let _ = count_elements(&buf, 0, &mut budget);
     if budget == 0 {
@@ -553,6 +565,7 @@ pub fn scan(
             }
             Err(e) => malformed(out, loc, kind, &e.to_string()),
         },
+        Kind::SavedModelText => {}
     }
     kind.label()
 }
@@ -795,6 +808,8 @@ pub fn ops(sm: &SavedModel) -> BTreeSet<String> {
     }
     s
 }
+
+pub mod text;
 
 #[cfg(test)]
 mod tests;
