@@ -70,6 +70,10 @@ pub fn sniff(src: &dyn ByteSource, ctx: &Ctx) -> Format {
     if zip::find_eocd(src).is_some() {
         return Format::Zip;
     }
+    // HDF5 after a user block (any bytes, 512·2^k long): h5py and Keras open it.
+    if crate::formats::hdf5::find_superblock(src).is_some() {
+        return Format::Hdf5;
+    }
     if pickle::probe(src, 0, ctx) {
         return Format::Pickle;
     }

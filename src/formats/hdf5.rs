@@ -3,7 +3,7 @@
 //! `.h5` model keeps on its root group (CVE-2024-3660: Lambda layers in that config run
 //! marshalled bytecode on load). Tensor data is never read.
 //!
-//! Supported: superblock versions 0–3, object header versions 1 and 2 (with continuation
+//! Supported: a user block before the superblock, superblock versions 0–3, object header versions 1 and 2 (with continuation
 //! chunks), attribute message versions 1–3, fixed-length strings stored inline and
 //! variable-length strings stored in a global heap collection (what h5py writes for a
 //! Python `str`). Attributes kept in dense storage (a fractal heap: h5py writes one with
@@ -101,14 +101,27 @@ impl Reader<'_> {
     }
 }
 
+/// Where the superblock is: HDF5 looks for its signature at 0, 512, 1024, 2048, ... (the
+/// bytes before it are a "user block" of any content; h5py opens such files, and so does
+/// Keras).
+pub fn find_superblock(src: &dyn ByteSource) -> Option<u64> {
+    let mut off = 0u64;
+    let mut sig = [0u8; 8];
+    while off.saturating_add(8) <= src.len() {
+        if src.read_exact_at(off, &mut sig).is_ok() && &sig == MAGIC {
+            return Some(off);
+        }
+        off = if off == 0 { 512 } else { off.checked_mul(2)? };
+    }
+    None
+}
+
 /// Reads the superblock and the root group's attributes.
 pub fn read_root(src: &dyn ByteSource) -> R<Root> {
+    let at = find_superblock(src).ok_or("no HDF5 signature")?;
     let sb = src
-        .read_vec(0, 96)
+        .read_vec(at, 96)
         .map_err(|e| format!("read error: {e}"))?;
-    if !sb.starts_with(MAGIC) {
-        return Err("no HDF5 signature at offset 0".into());
-    }
     let mut b = Buf::new(&sb);
     b.take(8)?;
     let version = b.u(1)?;
@@ -138,6 +151,9 @@ pub fn read_root(src: &dyn ByteSource) -> R<Root> {
         }
         v => return Err(format!("superblock version {v} is not supported")),
     };
+    // The base address is normally the superblock's own offset; files written with a
+    // user block record it, older tools left it 0.
+    let base = if base == 0 { at } else { base };
     let r = Reader { src, base, so, sl };
     let mut root = Root::default();
     let mut seen = 0usize;
@@ -519,6 +535,13 @@ pub fn scan(
     loc: &Location,
     out: &mut Vec<Finding>,
 ) -> &'static str {
+    // A user block in front of the superblock can be anything (a pickle, a zip): scan it
+    // as content of its own.
+    if let Some(at) = find_superblock(src).filter(|&a| a > 0) {
+        let pre = crate::source::SliceSource::new(src, 0, at);
+        let sub = crate::scan::scan_source(&pre, &ctx.deeper(), &loc.member("<user block>"));
+        out.extend(sub.findings);
+    }
     let root = match read_root(src) {
         Ok(r) => r,
         Err(e) => {
@@ -651,6 +674,32 @@ mod tests {
         f.extend(heap);
         let root = read_root(&MemSource::new(f)).unwrap();
         assert_eq!(root.attrs[0].string.as_deref(), Some(&s[..]));
+    }
+
+    #[test]
+    fn superblock_after_a_user_block() {
+        let s = b"{}";
+        let mut dtype = vec![0x13, 0, 0, 0];
+        dtype.extend((s.len() as u32).to_le_bytes());
+        let f = file_with_attr("model_config", &dtype, &[1, 0, 0, 0, 0, 0, 0, 0], s);
+        // 1024 bytes of anything, then the file (its base address field says 0).
+        let mut shifted = b"cposix\nsystem\n(S'echo hi'\ntR.".to_vec();
+        shifted.resize(1024, b' ');
+        shifted.extend(&f);
+        let src = MemSource::new(shifted);
+        assert_eq!(find_superblock(&src), Some(1024));
+        let root = read_root(&src).unwrap();
+        assert_eq!(root.attrs[0].string.as_deref(), Some(&s[..]));
+        // The user block is scanned as content: here it is a pickle.
+        let limits = crate::limits::Limits::default();
+        let allow = |_: &str, _: &str| false;
+        let ctx = Ctx::new(&limits, &allow);
+        let mut out = Vec::new();
+        scan(&src, &ctx, &Location::file("m.h5"), &mut out);
+        assert!(
+            out.iter().any(|f| f.rule == "pickle-code-execution"),
+            "{out:#?}"
+        );
     }
 
     #[test]
