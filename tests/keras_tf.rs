@@ -117,3 +117,83 @@ fn json_files_are_keras_configs_only_when_they_serialise_a_keras_model() {
     assert_eq!(preset["format"], "keras-config");
     assert_eq!(rules_of(preset), ["keras-code-execution"], "{preset:#}");
 }
+
+#[test]
+fn a_keras_archive_without_metadata_is_still_read() {
+    // Keras loads a .keras zip with no metadata.json; its config.json is deflated here so
+    // that only the archive-level check can reach it.
+    let src = std::fs::read(root().join("tests/fixtures/malicious/keras/lambda_os_system.keras"))
+        .expect("read");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("nometa.keras");
+    let config = extract_stored(&src, "config.json");
+    write_deflated_zip(&path, &[("config.json", &config)]);
+    let (_, r) = scan_json(&[path.to_str().expect("utf-8")]);
+    let f = by_suffix(&r, "nometa.keras");
+    assert_eq!(f["format"], "keras");
+    assert_eq!(rules_of(f), ["keras-lambda"], "{f:#}");
+}
+
+/// The data of a stored member of a small zip (local headers walked from the start).
+fn extract_stored(zip: &[u8], name: &str) -> Vec<u8> {
+    let mut i = 0;
+    while zip[i..].starts_with(b"PK\x03\x04") {
+        let u16le = |o: usize| u16::from_le_bytes([zip[i + o], zip[i + o + 1]]) as usize;
+        let size = u32::from_le_bytes(zip[i + 18..i + 22].try_into().expect("4")) as usize;
+        let (nlen, elen) = (u16le(26), u16le(28));
+        let n = &zip[i + 30..i + 30 + nlen];
+        let data = i + 30 + nlen + elen;
+        if n == name.as_bytes() {
+            assert_eq!(u16le(8), 0, "stored");
+            return zip[data..data + size].to_vec();
+        }
+        i = data + size;
+    }
+    panic!("{name} not found");
+}
+
+fn write_deflated_zip(path: &std::path::Path, members: &[(&str, &[u8])]) {
+    use std::io::Write;
+    let mut out = Vec::new();
+    let mut central = Vec::new();
+    for (name, data) in members {
+        let mut enc =
+            flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::default());
+        enc.write_all(data).expect("deflate");
+        let comp = enc.finish().expect("deflate");
+        let mut crc = flate2::Crc::new();
+        crc.update(data);
+        let offset = out.len() as u32;
+        let header = |sig: &[u8], central: bool| {
+            let mut h = sig.to_vec();
+            if central {
+                h.extend([20, 0]);
+            }
+            h.extend([20, 0, 0, 0, 8, 0, 0, 0, 0, 0]);
+            h.extend(crc.sum().to_le_bytes());
+            h.extend((comp.len() as u32).to_le_bytes());
+            h.extend((data.len() as u32).to_le_bytes());
+            h.extend((name.len() as u16).to_le_bytes());
+            h.extend([0, 0]);
+            if central {
+                // comment length, disk, internal and external attributes
+                h.extend([0u8; 10]);
+                h.extend(offset.to_le_bytes());
+            }
+            h.extend(name.as_bytes());
+            h
+        };
+        out.extend(header(b"PK\x03\x04", false));
+        out.extend(&comp);
+        central.extend(header(b"PK\x01\x02", true));
+    }
+    let cd_offset = out.len() as u32;
+    out.extend(&central);
+    out.extend(b"PK\x05\x06\x00\x00\x00\x00");
+    out.extend((members.len() as u16).to_le_bytes());
+    out.extend((members.len() as u16).to_le_bytes());
+    out.extend((central.len() as u32).to_le_bytes());
+    out.extend(cd_offset.to_le_bytes());
+    out.extend([0, 0]);
+    std::fs::write(path, out).expect("write");
+}

@@ -584,12 +584,14 @@ fn read_member(src: &dyn ByteSource, arc: &Archive, e: &Entry, max: u64) -> Opti
     }
 }
 
-/// A Keras 3 `.keras` archive (`config.json` next to a `metadata.json` that names a
-/// `keras_version`): its `config.json` is the model config the loader rebuilds the model
-/// from, so it goes to the Keras config scanner (Lambda layers, modules outside Keras,
-/// CVE-2025-1550/8747/9906). Returns whether the archive is one, and the local header
-/// offset of the `config.json` that was scanned. The last of duplicate names is the one
-/// Python's zipfile (and so Keras) reads; the others are still sniffed as members.
+/// A Keras 3 `.keras` archive: a top-level `config.json` that serialises a Keras model,
+/// usually next to a `metadata.json` naming a `keras_version`. Keras loads the archive
+/// without `metadata.json`, so the config's own shape is enough. Its `config.json` is what
+/// the loader rebuilds the model from, so it goes to the Keras config scanner (Lambda
+/// layers, modules outside Keras, CVE-2025-1550/8747/9906). Returns whether the archive is
+/// one, and the local header offset of the `config.json` that was scanned. The last of
+/// duplicate names is the one Python's zipfile (and so Keras) reads; the others are still
+/// sniffed as members.
 fn scan_keras_config(
     src: &dyn ByteSource,
     arc: &Archive,
@@ -598,29 +600,33 @@ fn scan_keras_config(
     out: &mut Vec<Finding>,
 ) -> (bool, Option<u64>) {
     let find = |n: &str| arc.entries.iter().rev().find(|e| e.name == n);
-    let (Some(meta), Some(config)) = (find("metadata.json"), find("config.json")) else {
+    let Some(config) = find("config.json") else {
         return (false, None);
     };
-    let is_keras = read_member(src, arc, meta, 1 << 20)
+    let meta_says_keras = find("metadata.json")
+        .and_then(|m| read_member(src, arc, m, 1 << 20))
         .is_some_and(|m| crate::formats::keras::is_keras_metadata(&m));
-    if !is_keras {
-        return (false, None);
-    }
     let mloc = loc.member("config.json");
     let max = crate::formats::keras::MAX_CONFIG.min(ctx.limits.max_member_size);
     match read_member(src, arc, config, max) {
         Some(json) => {
+            if !meta_says_keras && !crate::formats::keras::is_keras_config(&json) {
+                return (false, None);
+            }
             crate::formats::keras::scan_config(&json, ctx, &mloc, out);
-            return (true, Some(config.local_offset));
+            (true, Some(config.local_offset))
         }
-        None => out.push(Finding::new(
-            "content-not-scanned",
-            Severity::Medium,
-            mloc,
-            format!("the Keras config.json could not be read (unsupported compression, damaged, or over {max} bytes)"),
-        )),
+        None if meta_says_keras => {
+            out.push(Finding::new(
+                "content-not-scanned",
+                Severity::Medium,
+                mloc,
+                format!("the Keras config.json could not be read (unsupported compression, damaged, or over {max} bytes)"),
+            ));
+            (true, None)
+        }
+        None => (false, None),
     }
-    (true, None)
 }
 
 fn crc_finding(e: &Entry, got: u32, loc: &Location) -> Finding {

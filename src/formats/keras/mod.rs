@@ -614,6 +614,14 @@ pub fn scan_json_file(src: &dyn ByteSource, ctx: &Ctx, loc: &Location, out: &mut
     }
 }
 
+/// Does this JSON serialise a Keras model (a top-level object with a string `class_name`
+/// and a `config`)?
+pub fn is_keras_config(json: &[u8]) -> bool {
+    serde_json::from_slice::<Value>(json).is_ok_and(|v| {
+        v.get("class_name").is_some_and(Value::is_string) && v.get("config").is_some()
+    })
+}
+
 /// Is this `metadata.json` the one a Keras 3 `.keras` archive carries?
 pub fn is_keras_metadata(json: &[u8]) -> bool {
     serde_json::from_slice::<Value>(json)
