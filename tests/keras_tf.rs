@@ -36,7 +36,7 @@ fn protobufs_are_read_only_under_their_savedmodel_names() {
     assert_eq!(random["status"], "skipped", "{random:#}");
     assert!(rules_of(random).is_empty());
     let named = by_suffix(&r, "m/saved_model.pb");
-    assert_eq!(named["format"], "tf-savedmodel");
+    assert_eq!(named["format"], "tensorflow-savedmodel");
     assert_eq!(rules_of(named), ["tf-malformed"]);
 }
 
@@ -44,7 +44,7 @@ fn protobufs_are_read_only_under_their_savedmodel_names() {
 fn a_savedmodel_directory_reports_each_file() {
     let (_, r) = scan_json(&["tests/fixtures/malicious/keras/tf_keras_lambda_savedmodel"]);
     let sm = by_suffix(&r, "tf_keras_lambda_savedmodel/saved_model.pb");
-    assert_eq!(sm["format"], "tf-savedmodel");
+    assert_eq!(sm["format"], "tensorflow-savedmodel");
     let md = by_suffix(&r, "tf_keras_lambda_savedmodel/keras_metadata.pb");
     assert_eq!(md["format"], "keras-metadata");
     assert!(rules_of(md).contains(&"keras-lambda"));
@@ -196,4 +196,36 @@ fn write_deflated_zip(path: &std::path::Path, members: &[(&str, &[u8])]) {
     out.extend(cd_offset.to_le_bytes());
     out.extend([0, 0]);
     std::fs::write(path, out).expect("write");
+}
+
+#[test]
+fn deny_formats_keras_and_tensorflow_cover_their_variants() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cfg = dir.path().join("modelgate.yml");
+    std::fs::write(&cfg, "deny:\n  formats: [keras, tensorflow]\n").expect("write");
+    let out = modelgate()
+        .args([
+            "scan",
+            "--format",
+            "json",
+            "-c",
+            cfg.to_str().expect("utf-8"),
+        ])
+        .args([
+            "tests/fixtures/benign/keras/sequential_dense_legacy.h5",
+            "tests/fixtures/benign/keras/sequential_dense.keras",
+            "tests/fixtures/benign/keras/savedmodel_tf_module/saved_model.pb",
+            "tests/fixtures/benign/keras/plain_dataset.h5",
+        ])
+        .output()
+        .expect("runs");
+    let r: Value = serde_json::from_slice(&out.stdout).expect("json");
+    for p in [
+        "sequential_dense_legacy.h5",
+        "sequential_dense.keras",
+        "savedmodel_tf_module/saved_model.pb",
+    ] {
+        assert_eq!(rules_of(by_suffix(&r, p)), ["policy-denied-format"], "{p}");
+    }
+    assert!(rules_of(by_suffix(&r, "plain_dataset.h5")).is_empty());
 }

@@ -186,8 +186,8 @@ pub enum Kind {
 impl Kind {
     pub fn label(self) -> &'static str {
         match self {
-            Kind::SavedModel => "tf-savedmodel",
-            Kind::SavedModelText => "tf-savedmodel-text",
+            Kind::SavedModel => "tensorflow-savedmodel",
+            Kind::SavedModelText => "tensorflow-savedmodel-text",
             Kind::KerasMetadata => "keras-metadata",
         }
     }
