@@ -120,7 +120,7 @@ pub static RULES: &[Rule] = &[
         "KerasCodeExecution",
         Critical,
         "Keras config makes the loader import a callable that runs code",
-        "An object in the Keras config names a `module` and function (or a Lambda names a function) that runs commands or Python code, e.g. `{\"module\": \"os\", \"class_name\": \"function\", \"config\": \"system\"}`. Keras imports the module and calls what it names while rebuilding the model (CVE-2025-1550). The callable is classified with the same tables as pickle globals.",
+        "An object in the Keras config names a `module` and function (or a Lambda names a function) that runs commands or Python code, e.g. `{\"module\": \"os\", \"class_name\": \"function\", \"config\": \"system\"}`. Keras imports the module and calls what it names while rebuilding the model (CVE-2025-1550). The callable is classified with the same tables as pickle globals. Also a tf_keras `TFOpLambda` layer naming `tf.py_function`, `tf.numpy_function` or `tf.load_op_library`, which tf_keras resolves by name and calls while rebuilding the model.",
         "Do not load the model. Obtain it from a trusted source.",
         ["security", "keras", "code-execution", "supply-chain"],
         Some(502)
@@ -130,7 +130,7 @@ pub static RULES: &[Rule] = &[
         "KerasSystemAccess",
         High,
         "Keras config reaches the network or the file system on load",
-        "The config references a callable that downloads, reads or writes files: `keras.utils.get_file` (CVE-2025-8747, a download to a path the config chooses), `load_model`/`load_weights`/`TFSMLayer` on a path the config chooses, or a function outside Keras that the pickle tables classify as file or network access.",
+        "The config references a callable that downloads, reads or writes files: `keras.utils.get_file` (CVE-2025-8747, a download to a path the config chooses), `load_model`/`load_weights`/`TFSMLayer` on a path the config chooses, a function outside Keras that the pickle tables classify as file or network access, or a tf_keras `TFOpLambda` layer naming a TensorFlow file API (`tf.io.write_file`, `tf.io.gfile.*`, `tf.data` readers, `tf.saved_model.load`, ...).",
         "Do not load the model. Remove the reference, or rebuild the model in code and load its weights only.",
         ["security", "keras", "supply-chain"],
         Some(502)

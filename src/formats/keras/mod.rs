@@ -126,6 +126,53 @@ const KERAS_DANGEROUS: &[(&str, &str, &str)] = &[
     ),
 ];
 
+/// TensorFlow APIs a tf_keras `TFOpLambda` / `SlicingOpLambda` layer may name in its
+/// `function` field (`"math.add"` is `tf.math.add`): tf_keras resolves any `tf.` symbol by
+/// that name and calls it when the model is rebuilt. Matched after dropping `compat.v1.` /
+/// `compat.v2.`; an entry ending in `.` matches the whole namespace.
+const TF_API_DANGEROUS: &[(&str, bool, &str)] = &[
+    ("py_function", true, "calls a Python function"),
+    ("numpy_function", true, "calls a Python function"),
+    ("py_func", true, "calls a Python function"),
+    ("load_op_library", true, "loads a native library"),
+    ("load_library", true, "loads a native library"),
+    ("io.read_file", false, "reads a file"),
+    ("io.write_file", false, "writes a file"),
+    ("io.matching_files", false, "lists files"),
+    ("io.gfile.", false, "reads, writes or deletes files"),
+    ("gfile.", false, "reads, writes or deletes files"),
+    ("read_file", false, "reads a file"),
+    ("write_file", false, "writes a file"),
+    ("saved_model.load", false, "loads another SavedModel"),
+    ("keras.models.load_model", false, "loads another model"),
+    ("data.", false, "reads files through tf.data"),
+    ("summary.create_file_writer", false, "writes event files"),
+    ("train.", false, "reads or writes checkpoints"),
+    (
+        "debugging.experimental.enable_dump_debug_info",
+        false,
+        "writes debug dumps",
+    ),
+];
+
+fn tf_api(function: &str) -> Option<(bool, &'static str)> {
+    let f = function.strip_prefix("tf.").unwrap_or(function);
+    let f = f
+        .strip_prefix("compat.v1.")
+        .or_else(|| f.strip_prefix("compat.v2."))
+        .unwrap_or(f);
+    TF_API_DANGEROUS
+        .iter()
+        .find(|(n, _, _)| {
+            if n.ends_with('.') {
+                f.starts_with(n)
+            } else {
+                f == *n
+            }
+        })
+        .map(|(_, code, why)| (*code, *why))
+}
+
 fn known_classes() -> &'static HashSet<&'static str> {
     static SET: OnceLock<HashSet<&'static str>> = OnceLock::new();
     SET.get_or_init(|| {
@@ -356,6 +403,30 @@ fn object(w: &mut Walk, o: &serde_json::Map<String, Value>, class: &str, path: &
                 // Keras 3: a nested serialised function object; the walk checks it.
                 _ => {}
             }
+        }
+        return;
+    }
+
+    if matches!(class, "TFOpLambda" | "SlicingOpLambda") {
+        let function = cfg
+            .and_then(Value::as_object)
+            .and_then(|c| s(c, "function"))
+            .unwrap_or("");
+        if let Some((code, why)) = tf_api(function) {
+            let (rule, sev) = if code {
+                ("keras-code-execution", Severity::Critical)
+            } else {
+                ("keras-system-access", Severity::High)
+            };
+            w.push(
+                Finding::new(
+                    rule,
+                    sev,
+                    w.loc.clone(),
+                    format!("{at} is a TFOpLambda layer calling `tf.{function}`, which {why}; tf_keras calls it while rebuilding the model"),
+                )
+                .with_evidence(format!("tf.{}", function.chars().take(200).collect::<String>())),
+            );
         }
         return;
     }

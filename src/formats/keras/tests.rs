@@ -225,3 +225,25 @@ fn configs_nested_in_strings_are_scanned() {
         run(r#"{"class_name": "Dense", "config": {"name": "{\"class_name\": oops"}}"#).is_empty()
     );
 }
+
+#[test]
+fn tf_op_lambda_layers_name_tensorflow_apis() {
+    let layer = |f: &str| {
+        format!(
+            r#"{{"class_name": "TFOpLambda", "config": {{"name": "tf.x", "function": "{f}"}}}}"#
+        )
+    };
+    assert!(run(&layer("math.add")).is_empty());
+    assert!(run(&layer("__operators__.getitem")).is_empty());
+    assert_eq!(
+        rules(&run(&layer("io.write_file"))),
+        ["keras-system-access"]
+    );
+    assert_eq!(
+        rules(&run(&layer("compat.v1.gfile.Remove"))),
+        ["keras-system-access"]
+    );
+    let f = run(&layer("numpy_function"));
+    assert_eq!(rules(&f), ["keras-code-execution"]);
+    assert_eq!(f[0].evidence.as_deref(), Some("tf.numpy_function"));
+}
