@@ -446,9 +446,13 @@ fn dangerous(op: &str) -> Option<(OpTier, &'static str)> {
 
 /// Counts the elements of the repeated message fields prost would allocate, walking the
 /// wire format without decoding; `None` when the bytes are not a protobuf message.
+///
+/// Linear in the input: every body is walked once, by its own call, and every field is
+/// visited by the walk of the body that holds it. Depth follows prost's own recursion
+/// limit (100), so no nested message prost would decode goes uncounted.
 fn count_elements(buf: &[u8], depth: u32, budget: &mut u64) -> Option<()> {
     use prost::encoding::decode_varint;
-    if depth > 64 {
+    if depth > 100 {
         return None;
     }
     let mut b = buf;
