@@ -51,6 +51,8 @@ fn carries_code(format: Format) -> bool {
             | Format::Gguf
             | Format::Onnx
             | Format::Unsupported(_)
+            | Format::Hdf5
+            | Format::SavedModel(_)
     )
 }
 

@@ -90,8 +90,9 @@ pub fn scan_source(src: &dyn ByteSource, ctx: &Ctx, loc: &Location) -> Scanned {
         return scan_as(src, Format::Unknown, ctx, loc);
     }
     let mut format = sniff::sniff(src, ctx);
-    if let Some(member) = &loc.member {
-        format = sniff::refine_by_name(format, member);
+    {
+        let name = loc.member.as_deref().unwrap_or(&loc.path);
+        format = sniff::refine_by_name(src, format, name);
     }
     let mut out = scan_as(src, format, ctx, loc);
     // A member whose name promises another format (`archive.zip!weights.npy` holding a pickle).
@@ -177,6 +178,18 @@ fn scan_as(src: &dyn ByteSource, format: Format, ctx: &Ctx, loc: &Location) -> S
             let label = crate::formats::onnx::scan(src, ctx, loc, &mut out.findings);
             out.format = Some(label.into());
         }
+        Format::Hdf5 => {
+            let label = crate::formats::hdf5::scan(src, ctx, loc, &mut out.findings);
+            out.format = Some(label.into());
+        }
+        Format::SavedModel(kind) => {
+            let label = crate::formats::savedmodel::scan(src, kind, ctx, loc, &mut out.findings);
+            out.format = Some(label.into());
+        }
+        Format::KerasConfig => {
+            crate::formats::keras::scan_json_file(src, ctx, loc, &mut out.findings);
+            out.format = Some(format.label().into());
+        }
         Format::Unsupported(label) => {
             out.format = Some(label.into());
             out.findings.push(Finding::new(
@@ -229,7 +242,7 @@ pub fn scan_bytes(
     // members are read, each bounded on its own. So are GGUF, safetensors and ONNX: only
     // their headers and graph structure are read, never tensor data (multi-GB GGUF and
     // safetensors files are the norm).
-    let format = sniff::refine_by_name(sniff::sniff(src, &ctx), display);
+    let format = sniff::refine_by_name(src, sniff::sniff(src, &ctx), display);
     let header_only = matches!(
         format,
         Format::Zip | Format::Gguf | Format::Safetensors | Format::Onnx

@@ -16,6 +16,13 @@ pub enum Format {
     Gguf,
     Safetensors,
     Onnx,
+    /// HDF5 (a legacy Keras `.h5` model, or weights/data).
+    Hdf5,
+    /// A protobuf recognised by its file name (`saved_model.pb`, `keras_metadata.pb`).
+    SavedModel(crate::formats::savedmodel::Kind),
+    /// A `.json` file holding a serialised Keras model (`model.to_json()`, keras_hub
+    /// preset `config.json`): what `model_from_json` / `from_preset` deserialise.
+    KerasConfig,
     /// Formats that can carry code and have no scanner in this release yet.
     Unsupported(&'static str),
     /// Formats that hold data only.
@@ -36,6 +43,9 @@ impl Format {
             Format::Gguf => "gguf",
             Format::Safetensors => "safetensors",
             Format::Onnx => "onnx",
+            Format::Hdf5 => "hdf5",
+            Format::SavedModel(k) => k.label(),
+            Format::KerasConfig => "keras-config",
             Format::Unsupported(l) | Format::Inert(l) => l,
             Format::GitLfsPointer => "git-lfs-pointer",
             Format::Unknown => "unknown",
@@ -66,6 +76,10 @@ pub fn sniff(src: &dyn ByteSource, ctx: &Ctx) -> Format {
     if zip::find_eocd(src).is_some() {
         return Format::Zip;
     }
+    // HDF5 after a user block (any bytes, 512·2^k long): h5py and Keras open it.
+    if crate::formats::hdf5::find_superblock(src).is_some() {
+        return Format::Hdf5;
+    }
     if pickle::probe(src, 0, ctx) {
         return Format::Pickle;
     }
@@ -80,12 +94,25 @@ pub fn sniff(src: &dyn ByteSource, ctx: &Ctx) -> Format {
     Format::Unknown
 }
 
-/// Content that matched nothing, in a file whose name says ONNX, is scanned as ONNX so
-/// that a broken or disguised model is reported (`onnx-malformed`) instead of skipped.
-/// Names never override a format found in the content.
-pub fn refine_by_name(format: Format, name: &str) -> Format {
+/// Formats without magic bytes, recognised by file name when the content matched nothing
+/// else, then confirmed by content: protobuf `saved_model.pb` / `keras_metadata.pb` (the
+/// scanner then checks that it parses as that message), Keras JSON configs
+/// (`model.to_json()` files, keras_hub preset `config.json`), and ONNX (content that matched
+/// nothing in a file named `.onnx` is scanned as ONNX, so that a broken or disguised model
+/// is reported as `onnx-malformed` instead of skipped). `name` is a file path or a member
+/// path. Names never override a format found in the content.
+pub fn refine_by_name(src: &dyn ByteSource, format: Format, name: &str) -> Format {
+    if format != Format::Unknown {
+        return format;
+    }
+    if let Some(k) = crate::formats::savedmodel::Kind::from_name(name) {
+        return Format::SavedModel(k);
+    }
     let lower = name.to_ascii_lowercase();
-    if format == Format::Unknown && lower.ends_with(".onnx") {
+    if lower.ends_with(".json") && crate::formats::keras::looks_like_keras_json(src) {
+        return Format::KerasConfig;
+    }
+    if lower.ends_with(".onnx") {
         return Format::Onnx;
     }
     format
@@ -105,7 +132,7 @@ fn read_head(src: &dyn ByteSource, buf: &mut [u8]) -> usize {
 fn magic(h: &[u8]) -> Option<Format> {
     let table: &[(&[u8], Format)] = &[
         (b"\x93NUMPY", Format::Numpy),
-        (b"\x89HDF\r\n\x1a\n", Format::Unsupported("hdf5")),
+        (crate::formats::hdf5::MAGIC, Format::Hdf5),
         (b"\x1f\x8b", Format::Compressed(compressed::Kind::Gzip)),
         (b"BZh", Format::Compressed(compressed::Kind::Bzip2)),
         (b"\xfd7zXZ\x00", Format::Compressed(compressed::Kind::Xz)),

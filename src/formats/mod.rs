@@ -4,10 +4,13 @@
 pub mod compressed;
 pub mod gguf;
 pub mod jinja;
+pub mod hdf5;
+pub mod keras;
 pub mod numpy;
 pub mod onnx;
 pub mod pickle;
 pub mod safetensors;
+pub mod savedmodel;
 pub mod sevenz;
 pub mod tar;
 pub mod window;

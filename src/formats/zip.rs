@@ -395,6 +395,7 @@ pub fn scan(
         return "zip";
     };
     let torch = is_torch(&arc);
+    let (keras, keras_config) = scan_keras_config(src, &arc, ctx, loc, out);
     if arc.lead > 0 {
         // The prefix can be a format of its own (a pickle in front of a zip: a polyglot).
         let pre = SliceSource::new(src, 0, arc.lead);
@@ -436,6 +437,10 @@ pub fn scan(
             ));
         }
         if e.name.ends_with('/') && e.usize == 0 {
+            continue;
+        }
+        // Already read as the Keras config (sniffing it again would repeat its findings).
+        if keras_config == Some(e.local_offset) {
             continue;
         }
         let mloc = loc.member(&e.name);
@@ -498,7 +503,9 @@ pub fn scan(
                         continue;
                     }
                 };
-                if !scan::might_carry_code(&head) {
+                if !scan::might_carry_code(&head)
+                    && crate::formats::savedmodel::Kind::from_name(&e.name).is_none()
+                {
                     continue;
                 }
                 // A numeric .npy member (np.savez_compressed) holds no code: its header,
@@ -553,8 +560,72 @@ pub fn scan(
     }
     if torch {
         "pytorch-zip"
+    } else if keras {
+        "keras"
     } else {
         "zip"
+    }
+}
+
+/// Reads a whole member (stored or deflated) of at most `max` bytes; `None` when it
+/// cannot be read or is larger.
+fn read_member(src: &dyn ByteSource, arc: &Archive, e: &Entry, max: u64) -> Option<Vec<u8>> {
+    let start = data_start(src, arc, e, &Location::default(), &mut Vec::new())?;
+    if start.saturating_add(e.csize) > src.len() {
+        return None;
+    }
+    match e.method {
+        0 if e.csize <= max => src.read_vec(start, e.csize as usize).ok(),
+        8 => match inflate(src, start, e.csize, max) {
+            Ok((data, false)) => Some(data),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// A Keras 3 `.keras` archive: a top-level `config.json` that serialises a Keras model,
+/// usually next to a `metadata.json` naming a `keras_version`. Keras loads the archive
+/// without `metadata.json`, so the config's own shape is enough. Its `config.json` is what
+/// the loader rebuilds the model from, so it goes to the Keras config scanner (Lambda
+/// layers, modules outside Keras, CVE-2025-1550/8747/9906). Returns whether the archive is
+/// one, and the local header offset of the `config.json` that was scanned. The last of
+/// duplicate names is the one Python's zipfile (and so Keras) reads; the others are still
+/// sniffed as members.
+fn scan_keras_config(
+    src: &dyn ByteSource,
+    arc: &Archive,
+    ctx: &Ctx,
+    loc: &Location,
+    out: &mut Vec<Finding>,
+) -> (bool, Option<u64>) {
+    let find = |n: &str| arc.entries.iter().rev().find(|e| e.name == n);
+    let Some(config) = find("config.json") else {
+        return (false, None);
+    };
+    let meta_says_keras = find("metadata.json")
+        .and_then(|m| read_member(src, arc, m, 1 << 20))
+        .is_some_and(|m| crate::formats::keras::is_keras_metadata(&m));
+    let mloc = loc.member("config.json");
+    let max = crate::formats::keras::MAX_CONFIG.min(ctx.limits.max_member_size);
+    match read_member(src, arc, config, max) {
+        Some(json) => {
+            if !meta_says_keras && !crate::formats::keras::is_keras_config(&json) {
+                return (false, None);
+            }
+            crate::formats::keras::scan_config(&json, ctx, &mloc, out);
+            (true, Some(config.local_offset))
+        }
+        None if meta_says_keras => {
+            out.push(Finding::new(
+                "content-not-scanned",
+                Severity::Medium,
+                mloc,
+                format!("the Keras config.json could not be read (unsupported compression, damaged, or over {max} bytes)"),
+            ));
+            (true, None)
+        }
+        None => (false, None),
     }
 }
 
