@@ -3,8 +3,8 @@
 
 pub mod compressed;
 pub mod gguf;
-pub mod jinja;
 pub mod hdf5;
+pub mod jinja;
 pub mod keras;
 pub mod numpy;
 pub mod onnx;
