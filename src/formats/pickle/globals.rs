@@ -493,6 +493,8 @@ static SAFE: &[(&str, &str)] = &[
     ("numpy", "ndarray"),
     ("numpy", "dtype"),
     ("numpy", "matrix"),
+    // How `np.matrix` pickles name it (joblib's own test data has it).
+    ("numpy.matrixlib.defmatrix", "matrix"),
     ("numpy", "bool_"),
     ("numpy", "int8"),
     ("numpy", "int16"),

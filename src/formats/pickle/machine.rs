@@ -1001,10 +1001,12 @@ impl<'a> Machine<'a> {
                 }
             }
             b'i' => {
+                // `load_inst` takes the MARK before it reads the names: without one it
+                // fails before importing anything (a text file starting `i...` is no import).
+                let args = self.pop_mark()?;
                 let module = self.input.line()?;
                 let name = self.input.line()?;
                 let g = self.import(lossy(&module), lossy(&name), at, "INST");
-                let args = self.pop_mark()?;
                 let v = self.call(g, V::Tuple(Rc::from(args)), at);
                 self.push(v)?;
             }

@@ -52,10 +52,41 @@ pub fn probe(src: &dyn ByteSource, start: u64, ctx: &Ctx) -> bool {
     };
     let run = Machine::new(src, start, &limits, &|_, _| false, None).run();
     match &run.error {
-        None => run.opcodes >= 1,
+        None if run.opcodes < 1 => false,
+        None if !run.globals.is_empty() || !run.dynamic.is_empty() => true,
+        // Completed without importing anything and without a protocol header. Text files
+        // do this by accident (`CacheControl==0.12 ...` is SHORT_BINBYTES, then bytes that
+        // happen to be valid opcodes, then a `.` = STOP). A data-only pickle cannot run
+        // code, so it only counts when it is the whole file, or when what follows it is a
+        // pickle that imports something (a payload for a loader reading several in a row).
+        None => match run.end {
+            Some(end) => ends_here(src, end) || followed_by_pickle(src, end, &limits),
+            None => false,
+        },
         Some((_, Stop::Limit(_))) => true,
         Some(_) => credible(&run),
     }
+}
+
+/// Nothing but ASCII whitespace from `end` to the end of the source (a pickle written
+/// to a file, perhaps with a trailing newline).
+fn ends_here(src: &dyn ByteSource, end: u64) -> bool {
+    let mut tail = [0u8; 16];
+    let n = src.read_at(end, &mut tail).unwrap_or(0);
+    end.saturating_add(n as u64) >= src.len() && tail[..n].iter().all(u8::is_ascii_whitespace)
+}
+
+/// Another pickle starts at `end`: a protocol header, or a run that imports something.
+fn followed_by_pickle(src: &dyn ByteSource, end: u64, limits: &crate::limits::Limits) -> bool {
+    let mut head = [0u8; 2];
+    if src.read_at(end, &mut head).unwrap_or(0) == 2
+        && head[0] == 0x80
+        && (2..=5).contains(&head[1])
+    {
+        return true;
+    }
+    let next = Machine::new(src, end, limits, &|_, _| false, None).run();
+    credible(&next) || !next.dynamic.is_empty()
 }
 
 /// Scans every pickle from `start` on: loaders (and the PyTorch legacy format) read

@@ -416,3 +416,37 @@ fn legacy_torch_tensor_bytes_are_not_searched() {
     let read = src.read.load(std::sync::atomic::Ordering::Relaxed);
     assert!(read < 256 * 1024, "read {read} bytes of a legacy file");
 }
+
+fn probes(bytes: &[u8]) -> bool {
+    let limits = Limits::default();
+    let allow = |_: &str, _: &str| false;
+    let ctx = Ctx::new(&limits, &allow);
+    probe(&MemSource::new(bytes.to_vec()), 0, &ctx)
+}
+
+#[test]
+fn inst_without_a_mark_imports_nothing() {
+    // `load_inst` takes the MARK first: `sympy-*.dist-info/top_level.txt` ("isympy\nsympy\n")
+    // fails there, before any import.
+    let f = scan(b"isympy\nsympy\n");
+    assert!(
+        !f.iter().any(|x| x.rule == "pickle-unknown-global"),
+        "{f:#?}"
+    );
+    assert!(!probes(b"isympy\nsympy\n"));
+}
+
+#[test]
+fn text_that_parses_without_imports_is_not_a_pickle() {
+    // pip's vendor.txt: 'C' (SHORT_BINBYTES) takes the next 97 bytes, and a later `.` stops.
+    let mut text = b"CacheControl==0.12.11  # Make sure to update the license in pyproject.toml for this.\ncolorama==0.4.6\ndistlib==0.3.6\n".to_vec();
+    text.extend_from_slice(b"distro==1.8.0\nmsgpack==1.0.5\n");
+    assert!(!probes(&text));
+    // Whole-file data-only pickles still are pickles (trailing newline allowed).
+    assert!(probes(b"(dp0\nS'a'\np1\nI1\ns."));
+    assert!(probes(b"I1\n.\n"));
+    // A data-only pickle followed by one that imports: a loader reading pickle after
+    // pickle runs the second.
+    assert!(probes(b"I1\n.cos\nsystem\n(S'echo hi'\ntR."));
+    assert!(probes(b"S'hello'\n.\x80\x02cos\nsystem\nq\x00."));
+}
