@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use rayon::prelude::*;
 
-use crate::cli::{Cli, Command, InitArgs, OutputFormat, RulesArgs, ScanArgs};
+use crate::cli::{Cli, Command, InitArgs, OutputFormat, ReportArgs, RulesArgs, ScanArgs};
 use crate::discover::Filters;
 use crate::finding::{Finding, Location, Severity};
 use crate::merge;
@@ -101,30 +101,19 @@ fn scan_command(args: ScanArgs) -> Result<u8, String> {
         }
     }
     let report = Report::new(files, settings.thresholds);
-    let opts = RenderOptions {
-        color: std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
-        show_skipped: args.show_skipped,
-        category: args.category.clone(),
-    };
-    emit(
-        &report,
-        &opts,
-        args.format,
-        args.sarif.as_ref(),
-        args.json.as_ref(),
-    )
+    emit(&report, &args.report)
 }
 
 /// Writes the requested report files, the stdout format, and in GitHub Actions the job
 /// summary and step outputs; returns the exit code for the verdict. Shared by `scan` and
 /// `merge`, so a merged report reads exactly like a single run's.
-pub(crate) fn emit(
-    report: &Report,
-    opts: &RenderOptions,
-    format: Option<OutputFormat>,
-    sarif: Option<&PathBuf>,
-    json: Option<&PathBuf>,
-) -> Result<u8, String> {
+pub(crate) fn emit(report: &Report, args: &ReportArgs) -> Result<u8, String> {
+    let opts = &RenderOptions {
+        color: std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+        show_skipped: args.show_skipped,
+        category: args.category.clone(),
+    };
+    let (format, sarif, json) = (args.format, args.sarif.as_ref(), args.json.as_ref());
     if let Some(p) = sarif {
         write_file(p, |w| report::sarif::render(report, opts, w))?;
     }

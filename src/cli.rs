@@ -42,36 +42,14 @@ pub struct ScanArgs {
     /// hf://OWNER/NAME; the picklescan flag). Repeatable.
     #[arg(long, value_name = "OWNER/NAME")]
     pub huggingface: Vec<String>,
-    /// Configuration file (default: discover .modelgate.yml, .modelgate.yaml, .github/modelgate.yml).
-    #[arg(short, long, value_name = "FILE")]
-    pub config: Option<PathBuf>,
-    /// Ignore any configuration file.
-    #[arg(long, conflicts_with = "config")]
-    pub no_config: bool,
-    /// What goes to stdout (default text; github when GITHUB_ACTIONS=true).
-    #[arg(short, long, value_enum)]
-    pub format: Option<OutputFormat>,
-    /// Also write a SARIF report to FILE.
-    #[arg(long, value_name = "FILE")]
-    pub sarif: Option<PathBuf>,
-    /// Also write a JSON report to FILE.
-    #[arg(long, value_name = "FILE")]
-    pub json: Option<PathBuf>,
-    /// SARIF automationDetails.id category (default "modelgate/").
-    #[arg(long, value_name = "CATEGORY")]
-    pub category: Option<String>,
-    /// Override thresholds, e.g. critical=1,high=1,medium=off.
-    #[arg(long, value_name = "SEV=N[,SEV=N]")]
-    pub fail_on: Option<String>,
+    #[command(flatten)]
+    pub report: ReportArgs,
     /// Only scan paths matching GLOB (repeatable).
     #[arg(long, value_name = "GLOB")]
     pub include: Vec<String>,
     /// Skip paths matching GLOB (repeatable).
     #[arg(long, value_name = "GLOB")]
     pub exclude: Vec<String>,
-    /// List skipped files and why.
-    #[arg(long)]
-    pub show_skipped: bool,
     /// Parallel workers (default: all cores).
     #[arg(short, long, value_name = "N")]
     pub jobs: Option<usize>,
@@ -105,8 +83,15 @@ pub struct MergeArgs {
     /// JSON reports written by `modelgate scan --json FILE` (one per shard).
     #[arg(required = true, value_name = "REPORT")]
     pub reports: Vec<PathBuf>,
-    /// Configuration file for the thresholds (default: discover .modelgate.yml,
-    /// .modelgate.yaml, .github/modelgate.yml in the current directory).
+    #[command(flatten)]
+    pub report: ReportArgs,
+}
+
+/// Configuration, report and threshold flags: the same for `scan` and `merge`, so a merged
+/// report is configured exactly like a single run.
+#[derive(Args, Debug)]
+pub struct ReportArgs {
+    /// Configuration file (default: discover .modelgate.yml, .modelgate.yaml, .github/modelgate.yml).
     #[arg(short, long, value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// Ignore any configuration file.
@@ -115,10 +100,10 @@ pub struct MergeArgs {
     /// What goes to stdout (default text; github when GITHUB_ACTIONS=true).
     #[arg(short, long, value_enum)]
     pub format: Option<OutputFormat>,
-    /// Also write the merged SARIF report to FILE.
+    /// Also write a SARIF report to FILE.
     #[arg(long, value_name = "FILE")]
     pub sarif: Option<PathBuf>,
-    /// Also write the merged JSON report to FILE.
+    /// Also write a JSON report to FILE.
     #[arg(long, value_name = "FILE")]
     pub json: Option<PathBuf>,
     /// SARIF automationDetails.id category (default "modelgate/").
@@ -127,7 +112,7 @@ pub struct MergeArgs {
     /// Override thresholds, e.g. critical=1,high=1,medium=off.
     #[arg(long, value_name = "SEV=N[,SEV=N]")]
     pub fail_on: Option<String>,
-    /// List skipped files and why (text output).
+    /// List skipped files and why.
     #[arg(long)]
     pub show_skipped: bool,
 }

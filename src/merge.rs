@@ -13,57 +13,25 @@
 //! so a merged SARIF could not give the counts or the verdict a full run gives.
 
 use std::collections::HashMap;
-use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
 use crate::app;
 use crate::cli::MergeArgs;
-use crate::config::{self, Config};
-use crate::policy::Policy;
-use crate::report::{FileReport, RenderOptions, Report, Thresholds, Tool, JSON_VERSION};
+use crate::report::{FileReport, Report, Thresholds, Tool, JSON_VERSION};
 
 pub fn merge_command(args: &MergeArgs) -> Result<u8, String> {
     let thresholds = thresholds(args)?;
     let files = read_reports(&args.reports)?;
     let report = Report::new(files, thresholds);
-    let opts = RenderOptions {
-        color: std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
-        show_skipped: args.show_skipped,
-        category: args.category.clone(),
-    };
-    app::emit(
-        &report,
-        &opts,
-        args.format,
-        args.sarif.as_ref(),
-        args.json.as_ref(),
-    )
+    app::emit(&report, &args.report)
 }
 
 /// Thresholds as `scan` would resolve them in the current directory: the configuration
 /// file (given, or discovered), then `--fail-on`.
 fn thresholds(args: &MergeArgs) -> Result<Thresholds, String> {
-    let config_path = if args.no_config {
-        None
-    } else if let Some(p) = &args.config {
-        if !p.is_file() {
-            return Err(format!("config file {} not found", p.display()));
-        }
-        Some(p.clone())
-    } else {
-        config::discover(Path::new("."))
-    };
-    let config = match &config_path {
-        Some(p) => config::load(p).map_err(|e| e.to_string())?,
-        None => Config::default(),
-    };
-    let mut policy = Policy::new(&config);
-    if let Some(f) = &args.fail_on {
-        let overrides = config::parse_fail_on(f).map_err(|e| format!("--fail-on: {e}"))?;
-        policy = policy.with_fail_on(&overrides);
-    }
+    let (_, _, policy) = crate::settings::load_policy(&args.report, &[Path::new(".")])?;
     Ok(policy.thresholds())
 }
 

@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::cli::ScanArgs;
+use crate::cli::{ReportArgs, ScanArgs};
 use crate::config::{self, Config, GlobalAllowlist};
 use crate::discover;
 use crate::limits::Limits;
@@ -24,28 +24,39 @@ pub struct Settings {
     pub remote: crate::remote::Options,
 }
 
+/// The configuration file (`--config`; none with `--no-config`; else the first one
+/// discovered in `roots`), the config it holds, and its policy with `--fail-on` applied.
+/// `scan` and `merge` both resolve thresholds through here.
+pub fn load_policy(
+    args: &ReportArgs,
+    roots: &[&Path],
+) -> Result<(Option<PathBuf>, Config, Policy), String> {
+    let config_path = if args.no_config {
+        None
+    } else if let Some(p) = &args.config {
+        if !p.is_file() {
+            return Err(format!("config file {} not found", p.display()));
+        }
+        Some(p.clone())
+    } else {
+        roots.iter().find_map(|r| config::discover(r))
+    };
+    let config = match &config_path {
+        Some(p) => config::load(p).map_err(|e| e.to_string())?,
+        None => Config::default(),
+    };
+    let mut policy = Policy::new(&config);
+    if let Some(f) = &args.fail_on {
+        let overrides = config::parse_fail_on(f).map_err(|e| format!("--fail-on: {e}"))?;
+        policy = policy.with_fail_on(&overrides);
+    }
+    Ok((config_path, config, policy))
+}
+
 impl Settings {
     pub fn resolve(args: &ScanArgs) -> Result<Settings, String> {
-        let config_path = if args.no_config {
-            None
-        } else if let Some(p) = &args.config {
-            if !p.is_file() {
-                return Err(format!("config file {} not found", p.display()));
-            }
-            Some(p.clone())
-        } else {
-            config::discover(&discovery_root(&args.targets))
-                .or_else(|| config::discover(Path::new(".")))
-        };
-        let config = match &config_path {
-            Some(p) => config::load(p).map_err(|e| e.to_string())?,
-            None => Config::default(),
-        };
-        let mut policy = Policy::new(&config);
-        if let Some(f) = &args.fail_on {
-            let overrides = config::parse_fail_on(f).map_err(|e| format!("--fail-on: {e}"))?;
-            policy = policy.with_fail_on(&overrides);
-        }
+        let root = discovery_root(&args.targets);
+        let (config_path, config, policy) = load_policy(&args.report, &[&root, Path::new(".")])?;
         let shard = args
             .shard
             .as_deref()
