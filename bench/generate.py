@@ -37,9 +37,22 @@ tensor count; their data.pkl have the same length and the same opcode sequence a
 only in the shape/numel integers. Only the tensor bytes differ (10 MB vs 400 MB), which
 isolates the cost of tensor bytes from the cost of the pickle.
 
+Format cases (non-pickle formats; bench/generate_formats.py, run with $BENCH_PYTHON_ONNX
+for safetensors/GGUF/ONNX and $BENCH_PYTHON_TF for Keras, all tensor data zeros):
+
+  safetensors_400mb/model.safetensors  8 float32 tensors, ~400 MB
+  gguf_llama3_300mb/model.gguf         real Llama 3 chat template, 32000 tokens, ~300 MB of tensors
+  onnx_256mb/model.onnx                MatMul + Add, one ~268 MB initializer inside the protobuf
+  keras_dense_134mb/model.keras        Keras 3 .keras archive, Dense(4096) x 2, ~134 MB
+  h5_dense_134mb/model.h5              the same model, legacy HDF5 model.save
+
+e.g. `bench/generate.py --only safetensors_400mb,gguf_llama3_300mb,onnx_256mb,keras_dense_134mb,h5_dense_134mb`.
+
 A manifest (manifest.json) records each case's file count, bytes and data.pkl facts.
 """
 import argparse
+import ast
+import subprocess
 import hashlib
 import io
 import json
@@ -243,6 +256,30 @@ BASE_CASES = ["zip_50mb", "zip_200mb", "zip_400mb", "legacy_200mb", "objects_300
 CONTAINER_CASES = ["joblib_rf", "joblib_rf_zlib", "joblib_rf_lz4", "npz_numeric", "npz_compressed",
                    "pandas_xz"]
 
+FORMAT_PYTHONS = {
+    "onnx": (os.environ.get("BENCH_PYTHON_ONNX", "/work/venv-onnx/bin/python"),
+             ["safetensors_400mb", "gguf_llama3_300mb", "onnx_256mb"]),
+    "tf": (os.environ.get("BENCH_PYTHON_TF", "/work/venv-tf/bin/python"),
+           ["keras_dense_134mb", "h5_dense_134mb"]),
+}
+FORMAT_CASES = [c for _py, cases in FORMAT_PYTHONS.values() for c in cases]
+
+
+def gen_formats(out, log, which, gen_versions):
+    """Run bench/generate_formats.py with the python that has each format's libraries."""
+    for key, (py, cases) in FORMAT_PYTHONS.items():
+        sel = [c for c in cases if c in which]
+        if not sel:
+            continue
+        log(f"formats ({key}): {','.join(sel)} with {py}")
+        r = subprocess.run([py, os.path.join(HERE, "generate_formats.py"), "--out", out] + sel,
+                           check=True, stdout=subprocess.PIPE, text=True)
+        for line in r.stdout.splitlines():
+            if line.startswith("VERSIONS "):
+                gen_versions[f"formats_{key}"] = ast.literal_eval(line[len("VERSIONS "):])
+            else:
+                print(line, flush=True)
+
 
 def gen_containers(out, log, which):
     if which & {"joblib_rf", "joblib_rf_zlib", "joblib_rf_lz4"}:
@@ -267,8 +304,8 @@ def main():
     ap.add_argument("--out", default=os.path.join(HERE, "out", "tree"))
     ap.add_argument("--force", action="store_true", help="delete an existing tree first")
     ap.add_argument("--only", default="",
-                    help="comma-separated container cases to (re)generate into an existing tree: "
-                         + ",".join(CONTAINER_CASES))
+                    help="comma-separated container or format cases to (re)generate into an existing tree: "
+                         + ",".join(CONTAINER_CASES + FORMAT_CASES))
     args = ap.parse_args()
     out = os.path.abspath(args.out)
 
@@ -279,13 +316,15 @@ def main():
     mpath = os.path.join(out, "manifest.json")
     if args.only:
         which = set(args.only.split(","))
-        bad = which - set(CONTAINER_CASES)
+        bad = which - set(CONTAINER_CASES) - set(FORMAT_CASES)
         if bad:
-            sys.exit(f"--only takes {','.join(CONTAINER_CASES)}; unknown: {','.join(sorted(bad))}")
+            sys.exit(f"--only takes {','.join(CONTAINER_CASES + FORMAT_CASES)}; unknown: {','.join(sorted(bad))}")
         os.makedirs(out, exist_ok=True)
         for case in which:
             shutil.rmtree(os.path.join(out, case), ignore_errors=True)
         gen_containers(out, log, which)
+        fmt_versions = {}
+        gen_formats(out, log, which, fmt_versions)
         with open(mpath) if os.path.exists(mpath) else io.StringIO("{}") as f:
             manifest = json.load(f)
         manifest.setdefault("cases", {})
@@ -302,8 +341,10 @@ def main():
         gen_many_small(out, log)
         gen_pair(out, log)
         gen_containers(out, log, set(CONTAINER_CASES))
+        fmt_versions = {}
+        gen_formats(out, log, set(FORMAT_CASES), fmt_versions)
         manifest = {"generator": {}, "cases": {}}
-        which = set(BASE_CASES) | set(CONTAINER_CASES)
+        which = set(BASE_CASES) | set(CONTAINER_CASES) | set(FORMAT_CASES)
 
     import sklearn
 
@@ -314,6 +355,7 @@ def main():
         "numpy": np.__version__,
         "scikit-learn": sklearn.__version__,
     })
+    gen.update(fmt_versions)
     for mod in ("joblib", "pandas", "lz4"):
         try:
             gen[mod] = __import__(mod).__version__

@@ -79,6 +79,13 @@ CASES = [
     ("npz_numeric", "npz_numeric/arrays.npz", "np.savez, 4 numeric arrays, ~50 MB"),
     ("npz_compressed", "npz_compressed/arrays.npz", "np.savez_compressed, 4 numeric arrays, ~20 MB"),
     ("pandas_xz", "pandas_xz/frame.pkl.xz", "pandas DataFrame, 200k rows, to_pickle(compression='xz')"),
+    # format cases (non-pickle formats): generate.py --only safetensors_400mb,... (bench/generate_formats.py)
+    ("safetensors_400mb", "safetensors_400mb/model.safetensors", "safetensors, 8 float32 zero tensors, ~400 MB"),
+    ("gguf_llama3_300mb", "gguf_llama3_300mb/model.gguf",
+     "GGUF, real Llama 3 chat template, 32000 tokens, ~300 MB of zero tensors"),
+    ("onnx_256mb", "onnx_256mb/model.onnx", "ONNX MatMul+Add, one ~268 MB zero initializer inside the protobuf"),
+    ("keras_dense_134mb", "keras_dense_134mb/model.keras", "Keras 3 .keras archive, Dense(4096) x 2, ~134 MB"),
+    ("h5_dense_134mb", "h5_dense_134mb/model.h5", "the same Keras model, legacy HDF5 model.save"),
 ]
 
 # Environment for every tool: no telemetry, no hub access, no colour.
