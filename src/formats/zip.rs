@@ -356,6 +356,9 @@ fn inflate(src: &dyn ByteSource, start: u64, csize: u64, max: u64) -> io::Result
     Ok((out, more))
 }
 
+/// Format labels whose scanners read a header or structure and never the tensor data.
+const HEADER_ONLY_FORMATS: &[&str] = &["numpy", "hdf5", "keras-h5", "safetensors", "gguf", "onnx"];
+
 fn crc_of(src: &dyn ByteSource, start: u64, len: u64) -> io::Result<u32> {
     let mut crc = flate2::Crc::new();
     let mut buf = vec![0u8; 64 * 1024];
@@ -468,9 +471,14 @@ pub fn scan(
                     continue;
                 }
                 let sub = scan::scan_source(&member, &ctx.deeper(), &mloc);
-                // The CRC is checked for members whose content was read as code-bearing; a
-                // numeric array member is never read past its header.
-                let interesting = sub.format.as_deref().is_some_and(|f| f != "numpy");
+                // The CRC is checked for members whose content was read as code-bearing.
+                // Formats scanned from their header alone (numeric arrays, HDF5 weights such
+                // as a `.keras` archive's `model.weights.h5`, safetensors, GGUF, ONNX) are
+                // never read past it: a CRC pass would read the whole tensor payload.
+                let interesting = sub
+                    .format
+                    .as_deref()
+                    .is_some_and(|f| !HEADER_ONLY_FORMATS.contains(&f));
                 out.extend(sub.findings);
                 if interesting {
                     check_crc(src, start, e, &mloc, out);
@@ -686,6 +694,49 @@ mod tests {
         z.extend(cd_offset.to_le_bytes());
         z.extend([0, 0]);
         z
+    }
+
+    /// Counts the bytes read through it.
+    struct Counting(MemSource, std::sync::atomic::AtomicU64);
+
+    impl ByteSource for Counting {
+        fn len(&self) -> u64 {
+            self.0.len()
+        }
+        fn read_at(&self, offset: u64, buf: &mut [u8]) -> io::Result<usize> {
+            let n = self.0.read_at(offset, buf)?;
+            self.1
+                .fetch_add(n as u64, std::sync::atomic::Ordering::Relaxed);
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn header_only_members_are_not_read_for_their_crc() {
+        // A stored safetensors member with 4 MiB of tensor data: its scanner reads the
+        // header, and the CRC pass must not read the rest (a `.keras` archive's stored
+        // `model.weights.h5` was read whole this way).
+        let header = br#"{"w":{"dtype":"F32","shape":[1048576],"data_offsets":[0,4194304]}}"#;
+        let mut st = (header.len() as u64).to_le_bytes().to_vec();
+        st.extend_from_slice(header);
+        st.resize(st.len() + 4 * 1024 * 1024, 0);
+        let src = Counting(MemSource::new(fan_out(&st, 1)), Default::default());
+        let limits = Limits::default();
+        let allow = |_: &str, _: &str| false;
+        let mut out = Vec::new();
+        scan(
+            &src,
+            &Ctx::new(&limits, &allow),
+            &Location::file("w.zip"),
+            &mut out,
+        );
+        // (`fan_out` names the member differently in its local header.)
+        assert!(
+            out.iter().all(|f| f.rule == "zip-name-mismatch"),
+            "{out:#?}"
+        );
+        let read = src.1.load(std::sync::atomic::Ordering::Relaxed);
+        assert!(read < 256 * 1024, "read {read} bytes of a 4 MiB member");
     }
 
     #[test]
