@@ -356,6 +356,16 @@ pub static RULES: &[Rule] = &[
         Some(400)
     ),
     rule!(
+        "findings-truncated",
+        "FindingsTruncated",
+        Info,
+        "Only the most severe findings of this file are listed",
+        "The file produced more findings than modelgate lists for one file (1000). The most severe ones are kept, so the file's worst severity and the verdict for count-1 thresholds are unchanged; the rest are counted in this finding's message only. Hostile files can make millions of distinct findings; listing them all would exhaust memory and the report consumers.",
+        "Fix or remove the file's worst findings first; a file with this many findings should not be loaded.",
+        ["security", "unscanned"],
+        None
+    ),
+    rule!(
         "extension-mismatch",
         "ExtensionMismatch",
         Medium,
@@ -549,6 +559,7 @@ mod tests {
             "onnx-custom-operator:medium",
             "onnx-malformed:medium",
             "content-not-scanned:medium",
+            "findings-truncated:info",
             "extension-mismatch:medium",
             "git-lfs-pointer:info",
             "policy-denied-format:high",

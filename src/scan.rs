@@ -283,6 +283,7 @@ pub fn scan_bytes(
     let mut s = scan_as(src, format, &ctx, &loc);
     s.findings
         .extend(crate::mismatch::check(display, format, &loc));
+    cap_findings(&mut s.findings, &loc);
     match s.format {
         Some(format) => FileReport {
             path: display.to_string(),
@@ -303,6 +304,40 @@ pub fn scan_bytes(
     }
 }
 
+/// Most findings listed for one file: hostile files can make millions of distinct ones
+/// (every distinct global name in a pickle is one).
+pub const MAX_FINDINGS_PER_FILE: usize = 1000;
+
+/// Keeps the `MAX_FINDINGS_PER_FILE` most severe findings (in their order) and says how
+/// many were dropped.
+fn cap_findings(findings: &mut Vec<Finding>, loc: &Location) {
+    if findings.len() <= MAX_FINDINGS_PER_FILE {
+        return;
+    }
+    let total = findings.len();
+    let mut order: Vec<usize> = (0..total).collect();
+    // Stable: among equals, the earliest findings stay.
+    order.sort_by_key(|&i| std::cmp::Reverse(findings[i].severity));
+    let mut keep = vec![false; total];
+    for &i in &order[..MAX_FINDINGS_PER_FILE] {
+        keep[i] = true;
+    }
+    let mut i = 0;
+    findings.retain(|_| {
+        i += 1;
+        keep[i - 1]
+    });
+    findings.push(Finding::new(
+        "findings-truncated",
+        Severity::Info,
+        loc.clone(),
+        format!(
+            "{total} findings in this file; the {MAX_FINDINGS_PER_FILE} most severe are listed, {} less severe ones are not",
+            total - MAX_FINDINGS_PER_FILE
+        ),
+    ));
+}
+
 fn skip_reason(src: &dyn ByteSource, format: Format) -> String {
     match format {
         Format::Inert(l) => format!("{l}: data only, cannot carry code"),
@@ -311,5 +346,54 @@ fn skip_reason(src: &dyn ByteSource, format: Format) -> String {
         }
         Format::Unknown if src.is_empty() => "empty file".into(),
         _ => "content matches no format that can carry code".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn findings_are_capped_keeping_the_most_severe() {
+        let loc = Location::file("x.pkl");
+        let mut f: Vec<Finding> = (0..MAX_FINDINGS_PER_FILE + 500)
+            .map(|i| {
+                Finding::new(
+                    "pickle-unknown-global",
+                    Severity::Medium,
+                    loc.clone(),
+                    format!("{i}"),
+                )
+            })
+            .collect();
+        f.insert(
+            1200,
+            Finding::new(
+                "pickle-code-execution",
+                Severity::Critical,
+                loc.clone(),
+                "c",
+            ),
+        );
+        cap_findings(&mut f, &loc);
+        assert_eq!(f.len(), MAX_FINDINGS_PER_FILE + 1);
+        assert!(f.iter().any(|x| x.severity == Severity::Critical));
+        let last = f.last().expect("the truncation finding");
+        assert_eq!(last.rule, "findings-truncated");
+        assert!(
+            last.message.starts_with("1501 findings"),
+            "{}",
+            last.message
+        );
+        // The earliest medium findings are the ones kept.
+        assert_eq!(f[0].message, "0");
+        let mut small = vec![Finding::new(
+            "pickle-format",
+            Severity::Low,
+            loc.clone(),
+            "l",
+        )];
+        cap_findings(&mut small, &loc);
+        assert_eq!(small.len(), 1);
     }
 }
