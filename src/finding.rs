@@ -159,6 +159,16 @@ struct FindingRead {
     suppressed: Option<Suppression>,
 }
 
+/// `s` cut to its first `max_chars` characters, with `…` when anything was cut: names and
+/// evidence taken from a file are shown this way in messages.
+pub fn shorten(s: &str, max_chars: usize) -> String {
+    let mut t: String = s.chars().take(max_chars).collect();
+    if t.len() < s.len() {
+        t.push('…');
+    }
+    t
+}
+
 impl<'de> Deserialize<'de> for Finding {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Finding, D::Error> {
         FindingRead::deserialize(d).map(Finding::from)
@@ -231,5 +241,18 @@ impl Finding {
             self.rule,
             self.evidence.as_deref(),
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::shorten;
+
+    #[test]
+    fn shorten_cuts_on_characters_and_marks_the_cut() {
+        assert_eq!(shorten("abc", 3), "abc");
+        assert_eq!(shorten("abcd", 3), "abc…");
+        assert_eq!(shorten("ééé", 2), "éé…");
+        assert_eq!(shorten("", 0), "");
     }
 }

@@ -449,12 +449,7 @@ fn loc_at(loc: &Location, offset: u64) -> Location {
 }
 
 fn short(s: &str) -> String {
-    let t: String = s.chars().take(80).collect();
-    if t.len() < s.len() {
-        format!("{t}…")
-    } else {
-        t
-    }
+    crate::finding::shorten(s, 80)
 }
 
 #[cfg(test)]

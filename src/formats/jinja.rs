@@ -1677,12 +1677,7 @@ fn params(p: &mut P) -> R<Vec<(String, Option<E>)>> {
 }
 
 fn show(s: &str) -> String {
-    let t: String = s.chars().take(60).collect();
-    if t.len() < s.len() {
-        format!("{t}…")
-    } else {
-        t
-    }
+    crate::finding::shorten(s, 60)
 }
 
 #[cfg(test)]

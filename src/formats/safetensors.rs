@@ -281,13 +281,7 @@ fn check_tensor(name: &str, v: &Value, problems: &mut Vec<String>) -> Option<Ten
 
 /// Names and values from the file are shown cut to a readable length.
 fn short(s: &str) -> String {
-    const MAX: usize = 80;
-    if s.chars().count() <= MAX {
-        return s.to_string();
-    }
-    let mut t: String = s.chars().take(MAX).collect();
-    t.push('…');
-    t
+    crate::finding::shorten(s, 80)
 }
 
 #[cfg(test)]

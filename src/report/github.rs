@@ -274,13 +274,10 @@ fn summary_row(f: &Finding) -> String {
         file.push_str(&format!(" @ {o}"));
     }
     let evidence = match &f.evidence {
-        Some(e) => {
-            let mut shown: String = e.chars().take(SUMMARY_EVIDENCE_CHARS).collect();
-            if shown.len() < e.len() {
-                shown.push('…');
-            }
-            format!("<code>{}</code>", md_text(&shown))
-        }
+        Some(e) => format!(
+            "<code>{}</code>",
+            md_text(&crate::finding::shorten(e, SUMMARY_EVIDENCE_CHARS))
+        ),
         None => String::new(),
     };
     format!("| {sev} | `{}` | {file} | {evidence} |\n", f.rule)
