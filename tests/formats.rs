@@ -70,54 +70,6 @@ fn names_label_but_content_routes() {
     assert_eq!(f["status"], "skipped", "{f:#}");
 }
 
-fn crc32(data: &[u8]) -> u32 {
-    let mut c = !0u32;
-    for &b in data {
-        c ^= u32::from(b);
-        for _ in 0..8 {
-            c = if c & 1 != 0 {
-                (c >> 1) ^ 0xedb8_8320
-            } else {
-                c >> 1
-            };
-        }
-    }
-    !c
-}
-
-/// A one-member zip with a deflated member, as `zipfile.ZIP_DEFLATED` writes it.
-fn deflated_zip(name: &str, data: &[u8]) -> Vec<u8> {
-    use std::io::Write;
-    let mut enc = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::default());
-    enc.write_all(data).expect("deflate");
-    let comp = enc.finish().expect("deflate");
-    let (crc, n) = (crc32(data), name.len() as u16);
-    let mut z = Vec::new();
-    z.extend(b"PK\x03\x04\x14\x00\x00\x00\x08\x00\x00\x00\x21\x00");
-    z.extend(crc.to_le_bytes());
-    z.extend((comp.len() as u32).to_le_bytes());
-    z.extend((data.len() as u32).to_le_bytes());
-    z.extend(n.to_le_bytes());
-    z.extend(0u16.to_le_bytes());
-    z.extend(name.as_bytes());
-    z.extend(&comp);
-    let cd = z.len() as u32;
-    z.extend(b"PK\x01\x02\x14\x00\x14\x00\x00\x00\x08\x00\x00\x00\x21\x00");
-    z.extend(crc.to_le_bytes());
-    z.extend((comp.len() as u32).to_le_bytes());
-    z.extend((data.len() as u32).to_le_bytes());
-    z.extend(n.to_le_bytes());
-    z.extend([0u8; 12]);
-    z.extend(0u32.to_le_bytes());
-    z.extend(name.as_bytes());
-    let cd_len = z.len() as u32 - cd;
-    z.extend(b"PK\x05\x06\x00\x00\x00\x00\x01\x00\x01\x00");
-    z.extend(cd_len.to_le_bytes());
-    z.extend(cd.to_le_bytes());
-    z.extend(0u16.to_le_bytes());
-    z
-}
-
 #[test]
 fn deflated_onnx_member_is_scanned() {
     let model = std::fs::read(
@@ -128,7 +80,7 @@ fn deflated_onnx_member_is_scanned() {
     write(
         dir.path(),
         "bundle.zip",
-        &deflated_zip("model/model.onnx", &model),
+        &deflated_zip(&[("model/model.onnx", &model)]),
     );
     let d = dir.path().to_str().expect("utf-8");
     let (_, report) = scan_json(&[d]);

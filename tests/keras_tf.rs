@@ -127,7 +127,7 @@ fn a_keras_archive_without_metadata_is_still_read() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("nometa.keras");
     let config = extract_stored(&src, "config.json");
-    write_deflated_zip(&path, &[("config.json", &config)]);
+    std::fs::write(&path, deflated_zip(&[("config.json", &config)])).expect("write");
     let (_, r) = scan_json(&[path.to_str().expect("utf-8")]);
     let f = by_suffix(&r, "nometa.keras");
     assert_eq!(f["format"], "keras");
@@ -150,52 +150,6 @@ fn extract_stored(zip: &[u8], name: &str) -> Vec<u8> {
         i = data + size;
     }
     panic!("{name} not found");
-}
-
-fn write_deflated_zip(path: &std::path::Path, members: &[(&str, &[u8])]) {
-    use std::io::Write;
-    let mut out = Vec::new();
-    let mut central = Vec::new();
-    for (name, data) in members {
-        let mut enc =
-            flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::default());
-        enc.write_all(data).expect("deflate");
-        let comp = enc.finish().expect("deflate");
-        let mut crc = flate2::Crc::new();
-        crc.update(data);
-        let offset = out.len() as u32;
-        let header = |sig: &[u8], central: bool| {
-            let mut h = sig.to_vec();
-            if central {
-                h.extend([20, 0]);
-            }
-            h.extend([20, 0, 0, 0, 8, 0, 0, 0, 0, 0]);
-            h.extend(crc.sum().to_le_bytes());
-            h.extend((comp.len() as u32).to_le_bytes());
-            h.extend((data.len() as u32).to_le_bytes());
-            h.extend((name.len() as u16).to_le_bytes());
-            h.extend([0, 0]);
-            if central {
-                // comment length, disk, internal and external attributes
-                h.extend([0u8; 10]);
-                h.extend(offset.to_le_bytes());
-            }
-            h.extend(name.as_bytes());
-            h
-        };
-        out.extend(header(b"PK\x03\x04", false));
-        out.extend(&comp);
-        central.extend(header(b"PK\x01\x02", true));
-    }
-    let cd_offset = out.len() as u32;
-    out.extend(&central);
-    out.extend(b"PK\x05\x06\x00\x00\x00\x00");
-    out.extend((members.len() as u16).to_le_bytes());
-    out.extend((members.len() as u16).to_le_bytes());
-    out.extend((central.len() as u32).to_le_bytes());
-    out.extend(cd_offset.to_le_bytes());
-    out.extend([0, 0]);
-    std::fs::write(path, out).expect("write");
 }
 
 #[test]

@@ -106,3 +106,50 @@ pub fn write(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
     std::fs::write(&p, bytes).expect("write");
     p
 }
+
+/// A zip of deflated members, as `zipfile.ZIP_DEFLATED` writes it.
+pub fn deflated_zip(members: &[(&str, &[u8])]) -> Vec<u8> {
+    use std::io::Write;
+    let mut out = Vec::new();
+    let mut central = Vec::new();
+    for (name, data) in members {
+        let mut enc =
+            flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::default());
+        enc.write_all(data).expect("deflate");
+        let comp = enc.finish().expect("deflate");
+        let mut crc = flate2::Crc::new();
+        crc.update(data);
+        let offset = out.len() as u32;
+        let header = |sig: &[u8], central: bool| {
+            let mut h = sig.to_vec();
+            if central {
+                h.extend([20, 0]);
+            }
+            h.extend([20, 0, 0, 0, 8, 0, 0, 0, 0, 0]);
+            h.extend(crc.sum().to_le_bytes());
+            h.extend((comp.len() as u32).to_le_bytes());
+            h.extend((data.len() as u32).to_le_bytes());
+            h.extend((name.len() as u16).to_le_bytes());
+            h.extend([0, 0]);
+            if central {
+                // comment length, disk, internal and external attributes
+                h.extend([0u8; 10]);
+                h.extend(offset.to_le_bytes());
+            }
+            h.extend(name.as_bytes());
+            h
+        };
+        out.extend(header(b"PK\x03\x04", false));
+        out.extend(&comp);
+        central.extend(header(b"PK\x01\x02", true));
+    }
+    let cd_offset = out.len() as u32;
+    out.extend(&central);
+    out.extend(b"PK\x05\x06\x00\x00\x00\x00");
+    out.extend((members.len() as u16).to_le_bytes());
+    out.extend((members.len() as u16).to_le_bytes());
+    out.extend((central.len() as u32).to_le_bytes());
+    out.extend(cd_offset.to_le_bytes());
+    out.extend([0, 0]);
+    out
+}
