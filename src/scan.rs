@@ -89,11 +89,8 @@ pub fn scan_source(src: &dyn ByteSource, ctx: &Ctx, loc: &Location) -> Scanned {
     if ctx.depth > ctx.limits.max_archive_depth {
         return scan_as(src, Format::Unknown, ctx, loc);
     }
-    let mut format = sniff::sniff(src, ctx);
-    {
-        let name = loc.member.as_deref().unwrap_or(&loc.path);
-        format = sniff::refine_by_name(src, format, name);
-    }
+    let name = loc.member.as_deref().unwrap_or(&loc.path);
+    let format = sniff::refine_by_name(src, sniff::sniff(src, ctx), name);
     let mut out = scan_as(src, format, ctx, loc);
     // A member whose name promises another format (`archive.zip!weights.npy` holding a pickle).
     if let Some(member) = &loc.member {

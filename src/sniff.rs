@@ -176,7 +176,7 @@ pub fn might_carry_code(head: &[u8]) -> bool {
     };
     // Zip, pickle protocol 2+, other magic, or a protocol 0/1 opening opcode.
     head.starts_with(b"PK")
-        || (first == 0x80 && head.get(1).is_some_and(|p| (2..=5).contains(p)))
+        || crate::formats::pickle::is_proto_header(head)
         || magic(head).is_some()
         // An ONNX model as onnx and torch.onnx write it: field 1 (ir_version) first.
         || (first == 0x08 && head.get(1).is_some_and(|v| (1..=15).contains(v)))

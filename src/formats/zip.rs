@@ -462,11 +462,9 @@ pub fn scan(
         match e.method {
             0 => {
                 let member = SliceSource::new(src, start, e.csize);
-                let mut head = [0u8; 2];
-                let n = member.read_at(0, &mut head).unwrap_or(0);
                 if torch
                     && is_torch_storage(&e.name)
-                    && !(n == 2 && head[0] == 0x80 && (2..=5).contains(&head[1]))
+                    && !crate::formats::pickle::proto_header_at(&member, 0)
                 {
                     continue;
                 }

@@ -34,6 +34,18 @@ fn identifier_path(s: &str) -> bool {
         })
 }
 
+/// `PROTO n` with n in 2..=5: how every binary pickle since Python 2.3 starts.
+pub fn is_proto_header(b: &[u8]) -> bool {
+    b.len() >= 2 && b[0] == 0x80 && (2..=5).contains(&b[1])
+}
+
+/// Whether a `PROTO` header starts at `offset` of `src`.
+pub fn proto_header_at(src: &dyn ByteSource, offset: u64) -> bool {
+    let mut head = [0u8; 2];
+    let n = src.read_at(offset, &mut head).unwrap_or(0);
+    is_proto_header(&head[..n])
+}
+
 /// Whether the bytes at `start` look enough like a pickle to treat the file as one: the
 /// emulator runs a few thousand opcodes and must reach STOP, run out of probe budget, or
 /// import a global with well-formed names before failing.
@@ -43,7 +55,7 @@ pub fn probe(src: &dyn ByteSource, start: u64, ctx: &Ctx) -> bool {
     if n == 0 {
         return false;
     }
-    if n == 2 && head[0] == 0x80 && (2..=5).contains(&head[1]) {
+    if is_proto_header(&head[..n]) {
         return true;
     }
     let limits = crate::limits::Limits {
@@ -78,11 +90,7 @@ fn ends_here(src: &dyn ByteSource, end: u64) -> bool {
 
 /// Another pickle starts at `end`: a protocol header, or a run that imports something.
 fn followed_by_pickle(src: &dyn ByteSource, end: u64, limits: &crate::limits::Limits) -> bool {
-    let mut head = [0u8; 2];
-    if src.read_at(end, &mut head).unwrap_or(0) == 2
-        && head[0] == 0x80
-        && (2..=5).contains(&head[1])
-    {
+    if proto_header_at(src, end) {
         return true;
     }
     let next = Machine::new(src, end, limits, &|_, _| false, None).run();
@@ -229,10 +237,7 @@ fn find_proto(src: &dyn ByteSource, from: u64, end: u64, budget: &mut u32) -> Op
         if got < 2 {
             return None;
         }
-        if let Some(i) = buf[..got]
-            .windows(2)
-            .position(|w| w[0] == 0x80 && (2..=5).contains(&w[1]))
-        {
+        if let Some(i) = buf[..got].windows(2).position(is_proto_header) {
             *budget -= 1;
             return Some(pos + i as u64);
         }
