@@ -8,7 +8,6 @@ use rayon::prelude::*;
 
 use crate::cli::{Cli, Command, InitArgs, OutputFormat, ReportArgs, RulesArgs, ScanArgs};
 use crate::discover::Filters;
-use crate::finding::{Finding, Location, Severity};
 use crate::merge;
 use crate::report::{self, FileReport, FileStatus, RenderOptions, Report, Verdict};
 use crate::scan;
@@ -50,19 +49,12 @@ fn scan_command(args: ScanArgs) -> Result<u8, String> {
             .par_iter()
             .map(|input| {
                 let r = if let Some(err) = &input.error {
-                    FileReport {
-                        path: input.display.clone(),
-                        status: FileStatus::Error,
-                        reason: Some(err.clone()),
-                        format: None,
-                        size: 0,
-                        findings: vec![Finding::new(
-                            "content-not-scanned",
-                            Severity::Medium,
-                            Location::file(&input.display),
-                            format!("cannot read: {err}"),
-                        )],
-                    }
+                    FileReport::errored(
+                        &input.display,
+                        "content-not-scanned",
+                        err.clone(),
+                        format!("cannot read: {err}"),
+                    )
                 } else if let Some(reason) = &input.skip {
                     FileReport {
                         path: input.display.clone(),

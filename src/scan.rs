@@ -203,23 +203,15 @@ fn scan_as(src: &dyn ByteSource, format: Format, ctx: &Ctx, loc: &Location) -> S
 
 /// Scans one local file into a [`FileReport`]. Never fails: errors become the report.
 pub fn scan_file(path: &Path, display: &str, limits: &Limits, allow: &AllowFn) -> FileReport {
-    let loc = Location::file(display);
     let src = match FileSource::open(path) {
         Ok(s) => s,
         Err(e) => {
-            return FileReport {
-                path: display.to_string(),
-                status: FileStatus::Error,
-                reason: Some(format!("cannot read: {e}")),
-                format: None,
-                size: 0,
-                findings: vec![Finding::new(
-                    "content-not-scanned",
-                    Severity::Medium,
-                    loc,
-                    format!("cannot read the file: {e}"),
-                )],
-            }
+            return FileReport::errored(
+                display,
+                "content-not-scanned",
+                format!("cannot read: {e}"),
+                format!("cannot read the file: {e}"),
+            )
         }
     };
     scan_bytes(&src, display, limits, allow)

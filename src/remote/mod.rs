@@ -435,19 +435,12 @@ pub fn scan_remote(
 }
 
 fn fetch_error(display: &str, err: String) -> FileReport {
-    FileReport {
-        path: display.to_string(),
-        status: FileStatus::Error,
-        reason: Some(format!("cannot fetch: {err}")),
-        format: None,
-        size: 0,
-        findings: vec![Finding::new(
-            REMOTE_FETCH_FAILED,
-            Severity::Medium,
-            Location::file(display),
-            format!("cannot fetch the file: {err}"),
-        )],
-    }
+    FileReport::errored(
+        display,
+        REMOTE_FETCH_FAILED,
+        format!("cannot fetch: {err}"),
+        format!("cannot fetch the file: {err}"),
+    )
 }
 
 /// A file whose content can carry code (a scanned format, not data-only).

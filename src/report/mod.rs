@@ -39,6 +39,26 @@ pub struct FileReport {
     pub findings: Vec<Finding>,
 }
 
+impl FileReport {
+    /// A file that could not be read at all: `status: error` with `reason`, and one
+    /// medium finding of `rule` (unreadable is not clean).
+    pub fn errored(path: &str, rule: &'static str, reason: String, message: String) -> FileReport {
+        FileReport {
+            path: path.to_string(),
+            status: FileStatus::Error,
+            reason: Some(reason),
+            format: None,
+            size: 0,
+            findings: vec![Finding::new(
+                rule,
+                Severity::Medium,
+                crate::finding::Location::file(path),
+                message,
+            )],
+        }
+    }
+}
+
 /// Count threshold per severity: the build fails when the number of unsuppressed findings
 /// of that severity reaches the threshold. `None` means "off".
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
