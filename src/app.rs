@@ -10,6 +10,7 @@ use crate::cli::{Cli, Command, InitArgs, OutputFormat, ReportArgs, RulesArgs, Sc
 use crate::discover::Filters;
 use crate::merge;
 use crate::report::{self, FileReport, FileStatus, RenderOptions, Report, Verdict};
+use crate::rules::RuleId;
 use crate::scan;
 use crate::settings::Settings;
 
@@ -51,7 +52,7 @@ fn scan_command(args: ScanArgs) -> Result<u8, String> {
                 let r = if let Some(err) = &input.error {
                     FileReport::errored(
                         &input.display,
-                        "content-not-scanned",
+                        RuleId::ContentNotScanned,
                         err.clone(),
                         format!("cannot read: {err}"),
                     )
@@ -189,7 +190,7 @@ fn rules_command(args: &RulesArgs) -> Result<u8, String> {
                 .map(|r| {
                     serde_json::json!({
                         "id": r.id, "name": r.name, "severity": r.severity, "short": r.short,
-                        "description": r.full, "remediation": r.remediation, "tags": r.tags, "cwe": r.cwe,
+                        "description": r.full, "remediation": r.remediation, "tags": r.tags(), "cwe": r.cwe,
                     })
                 })
                 .collect();

@@ -853,7 +853,7 @@ pub enum RuleSelector {
     /// `"*"`: every rule.
     Any,
     /// One rule of the catalogue.
-    Rule(&'static str),
+    Rule(crate::rules::RuleId),
 }
 
 impl RuleSelector {
@@ -879,7 +879,7 @@ impl RuleSelector {
     }
 
     /// Whether findings of rule `id` are selected.
-    pub fn matches(&self, id: &str) -> bool {
+    pub fn matches(&self, id: crate::rules::RuleId) -> bool {
         match self {
             RuleSelector::Any => true,
             RuleSelector::Rule(r) => *r == id,
@@ -890,7 +890,7 @@ impl RuleSelector {
     pub fn as_str(&self) -> &'static str {
         match self {
             RuleSelector::Any => "*",
-            RuleSelector::Rule(r) => r,
+            RuleSelector::Rule(r) => r.as_str(),
         }
     }
 }

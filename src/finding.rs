@@ -7,6 +7,8 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::rules::RuleId;
+
 /// The fixed severity scale of SPEC §1. Derives `Ord` so that thresholds and "worst
 /// finding" are plain comparisons: `Info < Low < Medium < High < Critical`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -130,10 +132,10 @@ pub struct Suppression {
     pub expires: Option<String>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Finding {
-    /// Rule id from the catalogue in `rules.rs`.
-    pub rule: &'static str,
+    /// Rule from the catalogue in `rules.rs`.
+    pub rule: RuleId,
     pub severity: Severity,
     pub location: Location,
     /// One line saying what a load would do.
@@ -147,18 +149,6 @@ pub struct Finding {
     pub suppressed: Option<Suppression>,
 }
 
-/// A finding as read back from a JSON report (`modelgate merge`). It owns its rule id,
-/// which [`From`] turns into the catalogue's `&'static str`.
-#[derive(Deserialize)]
-struct FindingRead {
-    rule: String,
-    severity: Severity,
-    location: Location,
-    message: String,
-    evidence: Option<String>,
-    suppressed: Option<Suppression>,
-}
-
 /// `s` cut to its first `max_chars` characters, with `…` when anything was cut: names and
 /// evidence taken from a file are shown this way in messages.
 pub fn shorten(s: &str, max_chars: usize) -> String {
@@ -169,62 +159,26 @@ pub fn shorten(s: &str, max_chars: usize) -> String {
     t
 }
 
-impl<'de> Deserialize<'de> for Finding {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Finding, D::Error> {
-        FindingRead::deserialize(d).map(Finding::from)
-    }
-}
-
-impl From<FindingRead> for Finding {
-    fn from(f: FindingRead) -> Finding {
-        Finding {
-            rule: intern_rule(f.rule),
-            severity: f.severity,
-            location: f.location,
-            message: f.message,
-            evidence: f.evidence,
-            suppressed: f.suppressed,
-        }
-    }
-}
-
-/// The catalogue's own `&'static str` for a rule id. An id the catalogue does not know
-/// (a report from another version) is interned once per distinct id, so memory stays
-/// bounded by the distinct ids read.
-fn intern_rule(id: String) -> &'static str {
-    if let Some(rule) = crate::rules::get(&id) {
-        return rule.id;
-    }
-    static INTERNED: std::sync::OnceLock<
-        std::sync::Mutex<std::collections::HashSet<&'static str>>,
-    > = std::sync::OnceLock::new();
-    let mut interned = INTERNED
-        .get_or_init(Default::default)
-        .lock()
-        .unwrap_or_else(|e| e.into_inner());
-    if let Some(known) = interned.get(id.as_str()) {
-        return known;
-    }
-    let leaked: &'static str = Box::leak(id.into_boxed_str());
-    interned.insert(leaked);
-    leaked
-}
-
 impl Finding {
-    pub fn new(
-        rule: &'static str,
-        severity: Severity,
-        location: Location,
-        message: impl Into<String>,
-    ) -> Self {
+    /// A finding of `rule` with the catalogue's severity.
+    pub fn new(rule: RuleId, location: Location, message: impl Into<String>) -> Self {
         Finding {
             rule,
-            severity,
+            severity: rule.severity(),
             location,
             message: message.into(),
             evidence: None,
             suppressed: None,
         }
+    }
+
+    /// The same finding at another severity: for rules whose severity is chosen by the
+    /// configuration (`deny.formats`, Rego policies) or by what was found (an ONNX
+    /// external-data location that escapes the folder is high, one that stays inside is
+    /// medium).
+    pub fn with_severity(mut self, severity: Severity) -> Self {
+        self.severity = severity;
+        self
     }
 
     pub fn with_evidence(mut self, evidence: impl Into<String>) -> Self {
@@ -238,7 +192,7 @@ impl Finding {
             &self.location.path,
             self.location.member.as_deref(),
             self.location.offset,
-            self.rule,
+            self.rule.as_str(),
             self.evidence.as_deref(),
         )
     }

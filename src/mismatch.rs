@@ -3,7 +3,8 @@
 //! content (a pickle named `.safetensors` is scanned as a pickle); this adds a medium
 //! finding on top, because people and name-based tools trust the name (CVE-2025-10155).
 
-use crate::finding::{Finding, Location, Severity};
+use crate::finding::{Finding, Location};
+use crate::rules::RuleId;
 use crate::sniff::Format;
 
 /// Extensions that promise a format, what they promise (in words), and the content
@@ -77,8 +78,7 @@ pub fn check(name: &str, format: Format, loc: &Location) -> Option<Finding> {
     }
     Some(
         Finding::new(
-            "extension-mismatch",
-            Severity::Medium,
+            RuleId::ExtensionMismatch,
             loc.clone(),
             format!("the extension `.{ext}` promises {promise}, but the content is {content}"),
         )

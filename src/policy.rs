@@ -10,13 +10,7 @@ use time::Date;
 use crate::config::{Config, DenyExtensions, DenyFormats, IgnoreEntry, LfsPointers};
 use crate::finding::{Finding, Location, Severity, Suppression};
 use crate::report::{FileReport, Thresholds};
-
-/// Rule id of the findings `deny.extensions` / `deny.formats` produce.
-pub const DENIED_FORMAT_RULE: &str = "policy-denied-format";
-/// Rule id of the findings expired `ignore:` entries produce.
-pub const EXPIRED_IGNORE_RULE: &str = "policy-expired-ignore";
-/// Rule id of the finding a Git LFS pointer file gets (info, or high with `lfs-pointers: fail`).
-pub const LFS_POINTER_RULE: &str = "git-lfs-pointer";
+use crate::rules::RuleId;
 
 /// The decisions a configuration (plus CLI overrides) makes about scan results.
 #[derive(Clone, Debug)]
@@ -116,7 +110,7 @@ impl Policy {
         for f in file
             .findings
             .iter_mut()
-            .filter(|f| f.rule == LFS_POINTER_RULE)
+            .filter(|f| f.rule == RuleId::GitLfsPointer)
         {
             if f.severity < Severity::High {
                 f.severity = Severity::High;
@@ -136,11 +130,11 @@ impl Policy {
         if let Some((severity, ext)) = by_ext {
             file.findings.push(
                 Finding::new(
-                    DENIED_FORMAT_RULE,
-                    severity,
+                    RuleId::PolicyDeniedFormat,
                     Location::file(file.path.clone()),
                     format!("files with extension `.{ext}` are denied by policy (deny.extensions)"),
                 )
+                .with_severity(severity)
                 .with_evidence(format!(".{ext}")),
             );
         }
@@ -160,11 +154,11 @@ impl Policy {
             };
             file.findings.push(
                 Finding::new(
-                    DENIED_FORMAT_RULE,
-                    severity,
+                    RuleId::PolicyDeniedFormat,
                     Location::file(file.path.clone()),
                     message,
                 )
+                .with_severity(severity)
                 .with_evidence(format.to_string()),
             );
         }
@@ -177,7 +171,7 @@ impl Policy {
         // Indices of expired entries that matched something in this file, in config order.
         let mut expired_hits: Vec<usize> = Vec::new();
         for finding in &mut file.findings {
-            if finding.rule == EXPIRED_IGNORE_RULE || finding.suppressed.is_some() {
+            if finding.rule == RuleId::PolicyExpiredIgnore || finding.suppressed.is_some() {
                 continue;
             }
             for (i, entry) in self.ignore.iter().enumerate() {
@@ -197,9 +191,6 @@ impl Policy {
             }
         }
         expired_hits.sort_unstable();
-        let severity = crate::rules::get(EXPIRED_IGNORE_RULE)
-            .map(|r| r.severity)
-            .unwrap_or(Severity::Low);
         for i in expired_hits {
             let entry = &self.ignore[i];
             let paths = entry
@@ -212,8 +203,7 @@ impl Policy {
             let expires = entry.expires.map(|d| d.to_string()).unwrap_or_default();
             file.findings.push(
                 Finding::new(
-                    EXPIRED_IGNORE_RULE,
-                    severity,
+RuleId::PolicyExpiredIgnore,
                     Location::file(file.path.clone()),
                     format!(
                         "ignore[{i}] (rule `{}`, paths {paths}) expired on {expires}; the findings it matched count again",

@@ -17,22 +17,12 @@ use crate::config::{Config, RegoEntry};
 use crate::finding::{Finding, Location, Severity};
 use crate::remote::{Package, TARGET_FORMAT};
 use crate::report::{FileReport, FileStatus, Report, Thresholds, Verdict};
-
-pub const POLICY_VIOLATION: &str = "policy-violation";
+use crate::rules::RuleId;
 
 /// Policy files larger than this are refused.
 const MAX_POLICY_BYTES: u64 = 1 << 20;
 /// Wall-clock budget of one evaluation.
 const EVAL_BUDGET: Duration = Duration::from_secs(10);
-
-/// Rules whose findings mean a file was not (fully) scanned: `availability` INCOMPLETE.
-const INCOMPLETE_RULES: &[&str] = &[
-    "content-not-scanned",
-    "pickle-limit-reached",
-    crate::remote::REMOTE_FETCH_FAILED,
-    crate::remote::HUB_SCAN_INCOMPLETE,
-    "git-lfs-pointer",
-];
 
 /// One loaded policy file.
 pub struct Policy {
@@ -207,7 +197,7 @@ pub fn input(pkg: &Package, files: &[FileReport], thresholds: Thresholds) -> Val
         f.status == FileStatus::Error
             || f.findings
                 .iter()
-                .any(|x| x.suppressed.is_none() && INCOMPLETE_RULES.contains(&x.rule))
+                .any(|x| x.suppressed.is_none() && x.rule.rule().incomplete)
     });
     let v0_files: Vec<Value> = report
         .files
@@ -284,11 +274,11 @@ pub fn apply(
             for (query, message) in p.evaluate(&input)? {
                 found.push(
                     Finding::new(
-                        POLICY_VIOLATION,
-                        p.severity,
+                        RuleId::PolicyViolation,
                         Location::file(pkg.root.clone()),
                         message,
                     )
+                    .with_severity(p.severity)
                     .with_evidence(format!("{}: {query}", p.display)),
                 );
             }

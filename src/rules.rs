@@ -3,472 +3,637 @@
 
 use crate::finding::Severity;
 
+/// How often a finding of the rule is a true positive on real files (SARIF
+/// `properties.precision`, which GitHub sorts and filters alerts by).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Precision {
+    /// The rule states a fact about the file (it imports `os.system`; its CRC is wrong).
+    High,
+    /// The rule asks for a review or says something could not be checked, where a benign
+    /// file often matches.
+    Medium,
+}
+
+impl Precision {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Precision::High => "high",
+            Precision::Medium => "medium",
+        }
+    }
+}
+
 #[derive(Debug)]
 pub struct Rule {
+    pub id: RuleId,
     /// Stable kebab-case id; renaming one breaks users' suppressions.
-    pub id: &'static str,
+    pub slug: &'static str,
     /// PascalCase name for SARIF.
     pub name: &'static str,
     /// The severity findings of this rule carry unless a policy setting says otherwise
     /// (`deny.formats` / `deny.extensions` choose their own).
     pub severity: Severity,
+    pub precision: Precision,
+    /// A finding of this rule means the file was not (fully) scanned: SARIF tag
+    /// `unscanned`, Rego `availability` INCOMPLETE.
+    pub incomplete: bool,
     pub short: &'static str,
     pub full: &'static str,
     pub remediation: &'static str,
-    pub tags: &'static [&'static str],
+    /// Tags as written in the catalogue; [`Rule::tags`] adds the derived ones.
+    base_tags: &'static [&'static str],
     pub cwe: Option<u32>,
 }
 
-macro_rules! rule {
-    ($id:literal, $name:literal, $sev:ident, $short:literal, $full:literal, $fix:literal, [$($tag:literal),*], $cwe:expr) => {
-        Rule {
-            id: $id,
-            name: $name,
-            severity: Severity::$sev,
-            short: $short,
-            full: $full,
-            remediation: $fix,
-            tags: &[$($tag),*],
-            cwe: $cwe,
+impl Rule {
+    /// The catalogue's tags, plus `unscanned` for incomplete-scan rules.
+    pub fn tags(&self) -> Vec<&'static str> {
+        let mut t = self.base_tags.to_vec();
+        if self.incomplete {
+            t.push("unscanned");
+        }
+        t
+    }
+}
+
+/// Declares the catalogue: one entry per rule gives the `RuleId` variant and every property,
+/// so an id cannot be typed wrong at an emit site and nothing about a rule lives elsewhere.
+macro_rules! catalogue {
+    ($(
+        $variant:ident {
+            id: $id:literal,
+            severity: $sev:ident,
+            precision: $prec:ident,
+            incomplete: $inc:literal,
+            short: $short:literal,
+            full: $full:literal,
+            fix: $fix:literal,
+            tags: [$($tag:literal),*],
+            cwe: $cwe:expr,
+        }
+    )*) => {
+        /// A rule of the catalogue. Serialised as its kebab-case id.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub enum RuleId {
+            $($variant),*
+        }
+
+        pub static RULES: &[Rule] = &[$(
+            Rule {
+                id: RuleId::$variant,
+                slug: $id,
+                name: stringify!($variant),
+                severity: Severity::$sev,
+                precision: Precision::$prec,
+                incomplete: $inc,
+                short: $short,
+                full: $full,
+                remediation: $fix,
+                base_tags: &[$($tag),*],
+                cwe: $cwe,
+            }
+        ),*];
+
+        impl RuleId {
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(RuleId::$variant => $id),*
+                }
+            }
         }
     };
 }
 
-pub static RULES: &[Rule] = &[
-    rule!(
-        "pickle-code-execution",
-        "PickleCodeExecution",
-        Critical,
-        "Loading this pickle runs commands or arbitrary Python code",
-        "The pickle imports a callable that executes shell commands or Python code when the file is loaded (os/posix.system, subprocess, builtins.eval/exec/__import__/getattr, runpy, marshal and code objects, nested deserialisers such as pickle.loads or torch.load, package installers, universal resolvers such as importlib or operator.attrgetter). Pickle is a small virtual machine: REDUCE calls whatever GLOBAL imported, so loading the file is running the program.",
-        "Do not load the file. Obtain the model from a trusted source, or in a format that cannot carry code (safetensors). If the file is yours, re-save only the tensors (`safetensors.torch.save_file(model.state_dict(), ...)`).",
-        ["security", "pickle", "code-execution", "supply-chain"],
-        Some(502)
-    ),
-    rule!(
-        "pickle-system-access",
-        "PickleSystemAccess",
-        High,
-        "Loading this pickle reaches the network or the file system",
-        "The pickle imports a callable that opens network connections (socket, urllib, http.client, requests, webbrowser), writes or deletes files (open, io.FileIO, shutil, pathlib writers, tempfile) or schedules deferred work (atexit, threading, signal). Loading the file performs that action.",
-        "Do not load the file. Re-export the model in a data-only format such as safetensors from a trusted environment.",
-        ["security", "pickle", "supply-chain"],
-        Some(502)
-    ),
-    rule!(
-        "pickle-dynamic-import",
-        "PickleDynamicImport",
-        High,
-        "The pickle computes what it imports",
-        "A STACK_GLOBAL takes its module or name from a value that is not a constant string, or a global name walks attributes through a dotted path (`STACK_GLOBAL(\"pathlib\", \"os.system\")`). Both hide the real import from a reader and from scanners that only read literal names; ordinary ML checkpoints never do this.",
-        "Treat the file as hostile. Regenerate it from a trusted source.",
-        ["security", "pickle", "obfuscation"],
-        Some(502)
-    ),
-    rule!(
-        "pickle-unknown-global",
-        "PickleUnknownGlobal",
-        Medium,
-        "The pickle imports a global outside the allowlist of known-safe ML globals",
-        "modelgate is allowlist-first: every global a pickle imports is checked against a list of callables that mainstream ML libraries write into ordinary files (torch, numpy, scipy, scikit-learn, pandas, xgboost, lightgbm, transformers, ...). This one is not on it, so a reviewer must decide whether loading it is safe. Every pickle-scanner bypass so far used a callable missing from a denylist, which is why unknown is not treated as clean.",
-        "If the global is your project's own class, trust it with `allow.globals` in .modelgate.yml. Otherwise inspect what the file does before loading it, or convert the model to safetensors.",
-        ["security", "pickle", "review"],
-        Some(502)
-    ),
-    rule!(
-        "pickle-malformed",
-        "PickleMalformed",
-        Medium,
-        "The pickle stream is malformed or truncated",
-        "The stream stops parsing before a STOP opcode, or contains an invalid opcode or argument. A loader executes every opcode before the broken one, so payloads placed ahead of a deliberately broken byte still run (the nullifAI technique); findings gathered before the error are reported alongside this one.",
-        "Do not trust a file that does not parse. Regenerate it from a trusted source.",
-        ["security", "pickle", "evasion"],
-        Some(20)
-    ),
-    rule!(
-        "pickle-limit-reached",
-        "PickleLimitReached",
-        Medium,
-        "The pickle exceeded a scanner limit and was not fully analysed",
-        "The stream exceeded a bound on opcodes, memo entries, stack depth or value sizes that protects the scanner from hostile input. What was read before the limit is reported; the rest was not analysed, so the file is not known to be clean.",
-        "Inspect the file by other means, or raise the limit in `limits:` if the file is trusted and legitimately large.",
-        ["security", "pickle", "unscanned"],
-        Some(400)
-    ),
-    rule!(
-        "pickle-format",
-        "PickleFormat",
-        Low,
-        "A format that can carry code, with only known-safe globals",
-        "The file is a pickle (or contains pickles: PyTorch, joblib, ...). Every global it imports is on the allowlist of known-safe ML globals or in `allow.globals`, so loading it is not known to run code, but the format itself can carry code and a future file from the same source might.",
-        "Prefer safetensors for weights, and `torch.load(..., weights_only=True)` when loading PyTorch checkpoints.",
-        ["security", "pickle"],
-        None
-    ),
-    rule!(
-        "keras-lambda",
-        "KerasLambda",
-        Critical,
-        "Keras Lambda layer: marshalled Python bytecode runs on load",
-        "The Keras model config (a legacy .h5 `model_config`, a .keras `config.json` or a SavedModel's keras_metadata.pb) holds a `Lambda` layer or `__lambda__` function: base64 marshalled Python bytecode that runs when the model is loaded and called (CVE-2024-3660). tf_keras and legacy .h5 loaders run it; Keras 3 refuses it unless `safe_mode=False` — which tutorials and error messages tell users to set. The finding lists the names and string constants the bytecode holds (e.g. `os`, `system`).",
-        "Do not load the model with safe_mode=False. Rebuild the model in code and load only its weights (`model.load_weights`), or replace the Lambda with a registered layer class.",
-        ["security", "keras", "code-execution", "supply-chain"],
-        Some(502)
-    ),
-    rule!(
-        "keras-code-execution",
-        "KerasCodeExecution",
-        Critical,
-        "Keras config makes the loader import a callable that runs code",
-        "An object in the Keras config names a `module` and function (or a Lambda names a function) that runs commands or Python code, e.g. `{\"module\": \"os\", \"class_name\": \"function\", \"config\": \"system\"}`. Keras imports the module and calls what it names while rebuilding the model (CVE-2025-1550). The callable is classified with the same tables as pickle globals. Also a tf_keras `TFOpLambda` layer naming `tf.py_function`, `tf.numpy_function` or `tf.load_op_library`, which tf_keras resolves by name and calls while rebuilding the model.",
-        "Do not load the model. Obtain it from a trusted source.",
-        ["security", "keras", "code-execution", "supply-chain"],
-        Some(502)
-    ),
-    rule!(
-        "keras-system-access",
-        "KerasSystemAccess",
-        High,
-        "Keras config reaches the network or the file system on load",
-        "The config references a callable that downloads, reads or writes files: `keras.utils.get_file` (CVE-2025-8747, a download to a path the config chooses), `load_model`/`load_weights`/`TFSMLayer` on a path the config chooses, a function outside Keras that the pickle tables classify as file or network access, or a tf_keras `TFOpLambda` layer naming a TensorFlow file API (`tf.io.write_file`, `tf.io.gfile.*`, `tf.data` readers, `tf.saved_model.load`, ...).",
-        "Do not load the model. Remove the reference, or rebuild the model in code and load its weights only.",
-        ["security", "keras", "supply-chain"],
-        Some(502)
-    ),
-    rule!(
-        "keras-unsafe-deserialization",
-        "KerasUnsafeDeserialization",
-        High,
-        "Keras config turns safe mode off during the load",
-        "The config calls `keras.config.enable_unsafe_deserialization` (CVE-2025-9906): once it has run, Lambda layers later in the same config run their bytecode even though the user loaded with the default `safe_mode=True`.",
-        "Do not load the model. Treat it as hostile.",
-        ["security", "keras", "evasion"],
-        Some(502)
-    ),
-    rule!(
-        "keras-untrusted-module",
-        "KerasUntrustedModule",
-        High,
-        "Keras config imports a module outside Keras",
-        "An object in the Keras config names a `module` outside keras, keras_hub, keras_nlp and tf_keras, or a Lambda names a function from such a module. Keras imports that module and uses what the config names from it while loading (CVE-2025-1550); only the project's own registered classes should appear here.",
-        "If the module is your project's own code, trust it with `allow.globals` (`mypkg.layers.*`) in .modelgate.yml. Otherwise review the code it imports before loading.",
-        ["security", "keras", "review"],
-        Some(502)
-    ),
-    rule!(
-        "keras-unknown-class",
-        "KerasUnknownClass",
-        Medium,
-        "Keras config uses a class Keras does not provide",
-        "A `class_name` in the Keras config is not a class or function that Keras (or keras_hub / tf_keras) ships; the list is generated from the installed libraries (`src/formats/keras/known_classes.txt`). Loading it needs custom code supplied by the user or registered by an import — a reviewer should know which.",
-        "If it is your project's custom layer, suppress the finding with an `ignore:` entry that names the file and reason.",
-        ["security", "keras", "review"],
-        Some(502)
-    ),
-    rule!(
-        "keras-malformed",
-        "KerasMalformed",
-        Medium,
-        "Keras config could not be read",
-        "The Keras config is not valid JSON, nests deeper than the scanner follows, or is stored in a form the scanner cannot decode. Unscannable is not clean: the loader may still read it.",
-        "Regenerate the model from a trusted source.",
-        ["security", "keras", "unscanned"],
-        Some(20)
-    ),
-    rule!(
-        "tf-code-execution",
-        "TfCodeExecution",
-        Critical,
-        "TensorFlow graph calls back into Python",
-        "A node in a SavedModel graph or function library is a `PyFunc`, `PyFuncStateless` or `EagerPyFunc` op (tf.py_function / tf.numpy_function): it calls a Python function of the loading process. The function itself is not stored in the SavedModel, so running it needs the process to register one with the same token, but such graphs have no place in a model from outside.",
-        "Do not serve the model. Re-export it without py_function, from a trusted environment.",
-        ["security", "tensorflow", "code-execution"],
-        Some(502)
-    ),
-    rule!(
-        "tf-system-access",
-        "TfSystemAccess",
-        High,
-        "TensorFlow graph reads, writes or lists files, or uses the network",
-        "A node is a file, dataset-reader, summary-writer, debug, RPC or library op (`ReadFile`, `WriteFile`, `MatchingFiles`, `ImmutableConst`, `PrintV2` to a file, ...), or a checkpoint op (`SaveV2`, `RestoreV2`, `MergeV2Checkpoints`) outside the functions the SavedModel's `saver_def` uses to read its own variables. Serving the model performs that I/O with the server's permissions. The data table is `DANGEROUS_OPS` in src/formats/savedmodel/mod.rs.",
-        "Do not serve the model. Find out why the graph touches files; re-export it from a trusted environment.",
-        ["security", "tensorflow", "supply-chain"],
-        Some(73)
-    ),
-    rule!(
-        "tf-unknown-op",
-        "TfUnknownOp",
-        Medium,
-        "TensorFlow graph uses an op TensorFlow does not define",
-        "A node's op is neither a registered TensorFlow op (list generated from TensorFlow, `src/formats/savedmodel/tf_ops.txt`) nor a function of the graph's library: it is a custom op, which needs a native library (`tf.load_op_library`) — native code — loaded before the model.",
-        "Review where the custom op's library comes from, or suppress the finding for this file with a reason.",
-        ["security", "tensorflow", "review"],
-        Some(502)
-    ),
-    rule!(
-        "tf-malformed",
-        "TfMalformed",
-        Medium,
-        "A saved_model.pb or keras_metadata.pb does not parse",
-        "The file is named like a SavedModel graph or Keras metadata file (protobuf has no magic bytes, so these are recognised by name) but does not parse as that message.",
-        "Find out why the file is not what its name says; regenerate the SavedModel.",
-        ["security", "tensorflow"],
-        Some(20)
-    ),
-    rule!(
-        "zip-crc-mismatch",
-        "ZipCrcMismatch",
-        Medium,
-        "Archive member fails its CRC-32 check",
-        "A member's data does not match the CRC-32 recorded for it. PyTorch's zip reader does not check CRCs, so such a checkpoint still loads, while scanners built on strict zip libraries have skipped it (CVE-2025-10156). modelgate scans the content anyway and reports the mismatch.",
-        "Regenerate the archive; a well-formed writer never produces CRC mismatches.",
-        ["security", "archive", "evasion"],
-        Some(354)
-    ),
-    rule!(
-        "zip-encryption-flag",
-        "ZipEncryptionFlag",
-        Medium,
-        "Archive member is flagged as encrypted but readable",
-        "The general-purpose flag marks a member as encrypted (bits 0x1, 0x20 or 0x40) while its data is stored in the clear. Loaders that ignore the flag read it; scanners that honour it skipped it (CVE-2025-1945). modelgate scans the content and reports the flag.",
-        "Regenerate the archive without encryption flags.",
-        ["security", "archive", "evasion"],
-        Some(436)
-    ),
-    rule!(
-        "zip-name-mismatch",
-        "ZipNameMismatch",
-        Medium,
-        "Local and central directory disagree about a member's name",
-        "The local file header names a member differently from the central directory. Readers that trust one or the other see different files (CVE-2025-1944); modelgate scans the data and reports both names.",
-        "Regenerate the archive.",
-        ["security", "archive", "evasion"],
-        Some(436)
-    ),
-    rule!(
-        "zip-prefix-data",
-        "ZipPrefixData",
-        Medium,
-        "Data before the start of the archive",
-        "Bytes precede the first zip record. Tolerant readers still open the archive, and the prefix can itself be another format (a pickle in front of a zip is a polyglot); modelgate scans the prefix as well.",
-        "Regenerate the archive so that it starts at offset 0.",
-        ["security", "archive", "evasion"],
-        Some(436)
-    ),
-    rule!(
-        "zip-duplicate-entry",
-        "ZipDuplicateEntry",
-        Medium,
-        "Two archive members have the same name",
-        "Readers disagree on which of two same-named members wins, so a scanner may inspect one while the loader uses the other. modelgate scans both.",
-        "Regenerate the archive.",
-        ["security", "archive", "evasion"],
-        Some(436)
-    ),
-    rule!(
-        "zip-malformed",
-        "ZipMalformed",
-        Medium,
-        "The archive structure is malformed",
-        "The end-of-central-directory record, a central directory entry or a local header is truncated or inconsistent. What could be read is still scanned.",
-        "Regenerate the archive.",
-        ["security", "archive"],
-        Some(20)
-    ),
-    rule!(
-        "gguf-template-injection",
-        "GgufTemplateInjection",
-        Critical,
-        "The GGUF chat template reaches Python internals",
-        "A `tokenizer.chat_template` (or `tokenizer.chat_template.<name>`) in the GGUF metadata accesses attributes or items whose names start with `_` or are interpreter internals (`__class__`, `__mro__`, `__subclasses__`, `__globals__`, `__builtins__`, `__import__`, `popen`, ...), spelled directly, through `|attr`, `map(attribute=...)`, `str.format` fields, escapes or string concatenation. llama-cpp-python before 0.2.72 rendered chat templates with a plain, unsandboxed `jinja2.Environment`, so such a template runs arbitrary Python code (e.g. `os.popen`) when the model is loaded and used for chat (CVE-2024-34359); other tools that render templates outside Jinja's sandbox are exposed the same way. Real chat templates never touch these names.",
-        "Do not load the model. Obtain it from a trusted source; if you need the weights, remove or replace the chat template (gguf-py's `gguf_new_metadata.py --chat-template`). Upgrade llama-cpp-python to 0.2.72 or later, which renders templates in Jinja's sandbox.",
-        ["security", "gguf", "template-injection", "code-execution"],
-        Some(1336)
-    ),
-    rule!(
-        "gguf-template-dynamic-access",
-        "GgufTemplateDynamicAccess",
-        High,
-        "The GGUF chat template accesses names computed at render time",
-        "The chat template reads an attribute or item whose name is built from text that is not constant in the template (for example characters picked out of `lipsum|string`), or passes a non-constant name to `|attr`. This is how template injections hide dunder names from scanners; real chat templates only use constant keys such as `message['role']`.",
-        "Review the template (`gguf-dump --json`, key `tokenizer.chat_template`). If it is not needed, replace it with the model family's published template.",
-        ["security", "gguf", "template-injection", "obfuscation"],
-        Some(1336)
-    ),
-    rule!(
-        "gguf-malformed",
-        "GgufMalformed",
-        Medium,
-        "The GGUF header is malformed",
-        "The GGUF header or metadata is inconsistent: an unknown version or value type, counts or lengths larger than the file could hold, arrays nested too deep, a duplicate key, a non-power-of-two alignment or misaligned tensor offsets, or a truncated header. Such values crash or mislead parsers (several llama.cpp GGUF parsing CVEs came from unchecked counts and lengths), and what was not parsed was not checked.",
-        "Regenerate the file with gguf-py or llama.cpp's conversion scripts from a trusted source.",
-        ["security", "gguf", "malformed"],
-        Some(20)
-    ),
-    rule!(
-        "safetensors-malformed",
-        "SafetensorsMalformed",
-        Medium,
-        "The safetensors header does not describe the file",
-        "The 8-byte header length, the JSON header or the tensor table break the rules the reference safetensors library enforces: a header longer than the file or over 100 MB, a header that is not UTF-8 JSON, an unknown dtype, a shape whose byte size does not match its data offsets (or overflows), tensors that overlap, leave gaps, or point past the end of the file, trailing bytes, duplicate names, or `__metadata__` that is not a string-to-string map. The format cannot carry code, but a file that lies about its layout is not what its producer wrote, and lenient readers that trust the offsets read out of bounds or alias tensors.",
-        "Regenerate the file with `safetensors.torch.save_file` (or another reference writer) from a trusted source.",
-        ["security", "safetensors", "malformed"],
-        Some(20)
-    ),
-    rule!(
-        "onnx-external-data",
-        "OnnxExternalData",
-        High,
-        "ONNX external data points outside the model's folder",
-        "A tensor stores its data in an external file whose `location` is an absolute path, a drive or network path, a URL, or a relative path that climbs out of the model's directory with `..`. onnx before 1.16 followed such paths when loading the model (CVE-2022-25882, CVE-2024-27318), so a model could read arbitrary files, such as SSH keys or `/etc/passwd`, into its weights and leak them through its outputs. Medium instead of high when the tensor is not marked `data_location: EXTERNAL` (current loaders then ignore the entry).",
-        "Do not load the model. External data files belong next to the model (`location: weights.bin`). Upgrade onnx to 1.16 or later.",
-        ["security", "onnx", "path-traversal"],
-        Some(22)
-    ),
-    rule!(
-        "onnx-custom-operator",
-        "OnnxCustomOperator",
-        Medium,
-        "The ONNX model uses operators from a custom domain",
-        "Nodes use operator domains that neither onnx nor onnxruntime implement (the standard domains are `\"\"`/`ai.onnx`, `ai.onnx.ml`, `ai.onnx.training`, `ai.onnx.preview.training`, and onnxruntime's built-in contrib domains `com.microsoft`, `com.microsoft.nchwc`, `com.microsoft.experimental`), and no local function of the model defines them. Running the model then requires the victim to load a native library (`SessionOptions.register_custom_ops_library`) or Python code (onnxruntime-extensions `PyOp`) supplied with it: that code, not the graph, decides what happens. Nested If/Loop/Scan subgraphs and local functions are included.",
-        "Find out which library implements the domain and review it before registering it; prefer models that use only standard operators.",
-        ["security", "onnx", "review"],
-        Some(829)
-    ),
-    rule!(
-        "onnx-malformed",
-        "OnnxMalformed",
-        Medium,
-        "The ONNX protobuf is malformed",
-        "The model does not parse as a protobuf `ModelProto`: a field length runs past its message, a varint is too long, a wire type is invalid, there is no graph, or subgraphs nest deeper than modelgate follows (32 levels). A file named `.onnx` whose content is not recognisable is reported here too. What could be read is still checked.",
-        "Regenerate the model from a trusted source (`onnx.checker.check_model` must accept it).",
-        ["security", "onnx", "malformed"],
-        Some(20)
-    ),
-    rule!(
-        "content-not-scanned",
-        "ContentNotScanned",
-        Medium,
-        "Content could not be scanned",
-        "Part of the file could not be analysed: an unsupported compression method, an encrypted member, a size, depth, entry or time limit, or an I/O error. Unscannable is not clean: the part that was not read may carry code.",
-        "Inspect the content by other means, or raise the relevant limit in `limits:` if the file is trusted.",
-        ["security", "unscanned"],
-        Some(400)
-    ),
-    rule!(
-        "findings-truncated",
-        "FindingsTruncated",
-        Info,
-        "Only the most severe findings of this file are listed",
-        "The file produced more findings than modelgate lists for one file (1000). The most severe ones are kept, so the file's worst severity and the verdict for count-1 thresholds are unchanged; the rest are counted in this finding's message only. Hostile files can make millions of distinct findings; listing them all would exhaust memory and the report consumers.",
-        "Fix or remove the file's worst findings first; a file with this many findings should not be loaded.",
-        ["security", "unscanned"],
-        None
-    ),
-    rule!(
-        "extension-mismatch",
-        "ExtensionMismatch",
-        Medium,
-        "The file's content is not the format its extension promises",
-        "The extension names a data-only or specific format (`.safetensors`, `.npy`, `.npz`, `.gguf`, `.onnx`, `.h5`, `.json`, `.txt`, `.yaml`, images, ...) while the content is another format that can carry code, such as a pickle or an archive. Loaders route by content, so a pickle named `.safetensors` still runs when a tool hands it to `torch.load` or `pickle.load`, while people and name-based scanners trust the name (CVE-2025-10155). Reported on top of whatever the content itself holds. Extensions that legitimately hold several formats (`.pt`, `.pth`, `.bin`, `.ckpt`, `.pkl`, ...) are never a mismatch.",
-        "Find out why the file is not what its name says. Rename it after its real format, or replace it with a file that is what the extension promises.",
-        ["security", "evasion"],
-        Some(434)
-    ),
-    rule!(
-        "git-lfs-pointer",
-        "GitLfsPointer",
-        Info,
-        "Not scanned: Git LFS pointer",
-        "The file is a Git LFS pointer: the model itself was never checked out, so nothing was scanned. A CI job that checks out without LFS sees only pointers and would pass whatever the real files hold. Counted apart in the summary (`lfs_pointers`). With `lfs-pointers: fail` in .modelgate.yml the finding is high, so such a job fails.",
-        "Check out LFS content before scanning (`lfs: true` in actions/checkout, or `git lfs pull`).",
-        ["inventory", "unscanned"],
-        None
-    ),
-    rule!(
-        "policy-denied-format",
-        "PolicyDeniedFormat",
-        High,
-        "The file's format or extension is denied by policy",
-        "`.modelgate.yml` denies this format (`deny.formats`) or extension (`deny.extensions`) whatever its content, to reduce the attack surface. The severity is the one chosen in the configuration.",
-        "Convert the model to an allowed format, such as safetensors, or change the policy.",
-        ["security", "policy"],
-        None
-    ),
-    rule!(
-        "policy-expired-ignore",
-        "PolicyExpiredIgnore",
-        Low,
-        "An ignore entry in the configuration has expired",
-        "An `ignore:` entry has passed its `expires` date, so it no longer suppresses the findings it matched; they count toward thresholds again.",
-        "Review the findings it used to suppress, then remove the entry or renew its date with a reason.",
-        ["policy"],
-        None
-    ),
-    rule!(
-        "policy-violation",
-        "PolicyViolation",
-        High,
-        "A Rego policy matched this target",
-        "A policy from `policy.rego` in `.modelgate.yml` matched the scan report of this target (EPM style: its `match` rule is true, with the messages of its `reason` set) or returned messages from its `deny` rule. The severity is the one configured for the policy file (default high); the evidence names the file and rule.",
-        "Read the policy's message: change what it objects to (convert the model, pick another revision or publisher), or change the policy.",
-        ["security", "policy"],
-        None
-    ),
-    rule!(
-        "hf-hub-flagged",
-        "HfHubFlagged",
-        High,
-        "The Hugging Face Hub's own scanners flagged this file",
-        "With `huggingface.hub-scan: true`, modelgate reads the Hub's security status for the repository (`securityRepoStatus.filesWithIssues`) and each file (`securityFileStatus`). The Hub's malware, pickle-import and partner scanners (ClamAV, Protect AI, JFrog) marked this file as something other than safe.",
-        "Do not load the file. Open the file's page on the Hub to read the scanners' report, and use a revision or a repository the Hub marks safe.",
-        ["security", "supply-chain", "huggingface"],
-        Some(506)
-    ),
-    rule!(
-        "hf-hub-scan-incomplete",
-        "HfHubScanIncomplete",
-        Medium,
-        "The Hugging Face Hub has not finished scanning this file",
-        "With `huggingface.hub-scan: true`, a file that can carry code and that the Hub has not marked safe yet (its scan is queued, failed or was never run, or the repository's `scansDone` is false) is reported, so that a policy of \"reject anything the Hub did not mark safe\" holds.",
-        "Wait for the Hub's scan to finish and run again, or suppress the finding with a reason if modelgate's own scan is enough for you.",
-        ["security", "supply-chain", "huggingface", "unscanned"],
-        None
-    ),
-    rule!(
-        "hf-untrusted-publisher",
-        "HfUntrustedPublisher",
-        Medium,
-        "A repository from a publisher outside huggingface.trusted-orgs holds files that can carry code",
-        "`huggingface.trusted-orgs` lists the Hub owners whose repositories are trusted. This repository belongs to another owner and contains at least one file in a format that can carry code (pickle, PyTorch, joblib, NumPy, archives), so what it contains deserves a reviewer's look even when no payload was found.",
-        "Prefer the same model from a trusted publisher, or in safetensors; or add the owner to `huggingface.trusted-orgs` after review.",
-        ["security", "supply-chain", "huggingface"],
-        None
-    ),
-    rule!(
-        "remote-fetch-failed",
-        "RemoteFetchFailed",
-        Medium,
-        "A remote file could not be fetched, so it was not (fully) scanned",
-        "The file of an `hf://` or http(s) target could not be read: the server refused (HTTP 401/403/404), kept failing (429, 5xx, after retries with backoff), ignored range requests for a large file, or the per-file transfer budget (`limits.max-member-size`) ran out. What could not be read was not scanned.",
-        "Check access (HF_TOKEN for private or gated repositories) and the network, then scan again.",
-        ["unscanned", "remote"],
-        None
-    ),
-    rule!(
-        "file-skipped",
-        "FileSkipped",
-        Info,
-        "File skipped: it cannot carry model code",
-        "The file's content matches no format that can carry code (reported only with --show-skipped).",
-        "Nothing to do.",
-        ["inventory"],
-        None
-    ),
-];
+catalogue! {
+    PickleCodeExecution {
+        id: "pickle-code-execution",
+        severity: Critical,
+        precision: High,
+        incomplete: false,
+        short: "Loading this pickle runs commands or arbitrary Python code",
+        full: "The pickle imports a callable that executes shell commands or Python code when the file is loaded (os/posix.system, subprocess, builtins.eval/exec/__import__/getattr, runpy, marshal and code objects, nested deserialisers such as pickle.loads or torch.load, package installers, universal resolvers such as importlib or operator.attrgetter). Pickle is a small virtual machine: REDUCE calls whatever GLOBAL imported, so loading the file is running the program.",
+        fix: "Do not load the file. Obtain the model from a trusted source, or in a format that cannot carry code (safetensors). If the file is yours, re-save only the tensors (`safetensors.torch.save_file(model.state_dict(), ...)`).",
+        tags: ["security", "pickle", "code-execution", "supply-chain"],
+        cwe: Some(502),
+    }
+    PickleSystemAccess {
+        id: "pickle-system-access",
+        severity: High,
+        precision: High,
+        incomplete: false,
+        short: "Loading this pickle reaches the network or the file system",
+        full: "The pickle imports a callable that opens network connections (socket, urllib, http.client, requests, webbrowser), writes or deletes files (open, io.FileIO, shutil, pathlib writers, tempfile) or schedules deferred work (atexit, threading, signal). Loading the file performs that action.",
+        fix: "Do not load the file. Re-export the model in a data-only format such as safetensors from a trusted environment.",
+        tags: ["security", "pickle", "supply-chain"],
+        cwe: Some(502),
+    }
+    PickleDynamicImport {
+        id: "pickle-dynamic-import",
+        severity: High,
+        precision: High,
+        incomplete: false,
+        short: "The pickle computes what it imports",
+        full: "A STACK_GLOBAL takes its module or name from a value that is not a constant string, or a global name walks attributes through a dotted path (`STACK_GLOBAL(\"pathlib\", \"os.system\")`). Both hide the real import from a reader and from scanners that only read literal names; ordinary ML checkpoints never do this.",
+        fix: "Treat the file as hostile. Regenerate it from a trusted source.",
+        tags: ["security", "pickle", "obfuscation"],
+        cwe: Some(502),
+    }
+    PickleUnknownGlobal {
+        id: "pickle-unknown-global",
+        severity: Medium,
+        precision: Medium,
+        incomplete: false,
+        short: "The pickle imports a global outside the allowlist of known-safe ML globals",
+        full: "modelgate is allowlist-first: every global a pickle imports is checked against a list of callables that mainstream ML libraries write into ordinary files (torch, numpy, scipy, scikit-learn, pandas, xgboost, lightgbm, transformers, ...). This one is not on it, so a reviewer must decide whether loading it is safe. Every pickle-scanner bypass so far used a callable missing from a denylist, which is why unknown is not treated as clean.",
+        fix: "If the global is your project's own class, trust it with `allow.globals` in .modelgate.yml. Otherwise inspect what the file does before loading it, or convert the model to safetensors.",
+        tags: ["security", "pickle", "review"],
+        cwe: Some(502),
+    }
+    PickleMalformed {
+        id: "pickle-malformed",
+        severity: Medium,
+        precision: High,
+        incomplete: false,
+        short: "The pickle stream is malformed or truncated",
+        full: "The stream stops parsing before a STOP opcode, or contains an invalid opcode or argument. A loader executes every opcode before the broken one, so payloads placed ahead of a deliberately broken byte still run (the nullifAI technique); findings gathered before the error are reported alongside this one.",
+        fix: "Do not trust a file that does not parse. Regenerate it from a trusted source.",
+        tags: ["security", "pickle", "evasion"],
+        cwe: Some(20),
+    }
+    PickleLimitReached {
+        id: "pickle-limit-reached",
+        severity: Medium,
+        precision: Medium,
+        incomplete: true,
+        short: "The pickle exceeded a scanner limit and was not fully analysed",
+        full: "The stream exceeded a bound on opcodes, memo entries, stack depth or value sizes that protects the scanner from hostile input. What was read before the limit is reported; the rest was not analysed, so the file is not known to be clean.",
+        fix: "Inspect the file by other means, or raise the limit in `limits:` if the file is trusted and legitimately large.",
+        tags: ["security", "pickle"],
+        cwe: Some(400),
+    }
+    PickleFormat {
+        id: "pickle-format",
+        severity: Low,
+        precision: Medium,
+        incomplete: false,
+        short: "A format that can carry code, with only known-safe globals",
+        full: "The file is a pickle (or contains pickles: PyTorch, joblib, ...). Every global it imports is on the allowlist of known-safe ML globals or in `allow.globals`, so loading it is not known to run code, but the format itself can carry code and a future file from the same source might.",
+        fix: "Prefer safetensors for weights, and `torch.load(..., weights_only=True)` when loading PyTorch checkpoints.",
+        tags: ["security", "pickle"],
+        cwe: None,
+    }
+    KerasLambda {
+        id: "keras-lambda",
+        severity: Critical,
+        precision: High,
+        incomplete: false,
+        short: "Keras Lambda layer: marshalled Python bytecode runs on load",
+        full: "The Keras model config (a legacy .h5 `model_config`, a .keras `config.json` or a SavedModel's keras_metadata.pb) holds a `Lambda` layer or `__lambda__` function: base64 marshalled Python bytecode that runs when the model is loaded and called (CVE-2024-3660). tf_keras and legacy .h5 loaders run it; Keras 3 refuses it unless `safe_mode=False` — which tutorials and error messages tell users to set. The finding lists the names and string constants the bytecode holds (e.g. `os`, `system`).",
+        fix: "Do not load the model with safe_mode=False. Rebuild the model in code and load only its weights (`model.load_weights`), or replace the Lambda with a registered layer class.",
+        tags: ["security", "keras", "code-execution", "supply-chain"],
+        cwe: Some(502),
+    }
+    KerasCodeExecution {
+        id: "keras-code-execution",
+        severity: Critical,
+        precision: High,
+        incomplete: false,
+        short: "Keras config makes the loader import a callable that runs code",
+        full: "An object in the Keras config names a `module` and function (or a Lambda names a function) that runs commands or Python code, e.g. `{\"module\": \"os\", \"class_name\": \"function\", \"config\": \"system\"}`. Keras imports the module and calls what it names while rebuilding the model (CVE-2025-1550). The callable is classified with the same tables as pickle globals. Also a tf_keras `TFOpLambda` layer naming `tf.py_function`, `tf.numpy_function` or `tf.load_op_library`, which tf_keras resolves by name and calls while rebuilding the model.",
+        fix: "Do not load the model. Obtain it from a trusted source.",
+        tags: ["security", "keras", "code-execution", "supply-chain"],
+        cwe: Some(502),
+    }
+    KerasSystemAccess {
+        id: "keras-system-access",
+        severity: High,
+        precision: High,
+        incomplete: false,
+        short: "Keras config reaches the network or the file system on load",
+        full: "The config references a callable that downloads, reads or writes files: `keras.utils.get_file` (CVE-2025-8747, a download to a path the config chooses), `load_model`/`load_weights`/`TFSMLayer` on a path the config chooses, a function outside Keras that the pickle tables classify as file or network access, or a tf_keras `TFOpLambda` layer naming a TensorFlow file API (`tf.io.write_file`, `tf.io.gfile.*`, `tf.data` readers, `tf.saved_model.load`, ...).",
+        fix: "Do not load the model. Remove the reference, or rebuild the model in code and load its weights only.",
+        tags: ["security", "keras", "supply-chain"],
+        cwe: Some(502),
+    }
+    KerasUnsafeDeserialization {
+        id: "keras-unsafe-deserialization",
+        severity: High,
+        precision: High,
+        incomplete: false,
+        short: "Keras config turns safe mode off during the load",
+        full: "The config calls `keras.config.enable_unsafe_deserialization` (CVE-2025-9906): once it has run, Lambda layers later in the same config run their bytecode even though the user loaded with the default `safe_mode=True`.",
+        fix: "Do not load the model. Treat it as hostile.",
+        tags: ["security", "keras", "evasion"],
+        cwe: Some(502),
+    }
+    KerasUntrustedModule {
+        id: "keras-untrusted-module",
+        severity: High,
+        precision: High,
+        incomplete: false,
+        short: "Keras config imports a module outside Keras",
+        full: "An object in the Keras config names a `module` outside keras, keras_hub, keras_nlp and tf_keras, or a Lambda names a function from such a module. Keras imports that module and uses what the config names from it while loading (CVE-2025-1550); only the project's own registered classes should appear here.",
+        fix: "If the module is your project's own code, trust it with `allow.globals` (`mypkg.layers.*`) in .modelgate.yml. Otherwise review the code it imports before loading.",
+        tags: ["security", "keras", "review"],
+        cwe: Some(502),
+    }
+    KerasUnknownClass {
+        id: "keras-unknown-class",
+        severity: Medium,
+        precision: High,
+        incomplete: false,
+        short: "Keras config uses a class Keras does not provide",
+        full: "A `class_name` in the Keras config is not a class or function that Keras (or keras_hub / tf_keras) ships; the list is generated from the installed libraries (`src/formats/keras/known_classes.txt`). Loading it needs custom code supplied by the user or registered by an import — a reviewer should know which.",
+        fix: "If it is your project's custom layer, suppress the finding with an `ignore:` entry that names the file and reason.",
+        tags: ["security", "keras", "review"],
+        cwe: Some(502),
+    }
+    KerasMalformed {
+        id: "keras-malformed",
+        severity: Medium,
+        precision: High,
+        incomplete: true,
+        short: "Keras config could not be read",
+        full: "The Keras config is not valid JSON, nests deeper than the scanner follows, or is stored in a form the scanner cannot decode. Unscannable is not clean: the loader may still read it.",
+        fix: "Regenerate the model from a trusted source.",
+        tags: ["security", "keras"],
+        cwe: Some(20),
+    }
+    TfCodeExecution {
+        id: "tf-code-execution",
+        severity: Critical,
+        precision: High,
+        incomplete: false,
+        short: "TensorFlow graph calls back into Python",
+        full: "A node in a SavedModel graph or function library is a `PyFunc`, `PyFuncStateless` or `EagerPyFunc` op (tf.py_function / tf.numpy_function): it calls a Python function of the loading process. The function itself is not stored in the SavedModel, so running it needs the process to register one with the same token, but such graphs have no place in a model from outside.",
+        fix: "Do not serve the model. Re-export it without py_function, from a trusted environment.",
+        tags: ["security", "tensorflow", "code-execution"],
+        cwe: Some(502),
+    }
+    TfSystemAccess {
+        id: "tf-system-access",
+        severity: High,
+        precision: High,
+        incomplete: false,
+        short: "TensorFlow graph reads, writes or lists files, or uses the network",
+        full: "A node is a file, dataset-reader, summary-writer, debug, RPC or library op (`ReadFile`, `WriteFile`, `MatchingFiles`, `ImmutableConst`, `PrintV2` to a file, ...), or a checkpoint op (`SaveV2`, `RestoreV2`, `MergeV2Checkpoints`) outside the functions the SavedModel's `saver_def` uses to read its own variables. Serving the model performs that I/O with the server's permissions. The data table is `DANGEROUS_OPS` in src/formats/savedmodel/mod.rs.",
+        fix: "Do not serve the model. Find out why the graph touches files; re-export it from a trusted environment.",
+        tags: ["security", "tensorflow", "supply-chain"],
+        cwe: Some(73),
+    }
+    TfUnknownOp {
+        id: "tf-unknown-op",
+        severity: Medium,
+        precision: High,
+        incomplete: false,
+        short: "TensorFlow graph uses an op TensorFlow does not define",
+        full: "A node's op is neither a registered TensorFlow op (list generated from TensorFlow, `src/formats/savedmodel/tf_ops.txt`) nor a function of the graph's library: it is a custom op, which needs a native library (`tf.load_op_library`) — native code — loaded before the model.",
+        fix: "Review where the custom op's library comes from, or suppress the finding for this file with a reason.",
+        tags: ["security", "tensorflow", "review"],
+        cwe: Some(502),
+    }
+    TfMalformed {
+        id: "tf-malformed",
+        severity: Medium,
+        precision: High,
+        incomplete: false,
+        short: "A saved_model.pb or keras_metadata.pb does not parse",
+        full: "The file is named like a SavedModel graph or Keras metadata file (protobuf has no magic bytes, so these are recognised by name) but does not parse as that message.",
+        fix: "Find out why the file is not what its name says; regenerate the SavedModel.",
+        tags: ["security", "tensorflow"],
+        cwe: Some(20),
+    }
+    ZipCrcMismatch {
+        id: "zip-crc-mismatch",
+        severity: Medium,
+        precision: High,
+        incomplete: false,
+        short: "Archive member fails its CRC-32 check",
+        full: "A member's data does not match the CRC-32 recorded for it. PyTorch's zip reader does not check CRCs, so such a checkpoint still loads, while scanners built on strict zip libraries have skipped it (CVE-2025-10156). modelgate scans the content anyway and reports the mismatch.",
+        fix: "Regenerate the archive; a well-formed writer never produces CRC mismatches.",
+        tags: ["security", "archive", "evasion"],
+        cwe: Some(354),
+    }
+    ZipEncryptionFlag {
+        id: "zip-encryption-flag",
+        severity: Medium,
+        precision: High,
+        incomplete: false,
+        short: "Archive member is flagged as encrypted but readable",
+        full: "The general-purpose flag marks a member as encrypted (bits 0x1, 0x20 or 0x40) while its data is stored in the clear. Loaders that ignore the flag read it; scanners that honour it skipped it (CVE-2025-1945). modelgate scans the content and reports the flag.",
+        fix: "Regenerate the archive without encryption flags.",
+        tags: ["security", "archive", "evasion"],
+        cwe: Some(436),
+    }
+    ZipNameMismatch {
+        id: "zip-name-mismatch",
+        severity: Medium,
+        precision: High,
+        incomplete: false,
+        short: "Local and central directory disagree about a member's name",
+        full: "The local file header names a member differently from the central directory. Readers that trust one or the other see different files (CVE-2025-1944); modelgate scans the data and reports both names.",
+        fix: "Regenerate the archive.",
+        tags: ["security", "archive", "evasion"],
+        cwe: Some(436),
+    }
+    ZipPrefixData {
+        id: "zip-prefix-data",
+        severity: Medium,
+        precision: High,
+        incomplete: false,
+        short: "Data before the start of the archive",
+        full: "Bytes precede the first zip record. Tolerant readers still open the archive, and the prefix can itself be another format (a pickle in front of a zip is a polyglot); modelgate scans the prefix as well.",
+        fix: "Regenerate the archive so that it starts at offset 0.",
+        tags: ["security", "archive", "evasion"],
+        cwe: Some(436),
+    }
+    ZipDuplicateEntry {
+        id: "zip-duplicate-entry",
+        severity: Medium,
+        precision: High,
+        incomplete: false,
+        short: "Two archive members have the same name",
+        full: "Readers disagree on which of two same-named members wins, so a scanner may inspect one while the loader uses the other. modelgate scans both.",
+        fix: "Regenerate the archive.",
+        tags: ["security", "archive", "evasion"],
+        cwe: Some(436),
+    }
+    ZipMalformed {
+        id: "zip-malformed",
+        severity: Medium,
+        precision: High,
+        incomplete: false,
+        short: "The archive structure is malformed",
+        full: "The end-of-central-directory record, a central directory entry or a local header is truncated or inconsistent. What could be read is still scanned.",
+        fix: "Regenerate the archive.",
+        tags: ["security", "archive"],
+        cwe: Some(20),
+    }
+    GgufTemplateInjection {
+        id: "gguf-template-injection",
+        severity: Critical,
+        precision: High,
+        incomplete: false,
+        short: "The GGUF chat template reaches Python internals",
+        full: "A `tokenizer.chat_template` (or `tokenizer.chat_template.<name>`) in the GGUF metadata accesses attributes or items whose names start with `_` or are interpreter internals (`__class__`, `__mro__`, `__subclasses__`, `__globals__`, `__builtins__`, `__import__`, `popen`, ...), spelled directly, through `|attr`, `map(attribute=...)`, `str.format` fields, escapes or string concatenation. llama-cpp-python before 0.2.72 rendered chat templates with a plain, unsandboxed `jinja2.Environment`, so such a template runs arbitrary Python code (e.g. `os.popen`) when the model is loaded and used for chat (CVE-2024-34359); other tools that render templates outside Jinja's sandbox are exposed the same way. Real chat templates never touch these names.",
+        fix: "Do not load the model. Obtain it from a trusted source; if you need the weights, remove or replace the chat template (gguf-py's `gguf_new_metadata.py --chat-template`). Upgrade llama-cpp-python to 0.2.72 or later, which renders templates in Jinja's sandbox.",
+        tags: ["security", "gguf", "template-injection", "code-execution"],
+        cwe: Some(1336),
+    }
+    GgufTemplateDynamicAccess {
+        id: "gguf-template-dynamic-access",
+        severity: High,
+        precision: High,
+        incomplete: false,
+        short: "The GGUF chat template accesses names computed at render time",
+        full: "The chat template reads an attribute or item whose name is built from text that is not constant in the template (for example characters picked out of `lipsum|string`), or passes a non-constant name to `|attr`. This is how template injections hide dunder names from scanners; real chat templates only use constant keys such as `message['role']`.",
+        fix: "Review the template (`gguf-dump --json`, key `tokenizer.chat_template`). If it is not needed, replace it with the model family's published template.",
+        tags: ["security", "gguf", "template-injection", "obfuscation"],
+        cwe: Some(1336),
+    }
+    GgufMalformed {
+        id: "gguf-malformed",
+        severity: Medium,
+        precision: High,
+        incomplete: false,
+        short: "The GGUF header is malformed",
+        full: "The GGUF header or metadata is inconsistent: an unknown version or value type, counts or lengths larger than the file could hold, arrays nested too deep, a duplicate key, a non-power-of-two alignment or misaligned tensor offsets, or a truncated header. Such values crash or mislead parsers (several llama.cpp GGUF parsing CVEs came from unchecked counts and lengths), and what was not parsed was not checked.",
+        fix: "Regenerate the file with gguf-py or llama.cpp's conversion scripts from a trusted source.",
+        tags: ["security", "gguf", "malformed"],
+        cwe: Some(20),
+    }
+    SafetensorsMalformed {
+        id: "safetensors-malformed",
+        severity: Medium,
+        precision: High,
+        incomplete: false,
+        short: "The safetensors header does not describe the file",
+        full: "The 8-byte header length, the JSON header or the tensor table break the rules the reference safetensors library enforces: a header longer than the file or over 100 MB, a header that is not UTF-8 JSON, an unknown dtype, a shape whose byte size does not match its data offsets (or overflows), tensors that overlap, leave gaps, or point past the end of the file, trailing bytes, duplicate names, or `__metadata__` that is not a string-to-string map. The format cannot carry code, but a file that lies about its layout is not what its producer wrote, and lenient readers that trust the offsets read out of bounds or alias tensors.",
+        fix: "Regenerate the file with `safetensors.torch.save_file` (or another reference writer) from a trusted source.",
+        tags: ["security", "safetensors", "malformed"],
+        cwe: Some(20),
+    }
+    OnnxExternalData {
+        id: "onnx-external-data",
+        severity: High,
+        precision: High,
+        incomplete: false,
+        short: "ONNX external data points outside the model's folder",
+        full: "A tensor stores its data in an external file whose `location` is an absolute path, a drive or network path, a URL, or a relative path that climbs out of the model's directory with `..`. onnx before 1.16 followed such paths when loading the model (CVE-2022-25882, CVE-2024-27318), so a model could read arbitrary files, such as SSH keys or `/etc/passwd`, into its weights and leak them through its outputs. Medium instead of high when the tensor is not marked `data_location: EXTERNAL` (current loaders then ignore the entry).",
+        fix: "Do not load the model. External data files belong next to the model (`location: weights.bin`). Upgrade onnx to 1.16 or later.",
+        tags: ["security", "onnx", "path-traversal"],
+        cwe: Some(22),
+    }
+    OnnxCustomOperator {
+        id: "onnx-custom-operator",
+        severity: Medium,
+        precision: High,
+        incomplete: false,
+        short: "The ONNX model uses operators from a custom domain",
+        full: "Nodes use operator domains that neither onnx nor onnxruntime implement (the standard domains are `\"\"`/`ai.onnx`, `ai.onnx.ml`, `ai.onnx.training`, `ai.onnx.preview.training`, and onnxruntime's built-in contrib domains `com.microsoft`, `com.microsoft.nchwc`, `com.microsoft.experimental`), and no local function of the model defines them. Running the model then requires the victim to load a native library (`SessionOptions.register_custom_ops_library`) or Python code (onnxruntime-extensions `PyOp`) supplied with it: that code, not the graph, decides what happens. Nested If/Loop/Scan subgraphs and local functions are included.",
+        fix: "Find out which library implements the domain and review it before registering it; prefer models that use only standard operators.",
+        tags: ["security", "onnx", "review"],
+        cwe: Some(829),
+    }
+    OnnxMalformed {
+        id: "onnx-malformed",
+        severity: Medium,
+        precision: High,
+        incomplete: false,
+        short: "The ONNX protobuf is malformed",
+        full: "The model does not parse as a protobuf `ModelProto`: a field length runs past its message, a varint is too long, a wire type is invalid, there is no graph, or subgraphs nest deeper than modelgate follows (32 levels). A file named `.onnx` whose content is not recognisable is reported here too. What could be read is still checked.",
+        fix: "Regenerate the model from a trusted source (`onnx.checker.check_model` must accept it).",
+        tags: ["security", "onnx", "malformed"],
+        cwe: Some(20),
+    }
+    ContentNotScanned {
+        id: "content-not-scanned",
+        severity: Medium,
+        precision: Medium,
+        incomplete: true,
+        short: "Content could not be scanned",
+        full: "Part of the file could not be analysed: an unsupported compression method, an encrypted member, a size, depth, entry or time limit, or an I/O error. Unscannable is not clean: the part that was not read may carry code.",
+        fix: "Inspect the content by other means, or raise the relevant limit in `limits:` if the file is trusted.",
+        tags: ["security"],
+        cwe: Some(400),
+    }
+    FindingsTruncated {
+        id: "findings-truncated",
+        severity: Info,
+        precision: High,
+        incomplete: false,
+        short: "Only the most severe findings of this file are listed",
+        full: "The file produced more findings than modelgate lists for one file (1000). The most severe ones are kept, so the file's worst severity and the verdict for count-1 thresholds are unchanged; the rest are counted in this finding's message only. Hostile files can make millions of distinct findings; listing them all would exhaust memory and the report consumers.",
+        fix: "Fix or remove the file's worst findings first; a file with this many findings should not be loaded.",
+        tags: ["security"],
+        cwe: None,
+    }
+    ExtensionMismatch {
+        id: "extension-mismatch",
+        severity: Medium,
+        precision: High,
+        incomplete: false,
+        short: "The file's content is not the format its extension promises",
+        full: "The extension names a data-only or specific format (`.safetensors`, `.npy`, `.npz`, `.gguf`, `.onnx`, `.h5`, `.json`, `.txt`, `.yaml`, images, ...) while the content is another format that can carry code, such as a pickle or an archive. Loaders route by content, so a pickle named `.safetensors` still runs when a tool hands it to `torch.load` or `pickle.load`, while people and name-based scanners trust the name (CVE-2025-10155). Reported on top of whatever the content itself holds. Extensions that legitimately hold several formats (`.pt`, `.pth`, `.bin`, `.ckpt`, `.pkl`, ...) are never a mismatch.",
+        fix: "Find out why the file is not what its name says. Rename it after its real format, or replace it with a file that is what the extension promises.",
+        tags: ["security", "evasion"],
+        cwe: Some(434),
+    }
+    GitLfsPointer {
+        id: "git-lfs-pointer",
+        severity: Info,
+        precision: High,
+        incomplete: true,
+        short: "Not scanned: Git LFS pointer",
+        full: "The file is a Git LFS pointer: the model itself was never checked out, so nothing was scanned. A CI job that checks out without LFS sees only pointers and would pass whatever the real files hold. Counted apart in the summary (`lfs_pointers`). With `lfs-pointers: fail` in .modelgate.yml the finding is high, so such a job fails.",
+        fix: "Check out LFS content before scanning (`lfs: true` in actions/checkout, or `git lfs pull`).",
+        tags: ["inventory"],
+        cwe: None,
+    }
+    PolicyDeniedFormat {
+        id: "policy-denied-format",
+        severity: High,
+        precision: High,
+        incomplete: false,
+        short: "The file's format or extension is denied by policy",
+        full: "`.modelgate.yml` denies this format (`deny.formats`) or extension (`deny.extensions`) whatever its content, to reduce the attack surface. The severity is the one chosen in the configuration.",
+        fix: "Convert the model to an allowed format, such as safetensors, or change the policy.",
+        tags: ["security", "policy"],
+        cwe: None,
+    }
+    PolicyExpiredIgnore {
+        id: "policy-expired-ignore",
+        severity: Low,
+        precision: High,
+        incomplete: false,
+        short: "An ignore entry in the configuration has expired",
+        full: "An `ignore:` entry has passed its `expires` date, so it no longer suppresses the findings it matched; they count toward thresholds again.",
+        fix: "Review the findings it used to suppress, then remove the entry or renew its date with a reason.",
+        tags: ["policy"],
+        cwe: None,
+    }
+    PolicyViolation {
+        id: "policy-violation",
+        severity: High,
+        precision: High,
+        incomplete: false,
+        short: "A Rego policy matched this target",
+        full: "A policy from `policy.rego` in `.modelgate.yml` matched the scan report of this target (EPM style: its `match` rule is true, with the messages of its `reason` set) or returned messages from its `deny` rule. The severity is the one configured for the policy file (default high); the evidence names the file and rule.",
+        fix: "Read the policy's message: change what it objects to (convert the model, pick another revision or publisher), or change the policy.",
+        tags: ["security", "policy"],
+        cwe: None,
+    }
+    HfHubFlagged {
+        id: "hf-hub-flagged",
+        severity: High,
+        precision: High,
+        incomplete: false,
+        short: "The Hugging Face Hub's own scanners flagged this file",
+        full: "With `huggingface.hub-scan: true`, modelgate reads the Hub's security status for the repository (`securityRepoStatus.filesWithIssues`) and each file (`securityFileStatus`). The Hub's malware, pickle-import and partner scanners (ClamAV, Protect AI, JFrog) marked this file as something other than safe.",
+        fix: "Do not load the file. Open the file's page on the Hub to read the scanners' report, and use a revision or a repository the Hub marks safe.",
+        tags: ["security", "supply-chain", "huggingface"],
+        cwe: Some(506),
+    }
+    HfHubScanIncomplete {
+        id: "hf-hub-scan-incomplete",
+        severity: Medium,
+        precision: High,
+        incomplete: true,
+        short: "The Hugging Face Hub has not finished scanning this file",
+        full: "With `huggingface.hub-scan: true`, a file that can carry code and that the Hub has not marked safe yet (its scan is queued, failed or was never run, or the repository's `scansDone` is false) is reported, so that a policy of \"reject anything the Hub did not mark safe\" holds.",
+        fix: "Wait for the Hub's scan to finish and run again, or suppress the finding with a reason if modelgate's own scan is enough for you.",
+        tags: ["security", "supply-chain", "huggingface"],
+        cwe: None,
+    }
+    HfUntrustedPublisher {
+        id: "hf-untrusted-publisher",
+        severity: Medium,
+        precision: High,
+        incomplete: false,
+        short: "A repository from a publisher outside huggingface.trusted-orgs holds files that can carry code",
+        full: "`huggingface.trusted-orgs` lists the Hub owners whose repositories are trusted. This repository belongs to another owner and contains at least one file in a format that can carry code (pickle, PyTorch, joblib, NumPy, archives), so what it contains deserves a reviewer's look even when no payload was found.",
+        fix: "Prefer the same model from a trusted publisher, or in safetensors; or add the owner to `huggingface.trusted-orgs` after review.",
+        tags: ["security", "supply-chain", "huggingface"],
+        cwe: None,
+    }
+    RemoteFetchFailed {
+        id: "remote-fetch-failed",
+        severity: Medium,
+        precision: High,
+        incomplete: true,
+        short: "A remote file could not be fetched, so it was not (fully) scanned",
+        full: "The file of an `hf://` or http(s) target could not be read: the server refused (HTTP 401/403/404), kept failing (429, 5xx, after retries with backoff), ignored range requests for a large file, or the per-file transfer budget (`limits.max-member-size`) ran out. What could not be read was not scanned.",
+        fix: "Check access (HF_TOKEN for private or gated repositories) and the network, then scan again.",
+        tags: ["remote"],
+        cwe: None,
+    }
+    FileSkipped {
+        id: "file-skipped",
+        severity: Info,
+        precision: Medium,
+        incomplete: false,
+        short: "File skipped: it cannot carry model code",
+        full: "The file's content matches no format that can carry code (reported only with --show-skipped).",
+        fix: "Nothing to do.",
+        tags: ["inventory"],
+        cwe: None,
+    }
+}
 
+/// The rule with kebab-case id `id`.
 pub fn get(id: &str) -> Option<&'static Rule> {
-    RULES.iter().find(|r| r.id == id)
+    RULES.iter().find(|r| r.slug == id)
+}
+
+impl RuleId {
+    /// The catalogue entry of this id (`RULES` is declared in variant order).
+    pub fn rule(self) -> &'static Rule {
+        // RULES has one entry per variant, in declaration order (`catalogue!`); a test
+        // checks it, so the index is always in range.
+        #[allow(clippy::indexing_slicing)]
+        &RULES[self as usize]
+    }
+
+    /// The catalogue's severity for findings of this rule.
+    pub fn severity(self) -> Severity {
+        self.rule().severity
+    }
+
+    /// The id for a kebab-case string (`None` for an id this version does not know).
+    pub fn parse(id: &str) -> Option<RuleId> {
+        get(id).map(|r| r.id)
+    }
+}
+
+impl std::fmt::Display for RuleId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl PartialEq<str> for RuleId {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+
+impl PartialEq<&str> for RuleId {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+impl serde::Serialize for RuleId {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for RuleId {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<RuleId, D::Error> {
+        let s = std::borrow::Cow::<str>::deserialize(d)?;
+        RuleId::parse(&s).ok_or_else(|| serde::de::Error::custom(format!("unknown rule id `{s}`")))
+    }
 }
 
 /// Markdown for `docs/rules.md`, generated so the docs never drift from the catalogue.
@@ -480,15 +645,15 @@ pub fn markdown() -> String {
     for r in RULES {
         out.push_str(&format!(
             "| [`{}`](#{}) | {} | {} |\n",
-            r.id, r.id, r.severity, r.short
+            r.slug, r.slug, r.severity, r.short
         ));
     }
     for r in RULES {
         out.push_str(&format!(
             "\n## {}\n\n**Severity:** {}  \n**Tags:** {}{}\n\n{}\n\n**Remediation.** {}\n",
-            r.id,
+            r.slug,
             r.severity,
-            r.tags.join(", "),
+            r.tags().join(", "),
             r.cwe
                 .map(|c| format!(
                     "  \n**CWE:** [CWE-{c}](https://cwe.mitre.org/data/definitions/{c}.html)"
@@ -509,14 +674,25 @@ mod tests {
     fn ids_are_unique_kebab_case() {
         let mut seen = std::collections::HashSet::new();
         for r in RULES {
-            assert!(seen.insert(r.id), "duplicate rule id {}", r.id);
+            assert!(seen.insert(r.slug), "duplicate rule id {}", r.slug);
             assert!(
-                r.id.chars().all(|c| c.is_ascii_lowercase() || c == '-'),
+                r.slug.chars().all(|c| c.is_ascii_lowercase() || c == '-'),
                 "{}",
-                r.id
+                r.slug
             );
             assert!(!r.short.is_empty() && !r.full.is_empty() && !r.remediation.is_empty());
         }
+    }
+
+    #[test]
+    fn ids_index_the_catalogue() {
+        for (i, r) in RULES.iter().enumerate() {
+            assert_eq!(r.id as usize, i, "{}", r.slug);
+            assert_eq!(r.id.as_str(), r.slug);
+            assert_eq!(RuleId::parse(r.slug), Some(r.id));
+            assert!(std::ptr::eq(r.id.rule(), r));
+        }
+        assert_eq!(RuleId::parse("no-such-rule"), None);
     }
 
     #[test]
@@ -524,7 +700,7 @@ mod tests {
         // A rename or severity change must show up in review: update this list on purpose.
         let got: Vec<String> = RULES
             .iter()
-            .map(|r| format!("{}:{}", r.id, r.severity))
+            .map(|r| format!("{}:{}", r.slug, r.severity))
             .collect();
         let want = [
             "pickle-code-execution:critical",

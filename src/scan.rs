@@ -6,10 +6,11 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
-use crate::finding::{Finding, Location, Severity};
+use crate::finding::{Finding, Location};
 use crate::formats::{pickle, zip};
 use crate::limits::Limits;
 use crate::report::{FileReport, FileStatus};
+use crate::rules::RuleId;
 use crate::sniff::{self, Format};
 use crate::source::{ByteSource, FileSource};
 
@@ -107,8 +108,7 @@ fn scan_as(src: &dyn ByteSource, format: Format, ctx: &Ctx, loc: &Location) -> S
     if ctx.depth > ctx.limits.max_archive_depth {
         out.format = Some("nested".into());
         out.findings.push(Finding::new(
-            "content-not-scanned",
-            Severity::Medium,
+            RuleId::ContentNotScanned,
             loc.clone(),
             format!(
                 "containers nested deeper than {} levels (limits.max-archive-depth)",
@@ -190,8 +190,7 @@ fn scan_as(src: &dyn ByteSource, format: Format, ctx: &Ctx, loc: &Location) -> S
         Format::Unsupported(label) => {
             out.format = Some(label.into());
             out.findings.push(Finding::new(
-                "content-not-scanned",
-                Severity::Medium,
+RuleId::ContentNotScanned,
                 loc.clone(),
                 format!("{label} content can carry code, and this release of modelgate cannot look inside it yet"),
             ));
@@ -208,7 +207,7 @@ pub fn scan_file(path: &Path, display: &str, limits: &Limits, allow: &AllowFn) -
         Err(e) => {
             return FileReport::errored(
                 display,
-                "content-not-scanned",
+                RuleId::ContentNotScanned,
                 format!("cannot read: {e}"),
                 format!("cannot read the file: {e}"),
             )
@@ -244,8 +243,7 @@ pub fn scan_bytes(
             format: None,
             size,
             findings: vec![Finding::new(
-                "content-not-scanned",
-                Severity::Medium,
+                RuleId::ContentNotScanned,
                 loc,
                 format!(
                     "file is {size} bytes, over limits.max-file-size ({})",
@@ -262,8 +260,7 @@ pub fn scan_bytes(
             format: Some(format.label().into()),
             size,
             findings: vec![Finding::new(
-                crate::policy::LFS_POINTER_RULE,
-                Severity::Info,
+                RuleId::GitLfsPointer,
                 loc,
                 "not scanned: Git LFS pointer — check out with `lfs: true`",
             )],
@@ -317,8 +314,7 @@ fn cap_findings(findings: &mut Vec<Finding>, loc: &Location) {
         keep[i - 1]
     });
     findings.push(Finding::new(
-        "findings-truncated",
-        Severity::Info,
+RuleId::FindingsTruncated,
         loc.clone(),
         format!(
             "{total} findings in this file; the {MAX_FINDINGS_PER_FILE} most severe are listed, {} less severe ones are not",
@@ -341,28 +337,17 @@ fn skip_reason(src: &dyn ByteSource, format: Format) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::finding::Severity;
 
     #[test]
     fn findings_are_capped_keeping_the_most_severe() {
         let loc = Location::file("x.pkl");
         let mut f: Vec<Finding> = (0..MAX_FINDINGS_PER_FILE + 500)
-            .map(|i| {
-                Finding::new(
-                    "pickle-unknown-global",
-                    Severity::Medium,
-                    loc.clone(),
-                    format!("{i}"),
-                )
-            })
+            .map(|i| Finding::new(RuleId::PickleUnknownGlobal, loc.clone(), format!("{i}")))
             .collect();
         f.insert(
             1200,
-            Finding::new(
-                "pickle-code-execution",
-                Severity::Critical,
-                loc.clone(),
-                "c",
-            ),
+            Finding::new(RuleId::PickleCodeExecution, loc.clone(), "c"),
         );
         cap_findings(&mut f, &loc);
         assert_eq!(f.len(), MAX_FINDINGS_PER_FILE + 1);
@@ -376,12 +361,7 @@ mod tests {
         );
         // The earliest medium findings are the ones kept.
         assert_eq!(f[0].message, "0");
-        let mut small = vec![Finding::new(
-            "pickle-format",
-            Severity::Low,
-            loc.clone(),
-            "l",
-        )];
+        let mut small = vec![Finding::new(RuleId::PickleFormat, loc.clone(), "l")];
         cap_findings(&mut small, &loc);
         assert_eq!(small.len(), 1);
     }

@@ -445,7 +445,10 @@ fn ignore_entries_parse_rule_paths_reason_and_expiry() {
     )
     .unwrap();
     let first = &c.ignore[0];
-    assert_eq!(first.rule, RuleSelector::Rule("pickle-unknown-global"));
+    assert_eq!(
+        first.rule,
+        RuleSelector::Rule(crate::rules::RuleId::PickleUnknownGlobal)
+    );
     assert!(first.paths.is_match("models/legacy/a/b.pkl"));
     assert_eq!(first.reason, "our own classes");
     assert_eq!(first.expires, Some(date!(2027 - 01 - 31)));
@@ -455,7 +458,9 @@ fn ignore_entries_parse_rule_paths_reason_and_expiry() {
     );
     assert!(first.is_expired(date!(2027 - 02 - 01)));
     assert_eq!(c.ignore[1].rule, RuleSelector::Any);
-    assert!(c.ignore[1].rule.matches("zip-crc-mismatch"));
+    assert!(c.ignore[1]
+        .rule
+        .matches(crate::rules::RuleId::ZipCrcMismatch));
     assert_eq!(c.ignore[1].expires, None);
     assert!(!c.ignore[1].is_expired(date!(2999 - 01 - 01)));
 }

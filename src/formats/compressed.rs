@@ -7,7 +7,8 @@
 
 use std::io::{self, Read};
 
-use crate::finding::{Finding, Location, Severity};
+use crate::finding::{Finding, Location};
+use crate::rules::RuleId;
 use crate::scan::{self, Ctx};
 use crate::source::{ByteSource, Cursor, MemSource};
 
@@ -52,8 +53,7 @@ pub fn scan(src: &dyn ByteSource, kind: Kind, ctx: &Ctx, loc: &Location, out: &m
     let mut data = Vec::new();
     if let Err(e) = decompress(src, kind, budget, &mut data) {
         out.push(Finding::new(
-            "content-not-scanned",
-            Severity::Medium,
+            RuleId::ContentNotScanned,
             loc.clone(),
             format!(
                 "{} stream could not be decompressed: {e}; what was decompressed is scanned",
@@ -64,8 +64,7 @@ pub fn scan(src: &dyn ByteSource, kind: Kind, ctx: &Ctx, loc: &Location, out: &m
     if data.len() as u64 > budget {
         data.truncate(budget as usize);
         out.push(Finding::new(
-            "content-not-scanned",
-            Severity::Medium,
+RuleId::ContentNotScanned,
             loc.clone(),
             format!(
                 "{} stream expands past {budget} bytes (limits: max-member-size, max-total-expanded, max-expansion-ratio); only the start was scanned",
@@ -163,6 +162,7 @@ mod tests {
     use std::io::Write;
 
     use super::*;
+    use crate::finding::Severity;
     use crate::limits::Limits;
 
     fn gzip(data: &[u8], level: flate2::Compression) -> Vec<u8> {

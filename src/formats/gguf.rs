@@ -12,6 +12,7 @@
 use crate::finding::{Finding, Location, Severity};
 use crate::formats::jinja;
 use crate::formats::window::Window;
+use crate::rules::RuleId;
 use crate::scan::Ctx;
 use crate::source::ByteSource;
 
@@ -164,8 +165,7 @@ pub fn scan(
     if let Err(Stop(msg, at)) = parse(&mut r, ctx, loc, out) {
         out.push(
             Finding::new(
-                "gguf-malformed",
-                Severity::Medium,
+                RuleId::GgufMalformed,
                 loc_at(loc, at),
                 format!("malformed GGUF header: {msg}"),
             )
@@ -224,8 +224,7 @@ fn parse(r: &mut Reader, ctx: &Ctx, loc: &Location, out: &mut Vec<Finding>) -> R
         if !keys.insert(key.clone()) {
             out.push(
                 Finding::new(
-                    "gguf-malformed",
-                    Severity::Medium,
+RuleId::GgufMalformed,
                     loc_at(loc, key_at),
                     format!(
                         "key `{}` appears twice: readers disagree on which value wins (llama.cpp rejects the file)",
@@ -264,8 +263,7 @@ fn parse(r: &mut Reader, ctx: &Ctx, loc: &Location, out: &mut Vec<Finding>) -> R
             let n = r.str_len("the chat template")?;
             if n > MAX_TEMPLATE {
                 out.push(Finding::new(
-                    "content-not-scanned",
-                    Severity::Medium,
+                    RuleId::ContentNotScanned,
                     loc_at(loc, s_at),
                     format!(
                         "chat template `{}` is {n} bytes, over the {MAX_TEMPLATE} analysed",
@@ -410,7 +408,7 @@ fn template_findings(key: &str, t: &str, loc: Location, out: &mut Vec<Finding>) 
         let list = what.join("; ");
         let (rule, msg) = if sev == Severity::Critical {
             (
-                "gguf-template-injection",
+                RuleId::GgufTemplateInjection,
                 format!(
                     "chat template `{}` reaches Python internals ({list}): rendering it outside Jinja's sandbox runs code (CVE-2024-34359)",
                     short(key)
@@ -418,19 +416,18 @@ fn template_findings(key: &str, t: &str, loc: Location, out: &mut Vec<Finding>) 
             )
         } else {
             (
-                "gguf-template-dynamic-access",
+                RuleId::GgufTemplateDynamicAccess,
                 format!(
                     "chat template `{}` accesses attributes or items whose names are computed at render time ({list})",
                     short(key)
                 ),
             )
         };
-        out.push(Finding::new(rule, sev, loc.clone(), msg).with_evidence(list));
+        out.push(Finding::new(rule, loc.clone(), msg).with_evidence(list));
     }
     if let Some(why) = a.unparsed {
         out.push(Finding::new(
-            "content-not-scanned",
-            Severity::Medium,
+RuleId::ContentNotScanned,
             loc,
             format!(
                 "chat template `{}` could not be fully parsed ({why}); only its tokens were checked",

@@ -11,7 +11,8 @@
 //! blocks for the Keras attribute names; a heap that cannot be searched that way
 //! (filtered, nested indirect blocks, huge objects) is reported as not read.
 
-use crate::finding::{Finding, Location, Severity};
+use crate::finding::{Finding, Location};
+use crate::rules::RuleId;
 use crate::scan::Ctx;
 use crate::source::ByteSource;
 
@@ -546,8 +547,7 @@ pub fn scan(
         Ok(r) => r,
         Err(e) => {
             out.push(Finding::new(
-                "content-not-scanned",
-                Severity::Medium,
+RuleId::ContentNotScanned,
                 loc.clone(),
                 format!("HDF5 root group attributes could not be read ({e}); a Keras model_config there was not checked"),
             ));
@@ -560,8 +560,7 @@ pub fn scan(
             keras = true;
             let Some(v) = &a.string else {
                 out.push(Finding::new(
-                    "keras-malformed",
-                    Severity::Medium,
+RuleId::KerasMalformed,
                     loc.clone(),
                     format!("root attribute `{}` is not a scalar string, so it was not read; Keras would fail or read it otherwise", a.name),
                 ));
@@ -572,8 +571,7 @@ pub fn scan(
     }
     if let Some(e) = root.errors.first() {
         out.push(Finding::new(
-            "content-not-scanned",
-            Severity::Medium,
+RuleId::ContentNotScanned,
             loc.clone(),
             format!(
                 "{} root group attribute(s) could not be decoded ({e}); a Keras model_config among them was not checked",
@@ -583,8 +581,7 @@ pub fn scan(
     }
     if let Some(e) = &root.dense_error {
         out.push(Finding::new(
-            "content-not-scanned",
-            Severity::Medium,
+RuleId::ContentNotScanned,
             loc.clone(),
             format!("root group attributes are kept in dense storage (a fractal heap) that modelgate could not search ({e}); a Keras model_config there was not checked"),
         ));

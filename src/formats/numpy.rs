@@ -2,8 +2,9 @@
 //! dtype holds objects are stored as a pickle right after it, which
 //! `numpy.load(allow_pickle=True)` unpickles. Numeric array bytes are never read.
 
-use crate::finding::{Finding, Location, Severity};
+use crate::finding::{Finding, Location};
 use crate::formats::pickle;
+use crate::rules::RuleId;
 use crate::scan::Ctx;
 use crate::source::{ByteSource, SliceSource};
 
@@ -19,8 +20,7 @@ pub fn scan(
 ) -> &'static str {
     let malformed = |out: &mut Vec<Finding>, msg: &str| {
         out.push(Finding::new(
-            "content-not-scanned",
-            Severity::Medium,
+            RuleId::ContentNotScanned,
             loc.clone(),
             format!("malformed .npy file: {msg}"),
         ));

@@ -18,6 +18,7 @@ use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 use crate::finding::{Finding, Location, Severity};
 use crate::formats::window::Window;
+use crate::rules::RuleId;
 use crate::scan::Ctx;
 use crate::source::ByteSource;
 
@@ -390,13 +391,12 @@ impl Walk<'_, '_> {
             };
             out.push(
                 Finding::new(
-                    "onnx-external-data",
-                    sev,
+RuleId::OnnxExternalData,
                     loc.clone(),
                     format!(
                         "tensor `{tensor}` takes its data from `{l}`, {why}: {tail} (CVE-2022-25882, CVE-2024-27318)"
                     ),
-                )
+                ).with_severity(sev)
                 .with_evidence(format!("location={l}")),
             );
         }
@@ -416,8 +416,7 @@ impl Walk<'_, '_> {
             }
             out.push(
                 Finding::new(
-                    "onnx-custom-operator",
-                    Severity::Medium,
+RuleId::OnnxCustomOperator,
                     loc.clone(),
                     format!(
                         "operators from custom domain `{domain}` ({list}): they run only with a library the model's author supplies (native code or Python)"
@@ -428,8 +427,7 @@ impl Walk<'_, '_> {
         }
         if self.deep {
             out.push(Finding::new(
-                "onnx-malformed",
-                Severity::Medium,
+                RuleId::OnnxMalformed,
                 loc.clone(),
                 format!(
                     "subgraphs nested deeper than {MAX_GRAPH_DEPTH}; deeper graphs were not walked"
@@ -439,8 +437,7 @@ impl Walk<'_, '_> {
         for (m, at) in self.problems {
             out.push(
                 Finding::new(
-                    "onnx-malformed",
-                    Severity::Medium,
+                    RuleId::OnnxMalformed,
                     Location {
                         offset: Some(at),
                         ..loc.clone()

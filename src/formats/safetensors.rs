@@ -11,14 +11,15 @@ use serde::de::{Deserializer, MapAccess, Visitor};
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::finding::{Finding, Location, Severity};
+use crate::finding::{Finding, Location};
+use crate::rules::RuleId;
 use crate::source::ByteSource;
 
 /// The reference library refuses headers over 100 MB (`MAX_HEADER_SIZE`).
 pub const MAX_HEADER: u64 = 100_000_000;
 /// Problems reported per file; the rest are counted in one last finding.
 const MAX_FINDINGS: usize = 20;
-const RULE: &str = "safetensors-malformed";
+const RULE: RuleId = RuleId::SafetensorsMalformed;
 
 /// Element size in bits (sub-byte float types exist since safetensors 0.6).
 fn dtype_bits(d: &str) -> Option<u64> {
@@ -84,7 +85,6 @@ pub fn scan(src: &dyn ByteSource, loc: &Location, out: &mut Vec<Finding>) {
     for p in problems.into_iter().take(MAX_FINDINGS) {
         out.push(Finding::new(
             RULE,
-            Severity::Medium,
             loc.clone(),
             format!("malformed safetensors header: {p}"),
         ));
@@ -92,7 +92,6 @@ pub fn scan(src: &dyn ByteSource, loc: &Location, out: &mut Vec<Finding>) {
     if extra > 0 {
         out.push(Finding::new(
             RULE,
-            Severity::Medium,
             loc.clone(),
             format!("malformed safetensors header: {extra} more problem(s) not listed"),
         ));
@@ -287,6 +286,7 @@ fn short(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::finding::Severity;
     use crate::source::MemSource;
 
     fn file(header: &str, data: usize) -> Vec<u8> {

@@ -18,17 +18,13 @@ use std::panic::{self, AssertUnwindSafe};
 
 use sevenz_rust2::{Archive, BlockDecoder, Error, Password};
 
-use crate::finding::{Finding, Location, Severity};
+use crate::finding::{Finding, Location};
+use crate::rules::RuleId;
 use crate::scan::{self, Ctx};
 use crate::source::{ByteSource, Cursor, MemSource};
 
 fn not_scanned(loc: &Location, msg: impl Into<String>) -> Finding {
-    Finding::new(
-        "content-not-scanned",
-        Severity::Medium,
-        loc.clone(),
-        msg.into(),
-    )
+    Finding::new(RuleId::ContentNotScanned, loc.clone(), msg.into())
 }
 
 /// Why the reader gave up, in words a user can act on.

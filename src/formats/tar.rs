@@ -2,7 +2,8 @@
 //! (the PyTorch legacy tar format keeps its pickles in members named `pickle`,
 //! `storages` and `tensors`). Nothing is extracted.
 
-use crate::finding::{Finding, Location, Severity};
+use crate::finding::{Finding, Location};
+use crate::rules::RuleId;
 use crate::scan::{self, Ctx};
 use crate::source::{ByteSource, SliceSource};
 
@@ -59,8 +60,7 @@ pub fn scan(src: &dyn ByteSource, ctx: &Ctx, loc: &Location, out: &mut Vec<Findi
     while pos + BLOCK <= src.len() {
         if ctx.expired() {
             out.push(Finding::new(
-                "content-not-scanned",
-                Severity::Medium,
+                RuleId::ContentNotScanned,
                 loc.clone(),
                 "time budget exceeded inside a tar archive",
             ));
@@ -74,8 +74,7 @@ pub fn scan(src: &dyn ByteSource, ctx: &Ctx, loc: &Location, out: &mut Vec<Findi
         }
         if !checksum_ok(&h) {
             out.push(Finding::new(
-                "content-not-scanned",
-                Severity::Medium,
+                RuleId::ContentNotScanned,
                 Location {
                     offset: Some(pos),
                     ..loc.clone()
@@ -87,8 +86,7 @@ pub fn scan(src: &dyn ByteSource, ctx: &Ctx, loc: &Location, out: &mut Vec<Findi
         entries += 1;
         if entries > ctx.limits.max_archive_entries || !ctx.take_entry() {
             out.push(Finding::new(
-                "content-not-scanned",
-                Severity::Medium,
+RuleId::ContentNotScanned,
                 loc.clone(),
                 format!(
                     "more than {} tar entries in this file, nested archives included (limits.max-archive-entries)",

@@ -11,7 +11,8 @@
 use std::collections::HashMap;
 use std::io::{self, Read};
 
-use crate::finding::{Finding, Location, Severity};
+use crate::finding::{Finding, Location};
+use crate::rules::RuleId;
 use crate::scan::{self, Ctx};
 use crate::source::{ByteSource, Cursor, MemSource, SliceSource};
 
@@ -93,8 +94,7 @@ pub fn read_archive(
 ) -> Option<Archive> {
     let malformed = |out: &mut Vec<Finding>, off: Option<u64>, msg: String| {
         out.push(Finding::new(
-            "zip-malformed",
-            Severity::Medium,
+            RuleId::ZipMalformed,
             Location {
                 offset: off,
                 ..loc.clone()
@@ -173,8 +173,7 @@ pub fn read_archive(
     let max_entries = ctx.limits.max_archive_entries as u64;
     if total > max_entries {
         out.push(Finding::new(
-            "content-not-scanned",
-            Severity::Medium,
+RuleId::ContentNotScanned,
             loc.clone(),
             format!("archive declares {total} entries; only the first {max_entries} are scanned (limits.max-archive-entries)"),
         ));
@@ -267,8 +266,7 @@ pub fn read_archive(
         .min(cd_start);
     if lead > 0 {
         out.push(Finding::new(
-            "zip-prefix-data",
-            Severity::Medium,
+            RuleId::ZipPrefixData,
             Location {
                 offset: Some(0),
                 ..loc.clone()
@@ -297,8 +295,7 @@ fn data_start(
     let h = src.read_vec(lh, 30).ok()?;
     if h.len() < 30 || &h[..4] != LFH_SIG {
         out.push(Finding::new(
-            "zip-malformed",
-            Severity::Medium,
+            RuleId::ZipMalformed,
             Location {
                 offset: Some(lh),
                 ..loc.clone()
@@ -317,8 +314,7 @@ fn data_start(
     if lname != e.name {
         out.push(
             Finding::new(
-                "zip-name-mismatch",
-                Severity::Medium,
+                RuleId::ZipNameMismatch,
                 Location {
                     offset: Some(lh),
                     ..loc.clone()
@@ -334,8 +330,7 @@ fn data_start(
     let lflags = u16le(&h, 6);
     if (lflags | e.flags) & 0x61 != 0 {
         out.push(Finding::new(
-            "zip-encryption-flag",
-            Severity::Medium,
+RuleId::ZipEncryptionFlag,
             Location { offset: Some(lh), ..loc.clone() },
             format!(
                 "member `{}` is flagged as encrypted (flags local 0x{lflags:04x}, central 0x{:04x}); loaders that ignore the flag read it, so it is scanned as clear data",
@@ -410,8 +405,7 @@ pub fn scan(
     for e in &arc.entries {
         if ctx.expired() {
             out.push(Finding::new(
-                "content-not-scanned",
-                Severity::Medium,
+                RuleId::ContentNotScanned,
                 loc.clone(),
                 "time budget exceeded; remaining archive members were not scanned",
             ));
@@ -419,8 +413,7 @@ pub fn scan(
         }
         if !ctx.take_entry() {
             out.push(Finding::new(
-                "content-not-scanned",
-                Severity::Medium,
+RuleId::ContentNotScanned,
                 loc.clone(),
                 format!(
                     "more than {} archive entries in this file, nested archives included; remaining members were not scanned (limits.max-archive-entries)",
@@ -433,8 +426,7 @@ pub fn scan(
         *count += 1;
         if *count == 2 {
             out.push(Finding::new(
-                "zip-duplicate-entry",
-                Severity::Medium,
+RuleId::ZipDuplicateEntry,
                 loc.member(&e.name),
                 format!("more than one member is named `{}`; readers disagree on which wins, so all are scanned", e.name),
             ));
@@ -452,8 +444,7 @@ pub fn scan(
         };
         if start.saturating_add(e.csize) > src.len() {
             out.push(Finding::new(
-                "zip-malformed",
-                Severity::Medium,
+                RuleId::ZipMalformed,
                 mloc.clone(),
                 format!("member `{}` runs past the end of the file", e.name),
             ));
@@ -487,8 +478,7 @@ pub fn scan(
                     || (e.csize > 0 && e.usize / e.csize.max(1) > ctx.limits.max_expansion_ratio)
                 {
                     out.push(Finding::new(
-                        "content-not-scanned",
-                        Severity::Medium,
+RuleId::ContentNotScanned,
                         mloc.clone(),
                         format!(
                             "member `{}` expands from {} to {} bytes, over the limits (max-member-size / max-expansion-ratio)",
@@ -501,8 +491,7 @@ pub fn scan(
                     Ok((h, _)) => h,
                     Err(err) => {
                         out.push(Finding::new(
-                            "content-not-scanned",
-                            Severity::Medium,
+                            RuleId::ContentNotScanned,
                             mloc.clone(),
                             format!("member `{}` could not be inflated: {err}", e.name),
                         ));
@@ -528,8 +517,7 @@ pub fn scan(
                         expanded += data.len() as u64;
                         if more {
                             out.push(Finding::new(
-                                "content-not-scanned",
-                                Severity::Medium,
+RuleId::ContentNotScanned,
                                 mloc.clone(),
                                 format!("member `{}` expands past the limit of {budget} bytes; only the start was scanned", e.name),
                             ));
@@ -544,8 +532,7 @@ pub fn scan(
                         out.extend(sub.findings);
                     }
                     Err(err) => out.push(Finding::new(
-                        "content-not-scanned",
-                        Severity::Medium,
+                        RuleId::ContentNotScanned,
                         mloc.clone(),
                         format!("member `{}` could not be inflated: {err}", e.name),
                     )),
@@ -553,8 +540,7 @@ pub fn scan(
             }
             m => {
                 out.push(Finding::new(
-                    "content-not-scanned",
-                    Severity::Medium,
+                    RuleId::ContentNotScanned,
                     mloc.clone(),
                     format!(
                         "member `{}` uses compression method {m}, which modelgate cannot read",
@@ -624,8 +610,7 @@ fn scan_keras_config(
         }
         None if meta_says_keras => {
             out.push(Finding::new(
-                "content-not-scanned",
-                Severity::Medium,
+RuleId::ContentNotScanned,
                 mloc,
                 format!("the Keras config.json could not be read (unsupported compression, damaged, or over {max} bytes)"),
             ));
@@ -637,8 +622,7 @@ fn scan_keras_config(
 
 fn crc_finding(e: &Entry, got: u32, loc: &Location) -> Finding {
     Finding::new(
-        "zip-crc-mismatch",
-        Severity::Medium,
+RuleId::ZipCrcMismatch,
         loc.clone(),
         format!(
             "member `{}` fails its CRC-32 check (recorded 0x{:08x}, actual 0x{got:08x}); PyTorch loads it anyway",
@@ -658,6 +642,7 @@ fn check_crc(src: &dyn ByteSource, start: u64, e: &Entry, loc: &Location, out: &
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::finding::Severity;
     use crate::limits::Limits;
 
     /// A stored zip whose one local header holds `data`, listed `k` times in the central

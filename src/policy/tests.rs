@@ -6,6 +6,7 @@ use super::*;
 use crate::config::parse_str;
 use crate::finding::Location;
 use crate::report::{FileStatus, Report, Verdict};
+use crate::rules::RuleId;
 
 fn policy(yaml: &str) -> Policy {
     let config = parse_str(yaml, Path::new(".modelgate.yml")).unwrap_or_else(|e| panic!("{e}"));
@@ -25,8 +26,7 @@ fn file(path: &str, format: Option<&str>, findings: Vec<Finding>) -> FileReport 
 
 fn unknown_global(path: &str) -> Finding {
     Finding::new(
-        "pickle-unknown-global",
-        Severity::Medium,
+        RuleId::PickleUnknownGlobal,
         Location::file(path),
         "imports mypkg.Thing",
     )
@@ -34,7 +34,7 @@ fn unknown_global(path: &str) -> Finding {
 }
 
 fn rules_of(f: &FileReport) -> Vec<&str> {
-    f.findings.iter().map(|f| f.rule).collect()
+    f.findings.iter().map(|f| f.rule.as_str()).collect()
 }
 
 // --- thresholds ---------------------------------------------------------------------------
@@ -159,8 +159,7 @@ const IGNORE_LEGACY: &str = "ignore:\n  - rule: pickle-unknown-global\n    paths
 fn unexpired_ignore_suppresses_matching_rule_and_path_only() {
     let p = policy(IGNORE_LEGACY);
     let other_rule = Finding::new(
-        "pickle-code-execution",
-        Severity::Critical,
+        RuleId::PickleCodeExecution,
         Location::file("models/legacy/a.pkl"),
         "runs os.system",
     );
@@ -343,15 +342,13 @@ fn ignore_globs_match_archive_members_as_path_bang_member() {
 fn file_path_glob_also_covers_findings_inside_the_file() {
     let p = policy("ignore:\n  - rule: \"*\"\n    paths: [\"tests/fixtures/**\"]\n    reason: malicious samples\n");
     let mut member = Finding::new(
-        "pickle-code-execution",
-        Severity::Critical,
+        RuleId::PickleCodeExecution,
         Location::file("tests/fixtures/evil.pt"),
         "runs posix.system",
     );
     member.location.member = Some("archive/data.pkl".into());
     let crc = Finding::new(
-        "zip-crc-mismatch",
-        Severity::Medium,
+        RuleId::ZipCrcMismatch,
         Location::file("tests/fixtures/evil.pt"),
         "crc",
     );
@@ -405,9 +402,9 @@ fn findings_stay_in_report_order_after_apply() {
 
 #[test]
 fn policy_rule_ids_exist_in_the_catalogue() {
-    assert!(crate::rules::get(DENIED_FORMAT_RULE).is_some());
+    assert!(crate::rules::get(RuleId::PolicyDeniedFormat.as_str()).is_some());
     assert_eq!(
-        crate::rules::get(EXPIRED_IGNORE_RULE).map(|r| r.severity),
+        crate::rules::get(RuleId::PolicyExpiredIgnore.as_str()).map(|r| r.severity),
         Some(Severity::Low)
     );
 }

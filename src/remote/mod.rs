@@ -12,16 +12,12 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::discover::{self, Filters, Input};
-use crate::finding::{Finding, Location, Severity};
+use crate::finding::{Finding, Location};
 use crate::limits::Limits;
 use crate::report::{FileReport, FileStatus};
+use crate::rules::RuleId;
 use crate::scan::{self, AllowFn};
 use http::{Client, Credential, HttpSource, Secret};
-
-pub const REMOTE_FETCH_FAILED: &str = "remote-fetch-failed";
-pub const HUB_FLAGGED: &str = "hf-hub-flagged";
-pub const HUB_SCAN_INCOMPLETE: &str = "hf-hub-scan-incomplete";
-pub const UNTRUSTED_PUBLISHER: &str = "hf-untrusted-publisher";
 
 /// Format label of the entry that carries findings about a whole target (a Rego policy
 /// result, an untrusted publisher): it is not a file, and is only added when there is
@@ -422,8 +418,7 @@ pub fn scan_remote(
     if let Some(err) = src.last_error() {
         if report.status != FileStatus::Error {
             report.findings.push(Finding::new(
-                REMOTE_FETCH_FAILED,
-                Severity::Medium,
+                RuleId::RemoteFetchFailed,
                 Location::file(display),
                 format!(
                     "part of the file could not be fetched, so it was not fully scanned: {err}"
@@ -437,7 +432,7 @@ pub fn scan_remote(
 fn fetch_error(display: &str, err: String) -> FileReport {
     FileReport::errored(
         display,
-        REMOTE_FETCH_FAILED,
+        RuleId::RemoteFetchFailed,
         format!("cannot fetch: {err}"),
         format!("cannot fetch the file: {err}"),
     )
@@ -498,8 +493,7 @@ pub fn hub_findings(packages: &[Package], files: &mut Vec<FileReport>, opts: &Op
                 let level = issue.level.as_deref().unwrap_or("unknown");
                 f.findings.push(
                     Finding::new(
-                        HUB_FLAGGED,
-                        Severity::High,
+                        RuleId::HfHubFlagged,
                         Location::file(f.path.clone()),
                         format!(
                             "the Hugging Face Hub's own scanners flagged this file (level {level})"
@@ -513,8 +507,7 @@ pub fn hub_findings(packages: &[Package], files: &mut Vec<FileReport>, opts: &Op
                 Some(s) if hub_safe(s) => {}
                 Some(s) if !hub_pending(s) => f.findings.push(
                     Finding::new(
-                        HUB_FLAGGED,
-                        Severity::High,
+                        RuleId::HfHubFlagged,
                         Location::file(f.path.clone()),
                         format!("the Hugging Face Hub's own scanners marked this file `{s}`"),
                     )
@@ -522,8 +515,7 @@ pub fn hub_findings(packages: &[Package], files: &mut Vec<FileReport>, opts: &Op
                 ),
                 Some(s) if code => f.findings.push(
                     Finding::new(
-                        HUB_SCAN_INCOMPLETE,
-                        Severity::Medium,
+                        RuleId::HfHubScanIncomplete,
                         Location::file(f.path.clone()),
                         "the Hugging Face Hub has not finished scanning this file",
                     )
@@ -531,8 +523,7 @@ pub fn hub_findings(packages: &[Package], files: &mut Vec<FileReport>, opts: &Op
                 ),
                 None if code && !sec.scans_done => f.findings.push(
                     Finding::new(
-                        HUB_SCAN_INCOMPLETE,
-                        Severity::Medium,
+                        RuleId::HfHubScanIncomplete,
                         Location::file(f.path.clone()),
                         "the Hugging Face Hub has not finished scanning this repository",
                     )
@@ -553,8 +544,7 @@ pub fn hub_findings(packages: &[Package], files: &mut Vec<FileReport>, opts: &Op
             let entry = target_entry(files, pkg);
             entry.findings.push(
                 Finding::new(
-                    UNTRUSTED_PUBLISHER,
-                    Severity::Medium,
+RuleId::HfUntrustedPublisher,
                     Location::file(pkg.root.clone()),
                     format!(
                         "`{}` is published by `{}`, outside huggingface.trusted-orgs, and holds files that can carry code",

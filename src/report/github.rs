@@ -349,6 +349,7 @@ mod tests {
     use crate::finding::Location;
     use crate::report::testutil::{render_to_string, sample_report};
     use crate::report::{FileReport, Thresholds};
+    use crate::rules::RuleId;
 
     fn annotations(report: &Report) -> String {
         render_to_string(render, report, &RenderOptions::default())
@@ -391,8 +392,7 @@ mod tests {
                 format: Some("pickle".into()),
                 size: 1,
                 findings: vec![Finding::new(
-                    "pickle-code-execution",
-                    Severity::Critical,
+                    RuleId::PickleCodeExecution,
                     Location::file(path),
                     "m",
                 )],
@@ -409,13 +409,9 @@ mod tests {
     #[test]
     fn hostile_path_and_evidence_cannot_start_a_command() {
         let path = "x,y:z\n::add-mask::secret%.pkl";
-        let f = Finding::new(
-            "pickle-code-execution",
-            Severity::High,
-            Location::file(path),
-            "m",
-        )
-        .with_evidence("a\n::stop-commands::tok\r\n");
+        let f = Finding::new(RuleId::PickleCodeExecution, Location::file(path), "m")
+            .with_severity(Severity::High)
+            .with_evidence("a\n::stop-commands::tok\r\n");
         let report = Report::new(
             vec![FileReport {
                 path: path.into(),
@@ -443,11 +439,11 @@ mod tests {
             for i in 0..n {
                 findings.push(
                     Finding::new(
-                        "pickle-unknown-global",
-                        sev,
+                        RuleId::PickleUnknownGlobal,
                         Location::file("big.pkl"),
                         format!("{sev} {i}"),
                     )
+                    .with_severity(sev)
                     .with_evidence(format!("mod.f{i:03}")),
                 );
             }

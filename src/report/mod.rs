@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::finding::{Finding, Severity};
+use crate::rules::RuleId;
 
 pub mod github;
 pub mod json;
@@ -42,7 +43,7 @@ pub struct FileReport {
 impl FileReport {
     /// A file that could not be read at all: `status: error` with `reason`, and one
     /// medium finding of `rule` (unreadable is not clean).
-    pub fn errored(path: &str, rule: &'static str, reason: String, message: String) -> FileReport {
+    pub fn errored(path: &str, rule: RuleId, reason: String, message: String) -> FileReport {
         FileReport {
             path: path.to_string(),
             status: FileStatus::Error,
@@ -51,7 +52,6 @@ impl FileReport {
             size: 0,
             findings: vec![Finding::new(
                 rule,
-                Severity::Medium,
                 crate::finding::Location::file(path),
                 message,
             )],
@@ -286,8 +286,7 @@ pub(crate) mod testutil {
             format: Some("pickle".into()),
             size: 120,
             findings: vec![Finding::new(
-                "pickle-code-execution",
-                Severity::Critical,
+                RuleId::PickleCodeExecution,
                 Location {
                     path: "models/evil model.pkl".into(),
                     member: None,
@@ -298,8 +297,7 @@ pub(crate) mod testutil {
             .with_evidence("posix.system(\"echo 100% pwned: a,b\nsecond line\r\")")],
         };
         let mut unknown = Finding::new(
-            "pickle-unknown-global",
-            Severity::Medium,
+            RuleId::PickleUnknownGlobal,
             Location {
                 path: "models/model.pt".into(),
                 member: Some("archive/data.pkl".into()),
@@ -320,8 +318,7 @@ pub(crate) mod testutil {
             size: 4096,
             findings: vec![
                 Finding::new(
-                    "pickle-format",
-                    Severity::Low,
+                    RuleId::PickleFormat,
                     Location {
                         path: "models/model.pt".into(),
                         member: Some("archive/data.pkl".into()),
@@ -331,8 +328,7 @@ pub(crate) mod testutil {
                 ),
                 unknown,
                 Finding::new(
-                    "zip-crc-mismatch",
-                    Severity::Medium,
+                    RuleId::ZipCrcMismatch,
                     Location {
                         path: "models/model.pt".into(),
                         member: Some("archive/data.pkl".into()),
@@ -350,8 +346,7 @@ pub(crate) mod testutil {
             format: Some("json".into()),
             size: 300,
             findings: vec![Finding::new(
-                "file-skipped",
-                Severity::Info,
+                RuleId::FileSkipped,
                 Location::file("data/labels.json"),
                 "File skipped: it cannot carry model code",
             )],

@@ -20,7 +20,7 @@ use sha2::{Digest, Sha256};
 
 use super::{escape_control, FileStatus, RenderOptions, Report};
 use crate::finding::{Finding, Severity};
-use crate::rules::{Rule, RULES};
+use crate::rules::{Rule, RuleId, RULES};
 
 pub const SARIF_SCHEMA: &str =
     "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json";
@@ -35,17 +35,13 @@ pub fn render(report: &Report, opts: &RenderOptions, out: &mut dyn Write) -> io:
 }
 
 fn build(report: &Report, opts: &RenderOptions) -> sarif::Sarif {
-    let mut rules = RuleTable::new();
     let mut seen_hashes: HashMap<String, u32> = HashMap::new();
     // Info findings are inventory, not alerts: a code-scanning alert for "this file is
     // fine" would only bury the real ones.
     let results: Vec<sarif::Result> = report
         .findings()
         .filter(|f| f.severity >= Severity::Low)
-        .map(|f| {
-            let index = rules.index_of(f);
-            result(f, index, &mut seen_hashes)
-        })
+        .map(|f| result(f, rule_index(f.rule), &mut seen_hashes))
         .collect();
 
     let notifications: Vec<sarif::Notification> = report
@@ -76,7 +72,7 @@ fn build(report: &Report, opts: &RenderOptions) -> sarif::Sarif {
         .version(report.tool.version)
         .semantic_version(report.tool.version)
         .information_uri(INFORMATION_URI)
-        .rules(rules.descriptors)
+        .rules(RULES.iter().map(descriptor).collect::<Vec<_>>())
         .build();
 
     let run = sarif::Run::builder()
@@ -107,54 +103,13 @@ fn build(report: &Report, opts: &RenderOptions) -> sarif::Sarif {
 }
 
 /// `rules[]` holds the whole catalogue, so GitHub shows every rule's help even before it
-/// fires, followed by any rule id a finding names that the catalogue lacks (so that every
-/// `ruleIndex` is valid however a finding was made).
-struct RuleTable {
-    descriptors: Vec<sarif::ReportingDescriptor>,
-    index: HashMap<String, usize>,
-}
-
-impl RuleTable {
-    fn new() -> Self {
-        let descriptors: Vec<_> = RULES.iter().map(descriptor).collect();
-        let index = RULES
-            .iter()
-            .enumerate()
-            .map(|(i, r)| (r.id.to_string(), i))
-            .collect();
-        RuleTable { descriptors, index }
-    }
-
-    fn index_of(&mut self, f: &Finding) -> usize {
-        if let Some(&i) = self.index.get(f.rule) {
-            return i;
-        }
-        let i = self.descriptors.len();
-        self.descriptors.push(
-            sarif::ReportingDescriptor::builder()
-                .id(f.rule)
-                .short_description(multiformat(f.rule.to_string(), None))
-                .default_configuration(
-                    sarif::ReportingConfiguration::builder()
-                        .level(json!(level(f.severity)))
-                        .build(),
-                )
-                .properties(property_bag(
-                    Some(vec!["security".to_string()]),
-                    [
-                        ("security-severity", json!(f.severity.security_severity())),
-                        ("precision", json!("medium")),
-                    ],
-                ))
-                .build(),
-        );
-        self.index.insert(f.rule.to_string(), i);
-        i
-    }
+/// fires; a result's `ruleIndex` is its rule's place in the catalogue.
+fn rule_index(rule: RuleId) -> usize {
+    rule as usize
 }
 
 fn descriptor(rule: &Rule) -> sarif::ReportingDescriptor {
-    let help_uri = format!("{INFORMATION_URI}/blob/main/docs/rules.md#{}", rule.id);
+    let help_uri = format!("{INFORMATION_URI}/blob/main/docs/rules.md#{}", rule.slug);
     let cwe_line = rule
         .cwe
         .map(|c| {
@@ -166,11 +121,11 @@ fn descriptor(rule: &Rule) -> sarif::ReportingDescriptor {
     let help_text = format!("{}\n\nRemediation: {}", rule.full, rule.remediation);
     let help_markdown = format!(
         "{}\n\n**Remediation.** {}{cwe_line}\n\nSee [{}]({help_uri}).",
-        rule.full, rule.remediation, rule.id
+        rule.full, rule.remediation, rule.slug
     );
 
     let mut tags = vec!["security".to_string()];
-    for t in rule.tags {
+    for t in rule.tags() {
         if !tags.iter().any(|x| x == t) {
             tags.push(t.to_string());
         }
@@ -180,7 +135,7 @@ fn descriptor(rule: &Rule) -> sarif::ReportingDescriptor {
     }
 
     sarif::ReportingDescriptor::builder()
-        .id(rule.id)
+        .id(rule.slug)
         .name(rule.name)
         .short_description(multiformat(rule.short.to_string(), None))
         .full_description(multiformat(rule.full.to_string(), None))
@@ -198,24 +153,10 @@ fn descriptor(rule: &Rule) -> sarif::ReportingDescriptor {
                     "security-severity",
                     json!(rule.severity.security_severity()),
                 ),
-                ("precision", json!(precision(rule))),
+                ("precision", json!(rule.precision.as_str())),
             ],
         ))
         .build()
-}
-
-/// GitHub sorts and filters alerts by precision. "high" for rules that state a fact about
-/// the file (it imports `os.system`; its CRC is wrong); "medium" for rules that ask for a
-/// review or say something could not be checked, where a benign file often matches.
-fn precision(rule: &Rule) -> &'static str {
-    match rule.id {
-        "pickle-unknown-global"
-        | "pickle-format"
-        | "pickle-limit-reached"
-        | "content-not-scanned"
-        | "file-skipped" => "medium",
-        _ => "high",
-    }
 }
 
 fn level(sev: Severity) -> &'static str {
@@ -248,7 +189,7 @@ fn result(f: &Finding, rule_index: usize, seen: &mut HashMap<String, u32>) -> sa
     props.push(("severity", json!(f.severity)));
 
     let mut r = sarif::Result::builder()
-        .rule_id(f.rule)
+        .rule_id(f.rule.as_str())
         .rule_index(rule_index as i64)
         .level(result_level(f.severity))
         .message(text_message(result_text(f)))
@@ -307,7 +248,7 @@ fn result_text(f: &Finding) -> String {
 fn fingerprint(f: &Finding, seen: &mut HashMap<String, u32>) -> String {
     let mut h = Sha256::new();
     for part in [
-        f.rule,
+        f.rule.as_str(),
         f.location.path.as_str(),
         f.location.member.as_deref().unwrap_or(""),
         f.evidence.as_deref().unwrap_or(""),
@@ -520,7 +461,7 @@ mod tests {
         let rules = driver["rules"].as_array().unwrap();
         assert_eq!(rules.len(), RULES.len());
         for (r, rule) in rules.iter().zip(RULES) {
-            assert_eq!(r["id"], rule.id);
+            assert_eq!(r["id"], rule.slug);
             assert_eq!(r["name"], rule.name);
             assert_eq!(r["shortDescription"]["text"], rule.short);
             assert_eq!(r["fullDescription"]["text"], rule.full);
@@ -671,8 +612,7 @@ mod tests {
 
         // Two identical findings at different offsets: same hash, counter 1 then 2.
         let f = Finding::new(
-            "pickle-code-execution",
-            Severity::Critical,
+            RuleId::PickleCodeExecution,
             crate::finding::Location::file("x.pkl"),
             "m",
         )
@@ -753,22 +693,18 @@ mod tests {
     }
 
     #[test]
-    fn unknown_rule_gets_a_descriptor_and_valid_index() {
-        let mut report = sample_report();
-        report.files[0].findings.push(Finding::new(
-            "policy-rego",
-            Severity::High,
-            crate::finding::Location::file("README.md"),
-            "denied by policy",
-        ));
-        let out = render_to_string(render, &report, &RenderOptions::default());
-        let v: Value = serde_json::from_str(&out).unwrap();
-        assert_valid_sarif(&v);
-        let r = result_for(&v, "policy-rego");
-        let i = r["ruleIndex"].as_u64().unwrap() as usize;
-        let rule = &v["runs"][0]["tool"]["driver"]["rules"][i];
-        assert_eq!(rule["id"], "policy-rego");
-        assert_eq!(rule["properties"]["security-severity"], "8.0");
+    fn every_rule_index_points_at_its_descriptor() {
+        let v = rendered(&RenderOptions::default());
+        let rules = v["runs"][0]["tool"]["driver"]["rules"].as_array().unwrap();
+        assert_eq!(rules.len(), RULES.len());
+        for r in v["runs"][0]["results"].as_array().unwrap() {
+            let i = r["ruleIndex"].as_u64().unwrap() as usize;
+            assert_eq!(rules[i]["id"], r["ruleId"]);
+        }
+        for (i, rule) in RULES.iter().enumerate() {
+            assert_eq!(rules[i]["id"], rule.slug);
+            assert_eq!(rules[i]["properties"]["precision"], rule.precision.as_str());
+        }
     }
 
     #[test]

@@ -26,8 +26,9 @@ use std::sync::OnceLock;
 
 use serde_json::Value;
 
-use crate::finding::{Finding, Location, Severity};
+use crate::finding::{Finding, Location};
 use crate::formats::pickle::globals::{classify, Tier};
+use crate::rules::RuleId;
 use crate::scan::Ctx;
 use crate::source::ByteSource;
 
@@ -48,80 +49,80 @@ const KERAS_MODULES: &[&str] = &["keras", "keras_hub", "keras_nlp", "tf_keras"];
 /// refuses most of these itself (`NON_MODELING_APIS` in keras/src/saving/
 /// serialization_lib.py); older versions call them, e.g. from a Lambda layer whose
 /// `function` names one and whose `arguments` / `inbound_nodes` supply the arguments.
-const KERAS_DANGEROUS: &[(&str, &str, &str)] = &[
+const KERAS_DANGEROUS: &[(&str, RuleId, &str)] = &[
     (
         "get_file",
-        "keras-system-access",
+        RuleId::KerasSystemAccess,
         "downloads a URL to a chosen path on load (CVE-2025-8747)",
     ),
     (
         "enable_unsafe_deserialization",
-        "keras-unsafe-deserialization",
+        RuleId::KerasUnsafeDeserialization,
         "turns safe mode off for the rest of the load, so Lambda bytecode runs (CVE-2025-9906)",
     ),
     (
         "set_global_attribute",
-        "keras-unsafe-deserialization",
+        RuleId::KerasUnsafeDeserialization,
         "sets Keras global state such as `safe_mode_saving`, turning safe mode off (CVE-2025-9906)",
     ),
     (
         "load_model",
-        "keras-unsafe-deserialization",
+        RuleId::KerasUnsafeDeserialization,
         "loads another model from a path the config chooses, with the safe_mode the config chooses",
     ),
     (
         "model_from_json",
-        "keras-unsafe-deserialization",
+        RuleId::KerasUnsafeDeserialization,
         "deserialises another model config, with the safe_mode the config chooses",
     ),
     (
         "deserialize_keras_object",
-        "keras-unsafe-deserialization",
+        RuleId::KerasUnsafeDeserialization,
         "deserialises another config, with the safe_mode the config chooses",
     ),
     (
         "load_weights",
-        "keras-system-access",
+        RuleId::KerasSystemAccess,
         "reads a weights file from a path the config chooses",
     ),
     (
         "save_model",
-        "keras-system-access",
+        RuleId::KerasSystemAccess,
         "writes a model file to a path the config chooses",
     ),
     (
         "save_weights",
-        "keras-system-access",
+        RuleId::KerasSystemAccess,
         "writes a weights file to a path the config chooses",
     ),
     (
         "load_img",
-        "keras-system-access",
+        RuleId::KerasSystemAccess,
         "reads a file from a path the config chooses",
     ),
     (
         "save_img",
-        "keras-system-access",
+        RuleId::KerasSystemAccess,
         "writes a file to a path the config chooses",
     ),
     (
         "image_dataset_from_directory",
-        "keras-system-access",
+        RuleId::KerasSystemAccess,
         "reads a directory the config chooses",
     ),
     (
         "text_dataset_from_directory",
-        "keras-system-access",
+        RuleId::KerasSystemAccess,
         "reads a directory the config chooses",
     ),
     (
         "audio_dataset_from_directory",
-        "keras-system-access",
+        RuleId::KerasSystemAccess,
         "reads a directory the config chooses",
     ),
     (
         "TFSMLayer",
-        "keras-system-access",
+        RuleId::KerasSystemAccess,
         "loads a TensorFlow SavedModel from a path the config chooses",
     ),
 ];
@@ -241,8 +242,7 @@ pub fn scan_config(json: &[u8], ctx: &Ctx, loc: &Location, out: &mut Vec<Finding
         Ok(v) => v,
         Err(e) => {
             out.push(Finding::new(
-                "keras-malformed",
-                Severity::Medium,
+RuleId::KerasMalformed,
                 loc.clone(),
                 format!("the Keras config is not JSON modelgate can read ({e}); the loader may still read it, so it was not checked"),
             ));
@@ -265,8 +265,7 @@ pub fn scan_value(v: &Value, ctx: &Ctx, loc: &Location, out: &mut Vec<Finding>) 
     walk(&mut w, v, &mut path, 0);
     if w.dropped > 0 {
         w.out.push(Finding::new(
-            "keras-malformed",
-            Severity::Medium,
+            RuleId::KerasMalformed,
             loc.clone(),
             format!(
                 "{} more findings in this Keras config were not listed",
@@ -292,8 +291,7 @@ fn where_(path: &[String]) -> String {
 fn walk(w: &mut Walk, v: &Value, path: &mut Vec<String>, depth: usize) {
     if depth > MAX_DEPTH {
         w.push(Finding::new(
-            "keras-malformed",
-            Severity::Medium,
+            RuleId::KerasMalformed,
             w.loc.clone(),
             format!(
                 "the Keras config nests deeper than {MAX_DEPTH} levels; the rest was not checked"
@@ -336,8 +334,7 @@ fn walk(w: &mut Walk, v: &Value, path: &mut Vec<String>, depth: usize) {
         Value::String(text) if looks_like_config(text) => {
             if text.len() > w.nested_left {
                 w.push(Finding::new(
-                    "keras-malformed",
-                    Severity::Medium,
+RuleId::KerasMalformed,
                     w.loc.clone(),
                     "Keras configs nested in strings exceed the scanner's budget; the rest were not checked",
                 ));
@@ -413,15 +410,14 @@ fn object(w: &mut Walk, o: &serde_json::Map<String, Value>, class: &str, path: &
             .and_then(|c| s(c, "function"))
             .unwrap_or("");
         if let Some((code, why)) = tf_api(function) {
-            let (rule, sev) = if code {
-                ("keras-code-execution", Severity::Critical)
+            let rule = if code {
+                RuleId::KerasCodeExecution
             } else {
-                ("keras-system-access", Severity::High)
+                RuleId::KerasSystemAccess
             };
             w.push(
                 Finding::new(
                     rule,
-                    sev,
                     w.loc.clone(),
                     format!("{at} is a TFOpLambda layer calling `tf.{function}`, which {why}; tf_keras calls it while rebuilding the model"),
                 )
@@ -444,8 +440,7 @@ fn object(w: &mut Walk, o: &serde_json::Map<String, Value>, class: &str, path: &
         if m.is_empty() || is_keras_module(m) {
             w.push(
                 Finding::new(
-                    rule,
-                    Severity::High,
+                    *rule,
                     w.loc.clone(),
                     format!("{at} references a Keras function that {why}"),
                 )
@@ -479,8 +474,7 @@ fn object(w: &mut Walk, o: &serde_json::Map<String, Value>, class: &str, path: &
     if what == "function" && (m.starts_with("keras.src.") || m.contains(".src.")) {
         w.push(
             Finding::new(
-                "keras-untrusted-module",
-                Severity::High,
+RuleId::KerasUntrustedModule,
                 w.loc.clone(),
                 format!("{at} references `{m}.{name}`, a function from Keras internals that ordinary saves never reference: Keras before 3.11 calls it"),
             )
@@ -501,8 +495,7 @@ fn object(w: &mut Walk, o: &serde_json::Map<String, Value>, class: &str, path: &
 fn unknown(w: &mut Walk, at: &str, m: &str, name: &str, registered: Option<&str>, what: &str) {
     w.push(
         Finding::new(
-            "keras-unknown-class",
-            Severity::Medium,
+RuleId::KerasUnknownClass,
             w.loc.clone(),
             format!("{at} uses {what} `{name}`, which Keras does not provide: loading needs custom code, review where it comes from"),
         )
@@ -530,24 +523,21 @@ fn callable(w: &mut Walk, module: &str, name: &str, at: &str, what: &str) {
     }
     let c = classify(module, name, &|_, _| false);
     let shown = c.resolved.clone().unwrap_or(format!("{module}.{name}"));
-    let (rule, sev, msg) = match c.tier {
+    let (rule, msg) = match c.tier {
         Tier::Code => (
-            "keras-code-execution",
-            Severity::Critical,
+            RuleId::KerasCodeExecution,
             format!("{at} makes the loader import and call `{shown}`, which {}", c.why),
         ),
         Tier::System => (
-            "keras-system-access",
-            Severity::High,
+            RuleId::KerasSystemAccess,
             format!("{at} makes the loader import and call `{shown}`, which {}", c.why),
         ),
         _ => (
-            "keras-untrusted-module",
-            Severity::High,
+            RuleId::KerasUntrustedModule,
             format!("{at} makes the loader import {what} `{shown}` from outside Keras (CVE-2025-1550); trust it with allow.globals if it is your own code"),
         ),
     };
-    w.push(Finding::new(rule, sev, w.loc.clone(), msg).with_evidence(evidence(module, name, None)));
+    w.push(Finding::new(rule, w.loc.clone(), msg).with_evidence(evidence(module, name, None)));
 }
 
 /// Names in Lambda bytecode worth calling out in the message.
@@ -624,7 +614,7 @@ fn lambda(w: &mut Walk, code_b64: &str, at: &str) {
         _ => ev.push_str("bytecode not decodable as base64"),
     }
     w.push(
-        Finding::new("keras-lambda", Severity::Critical, w.loc.clone(), msg)
+        Finding::new(RuleId::KerasLambda, w.loc.clone(), msg)
             .with_evidence(ev.chars().take(1000).collect::<String>()),
     );
 }
@@ -655,8 +645,7 @@ pub fn scan_json_file(src: &dyn ByteSource, ctx: &Ctx, loc: &Location, out: &mut
     let max = MAX_CONFIG.min(ctx.limits.max_member_size);
     if src.len() > max {
         out.push(Finding::new(
-            "content-not-scanned",
-            Severity::Medium,
+            RuleId::ContentNotScanned,
             loc.clone(),
             format!(
                 "Keras config of {} bytes is over the {max}-byte limit",
@@ -677,8 +666,7 @@ pub fn scan_json_file(src: &dyn ByteSource, ctx: &Ctx, loc: &Location, out: &mut
             }
         }
         Err(e) => out.push(Finding::new(
-            "content-not-scanned",
-            Severity::Medium,
+            RuleId::ContentNotScanned,
             loc.clone(),
             format!("cannot read: {e}"),
         )),

@@ -1,4 +1,5 @@
 use super::*;
+use crate::finding::Severity;
 use crate::limits::Limits;
 
 fn run_with(json: &str, allow: &AllowFnT) -> Vec<Finding> {
@@ -16,7 +17,7 @@ fn run(json: &str) -> Vec<Finding> {
 }
 
 fn rules(f: &[Finding]) -> Vec<&str> {
-    f.iter().map(|x| x.rule).collect()
+    f.iter().map(|x| x.rule.as_str()).collect()
 }
 
 const LAMBDA_B64: &str = "4wEAAAAAAAAAAAAAAAMAAAADAAAA80oAAACXAHQBAAAAAAAAAAAAAGQBpgEAAKsBAAAAAAAAAACgAQAAAAAAAAAAAAAAAAAAAAAAAAAAZAKmAQAAqwEAAAAAAAAAAHABfABTACkDTtoCb3P6CmVjaG8gcHduZWQpAtoKX19pbXBvcnRfX9oGc3lzdGVtKQHaAXhzAQAAACD6CDxzdHJpbmc++gg8bGFtYmRhPnIIAAAAAwAAAHMiAAAAgAC1Crg00TBA1DBA1zBH0jBHyAzRMFXUMFXQMFrQWVqAAPMAAAAA";

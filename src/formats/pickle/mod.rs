@@ -8,6 +8,7 @@ use globals::Tier;
 use machine::{Machine, PickleRun, Stop};
 
 use crate::finding::{Finding, Location, Severity};
+use crate::rules::RuleId;
 use crate::scan::Ctx;
 use crate::source::{ByteSource, SliceSource};
 
@@ -172,8 +173,7 @@ pub fn scan_stream(src: &dyn ByteSource, start: u64, ctx: &Ctx, loc: &Location) 
     }
     if out.pickles >= ctx.limits.max_pickles_per_stream && pos < src.len() {
         out.findings.push(Finding::new(
-            "pickle-limit-reached",
-            Severity::Medium,
+            RuleId::PickleLimitReached,
             at(loc, pos),
             format!(
                 "more than {} pickles in a row; the rest was not scanned",
@@ -196,8 +196,7 @@ pub fn scan_stream(src: &dyn ByteSource, start: u64, ctx: &Ctx, loc: &Location) 
         }
         out.findings.push(
             Finding::new(
-                "pickle-format",
-                Severity::Low,
+RuleId::PickleFormat,
                 at(loc, start),
                 format!(
                     "pickle with {} known-safe global(s) and nothing else; the format can still carry code (prefer safetensors)",
@@ -282,12 +281,12 @@ fn report_run(
         report_run(e, src, ctx, loc, findings);
     }
     for g in &run.globals {
-        let (rule, sev) = match g.tier() {
+        let rule = match g.tier() {
             Tier::Safe => continue,
-            Tier::Unknown => ("pickle-unknown-global", Severity::Medium),
-            Tier::System => ("pickle-system-access", Severity::High),
-            Tier::Dynamic => ("pickle-dynamic-import", Severity::High),
-            Tier::Code => ("pickle-code-execution", Severity::Critical),
+            Tier::Unknown => RuleId::PickleUnknownGlobal,
+            Tier::System => RuleId::PickleSystemAccess,
+            Tier::Dynamic => RuleId::PickleDynamicImport,
+            Tier::Code => RuleId::PickleCodeExecution,
         };
         let full = format!("{}.{}", g.module, g.name);
         let mut msg = format!("{} `{}`", g.opcode, full);
@@ -299,15 +298,14 @@ fn report_run(
             msg.push_str(", and the pickle calls it");
         }
         findings.push(
-            Finding::new(rule, sev, at(loc, g.offset), msg)
+            Finding::new(rule, at(loc, g.offset), msg)
                 .with_evidence(g.call.clone().unwrap_or(full)),
         );
     }
     for d in &run.dynamic {
         findings.push(
             Finding::new(
-                "pickle-dynamic-import",
-                Severity::High,
+                RuleId::PickleDynamicImport,
                 at(loc, d.offset),
                 "import computed at load time",
             )
@@ -317,18 +315,17 @@ fn report_run(
     if let Some((off, err)) = &run.error {
         let f = match err {
             Stop::Malformed(m) => Finding::new(
-                "pickle-malformed",
-                Severity::Medium,
+RuleId::PickleMalformed,
                 at(loc, *off),
                 format!("malformed pickle stream: {m} (opcodes before this point still run when loaded)"),
             ),
             Stop::Limit(m) => Finding::new(
-                "pickle-limit-reached",
-                Severity::Medium,
+RuleId::PickleLimitReached,
                 at(loc, *off),
                 format!("scan stopped: {m}; the rest of the stream was not analysed"),
             ),
-            Stop::Io(m) => Finding::new("content-not-scanned", Severity::Medium, at(loc, *off), format!("read error: {m}")),
+            Stop::Io(m) => Finding::new(
+RuleId::ContentNotScanned, at(loc, *off), format!("read error: {m}")),
         };
         findings.push(f);
     }

@@ -22,7 +22,8 @@ use std::sync::OnceLock;
 
 use prost::Message;
 
-use crate::finding::{Finding, Location, Severity};
+use crate::finding::{Finding, Location};
+use crate::rules::RuleId;
 use crate::scan::Ctx;
 use crate::source::ByteSource;
 
@@ -489,7 +490,7 @@ fn count_elements(buf: &[u8], depth: u32, budget: &mut u64) -> Option<()> {
 
 struct Sites {
     /// (rule, op) → locations seen, for bounded reporting.
-    seen: HashMap<(&'static str, String), (usize, Vec<String>)>,
+    seen: HashMap<(RuleId, String), (usize, Vec<String>)>,
 }
 
 /// Scans `saved_model.pb` or `keras_metadata.pb`. Returns the format label.
@@ -503,8 +504,7 @@ pub fn scan(
     let len = src.len();
     if len > MAX_PB.min(ctx.limits.max_member_size) {
         out.push(Finding::new(
-            "content-not-scanned",
-            Severity::Medium,
+            RuleId::ContentNotScanned,
             loc.clone(),
             format!(
                 "{} is {len} bytes, over the limit for protobuf graphs",
@@ -517,8 +517,7 @@ pub fn scan(
         Ok(b) => b,
         Err(e) => {
             out.push(Finding::new(
-                "content-not-scanned",
-                Severity::Medium,
+                RuleId::ContentNotScanned,
                 loc.clone(),
                 format!("cannot read: {e}"),
             ));
@@ -536,8 +535,7 @@ pub fn scan(
     let _ = count_elements(&buf, 0, &mut budget);
     if budget == 0 {
         out.push(Finding::new(
-            "content-not-scanned",
-            Severity::Medium,
+            RuleId::ContentNotScanned,
             loc.clone(),
             format!("the protobuf holds more than {MAX_ELEMENTS} messages; not decoded"),
         ));
@@ -576,8 +574,7 @@ pub fn scan(
 
 fn malformed(out: &mut Vec<Finding>, loc: &Location, kind: Kind, e: &str) {
     out.push(Finding::new(
-        "tf-malformed",
-        Severity::Medium,
+RuleId::TfMalformed,
         loc.clone(),
         format!(
             "named like a {} file, but does not parse as one ({e}); TensorFlow would refuse it, so why is it here?",
@@ -716,22 +713,13 @@ fn scan_saved_model(sm: &SavedModel, loc: &Location, out: &mut Vec<Finding>) {
         .into_iter()
         .filter(|(_, (n, _))| *n > MAX_SITES)
         .collect();
-    extra.sort();
+    extra.sort_by(|a, b| (a.0 .0.as_str(), &a.0 .1).cmp(&(b.0 .0.as_str(), &b.0 .1)));
     for ((rule, op), (n, _)) in extra {
         out.push(Finding::new(
             rule,
-            rule_severity(rule),
             loc.clone(),
             format!("op `{op}` occurs {} more times (not listed)", n - MAX_SITES),
         ));
-    }
-}
-
-fn rule_severity(rule: &str) -> Severity {
-    match rule {
-        "tf-code-execution" => Severity::Critical,
-        "tf-system-access" => Severity::High,
-        _ => Severity::Medium,
     }
 }
 
@@ -752,13 +740,13 @@ fn check_node(
     };
     let (rule, msg) = match tier {
         Some((OpTier::Code, why)) => (
-            "tf-code-execution",
+            RuleId::TfCodeExecution,
             format!("op `{op}` {why}; the function it calls is looked up in the loading process"),
         ),
-        Some((OpTier::System, why)) => ("tf-system-access", format!("op `{op}` {why}")),
+        Some((OpTier::System, why)) => (RuleId::TfSystemAccess, format!("op `{op}` {why}")),
         Some((OpTier::Checkpoint, _)) if in_saver => return,
         Some((OpTier::Checkpoint, why)) => (
-            "tf-system-access",
+            RuleId::TfSystemAccess,
             format!("op `{op}` {why}, outside the functions the SavedModel's saver uses"),
         ),
         None => {
@@ -766,7 +754,7 @@ fn check_node(
                 return;
             }
             (
-                "tf-unknown-op",
+                RuleId::TfUnknownOp,
                 format!("op `{}` is not a TensorFlow op nor a function of the library: a custom op needs a native library loaded first", op.chars().take(120).collect::<String>()),
             )
         }
@@ -783,7 +771,6 @@ fn check_node(
     out.push(
         Finding::new(
             rule,
-            rule_severity(rule),
             loc.clone(),
             format!("{msg} (node `{node}` in {container})"),
         )

@@ -1,4 +1,5 @@
 use super::*;
+use crate::finding::Severity;
 use crate::limits::Limits;
 use crate::source::MemSource;
 
