@@ -24,28 +24,32 @@ use crate::report::Thresholds;
 pub const DISCOVERY_ORDER: [&str; 3] =
     [".modelgate.yml", ".modelgate.yaml", ".github/modelgate.yml"];
 
-/// Format labels the scanners emit (`FileReport::format`). `deny.formats` accepts any
-/// lowercase label, so that a configuration written for a newer modelgate still loads.
-pub const KNOWN_FORMATS: &[&str] = &[
-    "pickle",
-    "pytorch",
-    "pytorch-zip",
-    "pytorch-legacy",
-    "joblib",
-    "numpy",
-    "keras",
-    "keras-h5",
-    "keras-config",
-    "keras-metadata",
-    "hdf5",
-    "tensorflow",
-    "tensorflow-savedmodel",
-    "tensorflow-savedmodel-text",
-    "onnx",
-    "gguf",
-    "safetensors",
-    "zip",
-];
+/// The labels `deny.formats` knows: every label a scan reports (from the format registry)
+/// and the families their first words name (`pytorch` for `pytorch-zip`, ...). Other
+/// labels are accepted, so that a configuration written for a newer modelgate still loads.
+pub fn known_formats() -> Vec<&'static str> {
+    let labels = crate::formats::registry::known_labels();
+    let family_of = |l: &'static str| l.split_once('-').map(|(f, _)| f);
+    let mut out: Vec<&'static str> = Vec::new();
+    for &l in &labels {
+        // A first word is a family when two labels share it (`pytorch-zip`,
+        // `pytorch-legacy`), or when it is a label itself (`keras`, `keras-h5`).
+        if let Some(family) = family_of(l) {
+            let shared = labels
+                .iter()
+                .filter(|o| family_of(o) == Some(family))
+                .count()
+                > 1;
+            if (shared || labels.contains(&family)) && !out.contains(&family) {
+                out.push(family);
+            }
+        }
+        if !out.contains(&l) {
+            out.push(l);
+        }
+    }
+    out
+}
 
 /// The whole `.modelgate.yml`. Every key is optional; a missing key keeps its default,
 /// and an empty file is the default configuration.
@@ -658,7 +662,7 @@ fn parse_format_label(s: &str) -> Result<String, String> {
     } else {
         Err(format!(
             "invalid format label `{s}`: expected a label such as {}",
-            KNOWN_FORMATS.join(", ")
+            known_formats().join(", ")
         ))
     }
 }

@@ -7,11 +7,11 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use crate::finding::{Finding, Location};
-use crate::formats::{pickle, zip};
+use crate::formats::registry;
 use crate::limits::Limits;
 use crate::report::{FileReport, FileStatus};
 use crate::rules::RuleId;
-use crate::sniff::{self, Format};
+use crate::sniff::{self, Route};
 use crate::source::{ByteSource, FileSource};
 
 pub use crate::sniff::might_carry_code;
@@ -85,25 +85,8 @@ pub struct Scanned {
     pub findings: Vec<Finding>,
 }
 
-/// Sniffs and scans `src`. Recursion through containers goes through here.
+/// Routes and scans `src`. Recursion through containers goes through here.
 pub fn scan_source(src: &dyn ByteSource, ctx: &Ctx, loc: &Location) -> Scanned {
-    if ctx.depth > ctx.limits.max_archive_depth {
-        return scan_as(src, Format::Unknown, ctx, loc);
-    }
-    let name = loc.member.as_deref().unwrap_or(&loc.path);
-    let format = sniff::refine_by_name(src, sniff::sniff(src, ctx), name);
-    let mut out = scan_as(src, format, ctx, loc);
-    // A member whose name promises another format (`archive.zip!weights.npy` holding a pickle).
-    if let Some(member) = &loc.member {
-        let name = member.rsplit('!').next().unwrap_or(member);
-        out.findings
-            .extend(crate::mismatch::check(name, format, loc));
-    }
-    out
-}
-
-/// Scans `src` as the already sniffed `format`.
-fn scan_as(src: &dyn ByteSource, format: Format, ctx: &Ctx, loc: &Location) -> Scanned {
     let mut out = Scanned::default();
     if ctx.depth > ctx.limits.max_archive_depth {
         out.format = Some("nested".into());
@@ -117,87 +100,49 @@ fn scan_as(src: &dyn ByteSource, format: Format, ctx: &Ctx, loc: &Location) -> S
         ));
         return out;
     }
-    match format {
-        Format::Zip => {
-            let label = zip::scan(src, ctx, loc, &mut out.findings);
-            out.format = Some(label.into());
-        }
-        Format::SevenZip => {
-            crate::formats::sevenz::scan(src, ctx, loc, &mut out.findings);
-            out.format = Some("7z".into());
-        }
-        Format::Compressed(kind) => {
-            crate::formats::compressed::scan(src, kind, ctx, loc, &mut out.findings);
-            out.format = Some(kind.label().into());
-        }
-        Format::Numpy => {
-            let label = crate::formats::numpy::scan(src, ctx, loc, &mut out.findings);
-            out.format = Some(label.into());
-        }
-        Format::Tar => {
-            crate::formats::tar::scan(src, ctx, loc, &mut out.findings);
-            let legacy_torch = out.findings.iter().any(|f| {
-                f.location
-                    .member
-                    .as_deref()
-                    .is_some_and(|m| m.ends_with("pickle"))
-            });
-            out.format = Some(
-                if legacy_torch {
-                    "pytorch-legacy-tar"
-                } else {
-                    "tar"
-                }
-                .into(),
-            );
-        }
-        Format::Pickle => {
-            let r = pickle::scan_stream(src, 0, ctx, loc);
-            out.findings = r.findings;
-            let label = if pickle::is_torch_legacy(src, 0) {
-                "pytorch-legacy"
-            } else if r.joblib {
-                "joblib"
-            } else {
-                "pickle"
-            };
-            out.format = Some(label.into());
-        }
-        Format::Gguf => {
-            let label = crate::formats::gguf::scan(src, ctx, loc, &mut out.findings);
-            out.format = Some(label.into());
-        }
-        Format::Safetensors => {
-            crate::formats::safetensors::scan(src, loc, &mut out.findings);
-            out.format = Some("safetensors".into());
-        }
-        Format::Onnx => {
-            let label = crate::formats::onnx::scan(src, ctx, loc, &mut out.findings);
-            out.format = Some(label.into());
-        }
-        Format::Hdf5 => {
-            let label = crate::formats::hdf5::scan(src, ctx, loc, &mut out.findings);
-            out.format = Some(label.into());
-        }
-        Format::SavedModel(kind) => {
-            let label = crate::formats::savedmodel::scan(src, kind, ctx, loc, &mut out.findings);
-            out.format = Some(label.into());
-        }
-        Format::KerasConfig => {
-            crate::formats::keras::scan_json_file(src, ctx, loc, &mut out.findings);
-            out.format = Some(format.label().into());
-        }
-        Format::Unsupported(label) => {
-            out.format = Some(label.into());
-            out.findings.push(Finding::new(
-RuleId::ContentNotScanned,
-                loc.clone(),
-                format!("{label} content can carry code, and this release of modelgate cannot look inside it yet"),
-            ));
-        }
-        Format::Inert(_) | Format::GitLfsPointer | Format::Unknown => {}
+    let name = loc.member.as_deref().unwrap_or(&loc.path);
+    let route = sniff::route(src, name, ctx);
+    let mut out = scan_routed(src, &route, ctx, loc);
+    // A member whose name promises another format (`archive.zip!weights.npy` holding a pickle).
+    if let Some(member) = &loc.member {
+        let name = member.rsplit('!').next().unwrap_or(member);
+        out.findings
+            .extend(crate::mismatch::check(name, route.primary, loc));
     }
     out
+}
+
+/// Scans `src` along `route`: the primary view, then a pickle view beside it.
+fn scan_routed(src: &dyn ByteSource, route: &Route, ctx: &Ctx, loc: &Location) -> Scanned {
+    let mut out = Scanned::default();
+    let Some(spec) = route.primary else {
+        return out;
+    };
+    let outcome = (spec.scan)(src, ctx, loc, &mut out.findings);
+    out.format = Some(outcome.label.to_string());
+    if route.lfs_pointer {
+        out.findings.extend(lfs_pointer_finding(src, ctx, loc));
+    }
+    if route.pickle_view && !outcome.prefix_scanned {
+        // A load reads a pickle from the start of the file whatever else the file is. Only
+        // a container's bytes can hold the rest of such a program (a tar member's data);
+        // next to a format read from its header alone, a bounded window is enough.
+        let window = if spec.bounded_reads {
+            crate::formats::pickle::PROBE_WINDOW
+        } else {
+            src.len()
+        };
+        crate::formats::pickle::scan_second_view(src, window, ctx, loc, &mut out.findings);
+    }
+    out
+}
+
+fn lfs_pointer_finding(src: &dyn ByteSource, ctx: &Ctx, loc: &Location) -> Vec<Finding> {
+    let mut f = Vec::new();
+    if let Some(spec) = registry::spec_named("git-lfs-pointer") {
+        (spec.scan)(src, ctx, loc, &mut f);
+    }
+    f
 }
 
 /// Scans one local file into a [`FileReport`]. Never fails: errors become the report.
@@ -226,16 +171,12 @@ pub fn scan_bytes(
     let loc = Location::file(display);
     let size = src.len();
     let ctx = Ctx::new(limits, allow);
-    // Zip checkpoints are exempt from max-file-size: only their directory and pickle
-    // members are read, each bounded on its own. So are GGUF, safetensors and ONNX: only
-    // their headers and graph structure are read, never tensor data (multi-GB GGUF and
-    // safetensors files are the norm).
-    let format = sniff::refine_by_name(src, sniff::sniff(src, &ctx), display);
-    let header_only = matches!(
-        format,
-        Format::Zip | Format::Gguf | Format::Safetensors | Format::Onnx
-    );
-    if size > limits.max_file_size && !header_only {
+    let route = sniff::route(src, display, &ctx);
+    // Formats whose scanners read only a directory or a header (zip checkpoints, GGUF,
+    // safetensors, ONNX) are exempt from max-file-size: each of their reads is bounded on
+    // its own, and multi-GB files are the norm.
+    let bounded = route.primary.is_some_and(|f| f.bounded_reads);
+    if size > limits.max_file_size && !bounded {
         return FileReport {
             path: display.to_string(),
             status: FileStatus::Scanned,
@@ -252,23 +193,22 @@ pub fn scan_bytes(
             )],
         };
     }
-    if format == Format::GitLfsPointer {
+    if route.primary.is_none() && route.lfs_pointer {
         return FileReport {
             path: display.to_string(),
             status: FileStatus::Skipped,
-            reason: Some(skip_reason(src, format)),
-            format: Some(format.label().into()),
+            reason: Some(
+                "Git LFS pointer: content not checked out (use `lfs: true` in actions/checkout)"
+                    .into(),
+            ),
+            format: Some("git-lfs-pointer".into()),
             size,
-            findings: vec![Finding::new(
-                RuleId::GitLfsPointer,
-                loc,
-                "not scanned: Git LFS pointer — check out with `lfs: true`",
-            )],
+            findings: lfs_pointer_finding(src, &ctx, &loc),
         };
     }
-    let mut s = scan_as(src, format, &ctx, &loc);
+    let mut s = scan_routed(src, &route, &ctx, &loc);
     s.findings
-        .extend(crate::mismatch::check(display, format, &loc));
+        .extend(crate::mismatch::check(display, route.primary, &loc));
     cap_findings(&mut s.findings, &loc);
     match s.format {
         Some(format) => FileReport {
@@ -282,7 +222,11 @@ pub fn scan_bytes(
         None => FileReport {
             path: display.to_string(),
             status: FileStatus::Skipped,
-            reason: Some(skip_reason(src, format)),
+            reason: Some(if src.is_empty() {
+                "empty file".into()
+            } else {
+                "content matches no format that can carry code".into()
+            }),
             format: None,
             size,
             findings: s.findings,
@@ -321,17 +265,6 @@ RuleId::FindingsTruncated,
             total - MAX_FINDINGS_PER_FILE
         ),
     ));
-}
-
-fn skip_reason(src: &dyn ByteSource, format: Format) -> String {
-    match format {
-        Format::Inert(l) => format!("{l}: data only, cannot carry code"),
-        Format::GitLfsPointer => {
-            "Git LFS pointer: content not checked out (use `lfs: true` in actions/checkout)".into()
-        }
-        Format::Unknown if src.is_empty() => "empty file".into(),
-        _ => "content matches no format that can carry code".into(),
-    }
 }
 
 #[cfg(test)]

@@ -1,127 +1,88 @@
-//! Content → format. Every file is routed by its bytes, never by its name: a pickle named
+//! Content → views. Every file is routed by its bytes, never by its name: a pickle named
 //! `.bin`, `.txt`, `.safetensors` or nothing is still a pickle (CVE-2025-10155).
+//!
+//! Every detector of [`FORMATS`] sees every file (the polyglot principle): a file is
+//! scanned as every format whose real loader would accept it. The first content claim in
+//! registry order is the file's *primary* view and gives its label. A pickle claim beside
+//! another one is a second view — `pickle.load` of a tar whose first member name is a
+//! pickle program runs that program — and reports only what a pickle load would import or
+//! call before failing, so that a valid safetensors whose header length happens to start
+//! with `80 03` is not called a malformed pickle. Name claims (formats without magic) are
+//! used only when the bytes matched nothing.
+//!
+//! Detection reads bounded bytes: the head and tail of the file ([`Probe`]), plus what a
+//! detector documents (the HDF5 superblock search reads 8 bytes at 512·2^k; a pickle probe
+//! reads a window that grows only while the stream stays valid and nothing else claimed
+//! the file).
 
-use crate::formats::{compressed, onnx, pickle, safetensors, zip};
+use std::cell::Cell;
+
+use crate::formats::registry::{Claim, FormatSpec, FORMATS};
+use crate::formats::zip;
 use crate::scan::Ctx;
 use crate::source::ByteSource;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Format {
-    Zip,
-    Tar,
-    SevenZip,
-    Numpy,
-    Compressed(crate::formats::compressed::Kind),
-    Pickle,
-    Gguf,
-    Safetensors,
-    Onnx,
-    /// HDF5 (a legacy Keras `.h5` model, or weights/data).
-    Hdf5,
-    /// A protobuf recognised by its file name (`saved_model.pb`, `keras_metadata.pb`).
-    SavedModel(crate::formats::savedmodel::Kind),
-    /// A `.json` file holding a serialised Keras model (`model.to_json()`, keras_hub
-    /// preset `config.json`): what `model_from_json` / `from_preset` deserialise.
-    KerasConfig,
-    /// Formats that can carry code and have no scanner in this release yet.
-    Unsupported(&'static str),
-    /// Formats that hold data only.
-    Inert(&'static str),
-    GitLfsPointer,
-    Unknown,
+/// Bytes of the head every detector sees.
+pub const HEAD: u64 = 16 << 10;
+
+/// What detectors look at.
+pub struct Probe<'a> {
+    pub src: &'a dyn ByteSource,
+    /// The first [`HEAD`] bytes (the whole content when it is shorter).
+    pub head: &'a [u8],
+    /// The last [`zip::EOCD_SEARCH`] bytes (the whole content when it is shorter).
+    pub tail: &'a [u8],
+    /// The file or member name (a member path for archive members).
+    pub name: &'a str,
+    pub ctx: &'a Ctx<'a>,
+    claimed: Cell<bool>,
 }
 
-impl Format {
-    pub fn label(self) -> &'static str {
-        match self {
-            Format::Zip => "zip",
-            Format::Tar => "tar",
-            Format::SevenZip => "7z",
-            Format::Numpy => "numpy",
-            Format::Compressed(k) => k.label(),
-            Format::Pickle => "pickle",
-            Format::Gguf => "gguf",
-            Format::Safetensors => "safetensors",
-            Format::Onnx => "onnx",
-            Format::Hdf5 => "hdf5",
-            Format::SavedModel(k) => k.label(),
-            Format::KerasConfig => "keras-config",
-            Format::Unsupported(l) | Format::Inert(l) => l,
-            Format::GitLfsPointer => "git-lfs-pointer",
-            Format::Unknown => "unknown",
+impl Probe<'_> {
+    /// Case-insensitive suffix test on the name.
+    pub fn name_ends_with(&self, suffix: &str) -> bool {
+        let n = self.name.as_bytes();
+        n.len() >= suffix.len()
+            && n.get(n.len() - suffix.len()..)
+                .is_some_and(|end| end.eq_ignore_ascii_case(suffix.as_bytes()))
+    }
+
+    /// Whether a detector earlier in registry order recognised the content: a detector
+    /// that would read more to decide (the pickle probe) reads less, since its view would
+    /// be a second one.
+    pub fn claimed_before(&self) -> bool {
+        self.claimed.get()
+    }
+}
+
+/// How one piece of content is to be scanned.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Route {
+    /// The view that gives the label; `None` when no format claims the content.
+    pub primary: Option<&'static FormatSpec>,
+    /// A pickle view beside the primary one.
+    pub pickle_view: bool,
+    /// The content is also a Git LFS pointer text (reported beside the real content).
+    pub lfs_pointer: bool,
+}
+
+impl Route {
+    /// The route for content of `spec` alone.
+    pub fn only(spec: &'static FormatSpec) -> Route {
+        Route {
+            primary: Some(spec),
+            ..Route::default()
         }
     }
 }
 
-const HEAD: usize = 512;
-
-pub fn sniff(src: &dyn ByteSource, ctx: &Ctx) -> Format {
-    let mut head = [0u8; HEAD];
-    let n = read_head(src, &mut head);
-    let h = &head[..n];
-    if n == 0 {
-        return Format::Unknown;
-    }
-    if h.starts_with(b"PK\x03\x04") || h.starts_with(b"PK\x05\x06") {
-        return Format::Zip;
-    }
-    if h.starts_with(b"version https://git-lfs.github.com/spec/") {
-        return Format::GitLfsPointer;
-    }
-    if let Some(f) = magic(h) {
-        return f;
-    }
-    // A zip with data in front of it (or a pickle/zip polyglot): the zip reader scans the
-    // prefix as content of its own.
-    if zip::find_eocd(src).is_some() {
-        return Format::Zip;
-    }
-    // HDF5 after a user block (any bytes, 512·2^k long): h5py and Keras open it.
-    if crate::formats::hdf5::find_superblock(src).is_some() {
-        return Format::Hdf5;
-    }
-    if pickle::probe(src, 0, ctx) {
-        return Format::Pickle;
-    }
-    if safetensors::looks_like(h) {
-        return Format::Safetensors;
-    }
-    // ONNX has no magic: the whole file must walk as a ModelProto (checked last, after
-    // every format that can hide code in a polyglot).
-    if onnx::looks_like(src) {
-        return Format::Onnx;
-    }
-    Format::Unknown
-}
-
-/// Formats without magic bytes, recognised by file name when the content matched nothing
-/// else, then confirmed by content: protobuf `saved_model.pb` / `keras_metadata.pb` (the
-/// scanner then checks that it parses as that message), Keras JSON configs
-/// (`model.to_json()` files, keras_hub preset `config.json`), and ONNX (content that matched
-/// nothing in a file named `.onnx` is scanned as ONNX, so that a broken or disguised model
-/// is reported as `onnx-malformed` instead of skipped). `name` is a file path or a member
-/// path. Names never override a format found in the content.
-pub fn refine_by_name(src: &dyn ByteSource, format: Format, name: &str) -> Format {
-    if format != Format::Unknown {
-        return format;
-    }
-    if let Some(k) = crate::formats::savedmodel::Kind::from_name(name) {
-        return Format::SavedModel(k);
-    }
-    let lower = name.to_ascii_lowercase();
-    if lower.ends_with(".json") && crate::formats::keras::looks_like_keras_json(src) {
-        return Format::KerasConfig;
-    }
-    if lower.ends_with(".onnx") {
-        return Format::Onnx;
-    }
-    format
-}
-
-fn read_head(src: &dyn ByteSource, buf: &mut [u8]) -> usize {
+fn read_into(src: &dyn ByteSource, offset: u64, buf: &mut [u8]) -> usize {
     let mut got = 0;
-    while got < buf.len() {
-        match src.read_at(got as u64, &mut buf[got..]) {
+    while let Some(rest) = buf.get_mut(got..) {
+        if rest.is_empty() {
+            break;
+        }
+        match src.read_at(offset + got as u64, rest) {
             Ok(0) | Err(_) => break,
             Ok(n) => got += n,
         }
@@ -129,43 +90,58 @@ fn read_head(src: &dyn ByteSource, buf: &mut [u8]) -> usize {
     got
 }
 
-fn magic(h: &[u8]) -> Option<Format> {
-    let table: &[(&[u8], Format)] = &[
-        (b"\x93NUMPY", Format::Numpy),
-        (crate::formats::hdf5::MAGIC, Format::Hdf5),
-        (b"\x1f\x8b", Format::Compressed(compressed::Kind::Gzip)),
-        (b"BZh", Format::Compressed(compressed::Kind::Bzip2)),
-        (b"\xfd7zXZ\x00", Format::Compressed(compressed::Kind::Xz)),
-        // lzma-alone: properties byte 0x5D (lc=3 lp=0 pb=2, what every encoder writes by
-        // default), then a 4-byte dictionary size that is a multiple of 64 KiB.
-        (
-            b"\x5d\x00\x00",
-            Format::Compressed(compressed::Kind::LzmaAlone),
-        ),
-        (
-            b"\x28\xb5\x2f\xfd",
-            Format::Compressed(compressed::Kind::Zstd),
-        ),
-        (
-            b"\x04\x22\x4d\x18",
-            Format::Compressed(compressed::Kind::Lz4),
-        ),
-        (b"7z\xbc\xaf\x27\x1c", Format::SevenZip),
-        (b"GGUF", Format::Gguf),
-        (b"ZF\x00", Format::Unsupported("joblib-zlib")),
-    ];
-    for (m, f) in table {
-        if h.starts_with(m) {
-            return Some(*f);
+/// Runs every detector on `src` (named `name`) and decides its views.
+pub fn route(src: &dyn ByteSource, name: &str, ctx: &Ctx) -> Route {
+    let len = src.len();
+    let mut head = vec![0u8; usize::try_from(len.min(HEAD)).unwrap_or(0)];
+    let n = read_into(src, 0, &mut head);
+    head.truncate(n);
+    if head.is_empty() {
+        return Route::default();
+    }
+    let tail_buf;
+    let tail: &[u8] = if len <= head.len() as u64 {
+        &head
+    } else {
+        let t = len.min(zip::EOCD_SEARCH);
+        let mut buf = vec![0u8; usize::try_from(t).unwrap_or(0)];
+        let n = read_into(src, len - t, &mut buf);
+        buf.truncate(n);
+        tail_buf = buf;
+        &tail_buf
+    };
+    let probe = Probe {
+        src,
+        head: &head,
+        tail,
+        name,
+        ctx,
+        claimed: Cell::new(false),
+    };
+    let mut route = Route::default();
+    let mut by_name: Option<&'static FormatSpec> = None;
+    for spec in FORMATS {
+        match (spec.detect)(&probe) {
+            Some(Claim::Content) => {
+                if spec.name == "git-lfs-pointer" {
+                    route.lfs_pointer = true;
+                } else if spec.name == "pickle" && route.primary.is_some() {
+                    route.pickle_view = true;
+                } else if route.primary.is_none() {
+                    route.primary = Some(spec);
+                }
+                probe.claimed.set(true);
+            }
+            Some(Claim::Name) => {
+                by_name = by_name.or(Some(spec));
+            }
+            None => {}
         }
     }
-    if compressed::is_zlib(h) {
-        return Some(Format::Compressed(compressed::Kind::Zlib));
+    if route.primary.is_none() && !route.lfs_pointer {
+        route.primary = by_name;
     }
-    if h.len() >= 262 && &h[257..262] == b"ustar" {
-        return Some(Format::Tar);
-    }
-    None
+    route
 }
 
 /// Cheap check on the first bytes of an archive member: could a scanner find anything?
@@ -177,8 +153,23 @@ pub fn might_carry_code(head: &[u8]) -> bool {
     // Zip, pickle protocol 2+, other magic, or a protocol 0/1 opening opcode.
     head.starts_with(b"PK")
         || crate::formats::pickle::is_proto_header(head)
-        || magic(head).is_some()
+        || magic(head)
         // An ONNX model as onnx and torch.onnx write it: field 1 (ir_version) first.
         || (first == 0x08 && head.get(1).is_some_and(|v| (1..=15).contains(v)))
         || b"(cdl]})NSVIiLFJKMUTX".contains(&first)
+}
+
+/// Whether `head` starts with the magic bytes of a format (a format whose detector looks
+/// at fixed bytes of the head only).
+fn magic(head: &[u8]) -> bool {
+    const MAGIC: &[&[u8]] = &[
+        b"\x93NUMPY",
+        crate::formats::hdf5::MAGIC,
+        b"7z\xbc\xaf\x27\x1c",
+        b"GGUF",
+        b"ZF\x00",
+    ];
+    MAGIC.iter().any(|m| head.starts_with(m))
+        || crate::formats::compressed::Kind::sniff(head).is_some()
+        || head.get(257..262) == Some(b"ustar")
 }

@@ -94,3 +94,31 @@ fn deflated_onnx_member_is_scanned() {
         "{f:#}"
     );
 }
+
+/// Routing by what each loader accepts, not by a first match (tests/fixtures/
+/// generate_routing.py made both files with the real libraries).
+#[test]
+fn every_view_a_loader_takes_is_scanned_and_only_what_it_would_do_is_reported() {
+    const ST_896: &str = "tests/fixtures/benign/routing/safetensors_header_896.safetensors";
+    const TAR_PICKLE: &str = "tests/fixtures/malicious/routing/tar_member_name_is_pickle.tar";
+    let (code, report) = scan_json(&[ST_896, TAR_PICKLE]);
+    assert_eq!(code, 1);
+    // A valid safetensors whose 8-byte header length starts 80 03 (a pickle PROTO 3
+    // header): a pickle load fails on the next byte before importing anything.
+    let st = file(&report, ST_896);
+    assert_eq!(st["format"], "safetensors", "{st:#}");
+    assert_eq!(worst(st), "info", "{st:#}");
+    // A valid tar whose first member name is a pickle program: the tar view and the
+    // pickle view are both scanned; pickle.load of the file runs posix.system.
+    let t = file(&report, TAR_PICKLE);
+    assert_eq!(t["format"], "tar", "{t:#}");
+    assert_eq!(worst(t), "critical", "{t:#}");
+    assert!(
+        t["findings"]
+            .as_array()
+            .expect("findings")
+            .iter()
+            .any(|f| f["evidence"] == "posix.system(\"echo ROUTING TAR RAN\")"),
+        "{t:#}"
+    );
+}

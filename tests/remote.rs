@@ -822,3 +822,40 @@ fn user_policies_deny_v0_syntax_suppression_and_errors() {
 fn discover_display(p: &Path) -> String {
     p.to_string_lossy().replace('\\', "/")
 }
+
+/// A safetensors file of 100 MB of zeros whose header length's first byte is `P` (the
+/// pickle PERSID opcode, which reads up to a newline): the pickle probe read it to its
+/// end looking for one, which over `hf://` fetched the whole file. The header was written
+/// by safetensors itself (tests/fixtures/generate_routing.py).
+#[test]
+fn safetensors_starting_with_a_pickle_opcode_is_not_read_to_its_end() {
+    let head = fixture("benign/routing/safetensors_zeros_p.head");
+    assert_eq!(head.first(), Some(&b'P'));
+    let zeros = 100_000_088 - head.len() as u64;
+    let hub = mockhub::start(vec![MockRepo {
+        id: "acme/zeros".into(),
+        sha: "0123456789abcdef0123456789abcdef01234567".into(),
+        private: false,
+        files: vec![MockFile {
+            path: "model.safetensors".into(),
+            content: mockhub::Content::Sparse {
+                head: Arc::new(head),
+                zeros,
+                tail: Arc::new(Vec::new()),
+            },
+            lfs: true,
+            security: "safe",
+        }],
+        security: json!({"scansDone": true, "filesWithIssues": []}),
+    }]);
+    let (code, v, stderr) = run_json(cmd(&hub), &["--no-config", "hf://acme/zeros"]);
+    assert_eq!(code, 0, "{v} {stderr}");
+    let f = &v["files"][0];
+    assert_eq!(f["format"], "safetensors", "{f}");
+    assert!(rank(worst(f)) <= rank("info"), "{f}");
+    let served = hub.served("acme/zeros/model.safetensors");
+    assert!(
+        served * 1000 < 100_000_088 * 5,
+        "served {served} bytes of 100 MB: more than 0.5%"
+    );
+}

@@ -39,6 +39,27 @@ impl Kind {
     }
 }
 
+impl Kind {
+    /// The kind of stream `head` (the first bytes of some content) starts, if any.
+    pub fn sniff(head: &[u8]) -> Option<Kind> {
+        const MAGIC: &[(&[u8], Kind)] = &[
+            (b"\x1f\x8b", Kind::Gzip),
+            (b"BZh", Kind::Bzip2),
+            (b"\xfd7zXZ\x00", Kind::Xz),
+            // lzma-alone: properties byte 0x5D (lc=3 lp=0 pb=2, what every encoder writes by
+            // default), then a 4-byte dictionary size that is a multiple of 64 KiB.
+            (b"\x5d\x00\x00", Kind::LzmaAlone),
+            (b"\x28\xb5\x2f\xfd", Kind::Zstd),
+            (b"\x04\x22\x4d\x18", Kind::Lz4),
+        ];
+        MAGIC
+            .iter()
+            .find(|(m, _)| head.starts_with(m))
+            .map(|(_, k)| *k)
+            .or_else(|| is_zlib(head).then_some(Kind::Zlib))
+    }
+}
+
 /// zlib: CMF 0x78 (deflate, 32 KiB window) and a header checksum that is a multiple of 31.
 pub fn is_zlib(h: &[u8]) -> bool {
     h.len() >= 2 && h[0] == 0x78 && (u16::from(h[0]) * 256 + u16::from(h[1])) % 31 == 0

@@ -1,5 +1,6 @@
 //! Format scanners. Each takes a [`crate::source::ByteSource`] and a location and returns
 //! findings; containers recurse into their members through [`crate::scan::scan_source`].
+//! [`registry::FORMATS`] lists them all.
 
 pub mod compressed;
 pub mod gguf;
@@ -9,9 +10,11 @@ pub mod keras;
 pub mod numpy;
 pub mod onnx;
 pub mod pickle;
+pub mod registry;
 pub mod safetensors;
 pub mod savedmodel;
 pub mod sevenz;
 pub mod tar;
+pub mod torch;
 pub mod window;
 pub mod zip;

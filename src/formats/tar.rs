@@ -53,7 +53,15 @@ fn cstr(b: &[u8]) -> String {
     String::from_utf8_lossy(&b[..end]).into_owned()
 }
 
-pub fn scan(src: &dyn ByteSource, ctx: &Ctx, loc: &Location, out: &mut Vec<Finding>) {
+/// Scans every member by content; returns the member names read (the caller tells the
+/// PyTorch legacy layout by them).
+pub fn scan(
+    src: &dyn ByteSource,
+    ctx: &Ctx,
+    loc: &Location,
+    out: &mut Vec<Finding>,
+) -> Vec<String> {
+    let mut names = Vec::new();
     let mut pos = 0u64;
     let mut entries = 0u32;
     let mut long_name: Option<String> = None;
@@ -64,7 +72,7 @@ pub fn scan(src: &dyn ByteSource, ctx: &Ctx, loc: &Location, out: &mut Vec<Findi
                 loc.clone(),
                 "time budget exceeded inside a tar archive",
             ));
-            return;
+            return names;
         }
         let Ok(h) = src.read_vec(pos, BLOCK as usize) else {
             break;
@@ -114,6 +122,7 @@ RuleId::ContentNotScanned,
                 long_name = src.read_vec(data, n).ok().map(|b| cstr(&b));
             }
             b'0' | 0 | b'7' if size > 0 => {
+                names.push(name.clone());
                 let member = SliceSource::new(src, data, size);
                 let mloc = loc.member(&name);
                 out.extend(scan::scan_source(&member, &ctx.deeper(), &mloc).findings);
@@ -129,4 +138,5 @@ RuleId::ContentNotScanned,
         };
         pos = next;
     }
+    names
 }

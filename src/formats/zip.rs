@@ -12,6 +12,7 @@ use std::collections::HashMap;
 use std::io::{self, Read};
 
 use crate::finding::{Finding, Location};
+use crate::formats::registry::Outcome;
 use crate::rules::RuleId;
 use crate::scan::{self, Ctx};
 use crate::source::{ByteSource, Cursor, MemSource, SliceSource};
@@ -60,22 +61,27 @@ fn u64le(b: &[u8], i: usize) -> u64 {
     u64::from_le_bytes(a)
 }
 
-/// Finds the end-of-central-directory record in the last 64 KiB + 22 bytes.
+/// How far from the end an end-of-central-directory record can start: its 22 bytes plus
+/// a comment of at most 65,535.
+pub const EOCD_SEARCH: u64 = 65_535 + 22;
+
+/// Finds the end-of-central-directory record in the last [`EOCD_SEARCH`] bytes.
 pub fn find_eocd(src: &dyn ByteSource) -> Option<u64> {
     let len = src.len();
-    if len < 22 {
-        return None;
-    }
-    let tail_len = len.min(65_535 + 22);
+    let tail_len = len.min(EOCD_SEARCH);
     let tail = src.read_vec(len - tail_len, tail_len as usize).ok()?;
-    let base = len - tail_len;
+    eocd_in(&tail).map(|i| len - tail_len + i as u64)
+}
+
+/// The offset in `tail` (the last bytes of a file) of its end-of-central-directory record.
+pub fn eocd_in(tail: &[u8]) -> Option<usize> {
     let mut i = tail.len().checked_sub(22)?;
     loop {
         if &tail[i..i + 4] == EOCD_SIG {
-            let comment = u16le(&tail, i + 20) as usize;
+            let comment = u16le(tail, i + 20) as usize;
             // The comment must fit in the file; a signature inside data usually doesn't.
             if i + 22 + comment <= tail.len() {
-                return Some(base + i as u64);
+                return Some(i);
             }
         }
         if i == 0 {
@@ -351,9 +357,6 @@ fn inflate(src: &dyn ByteSource, start: u64, csize: u64, max: u64) -> io::Result
     Ok((out, more))
 }
 
-/// Format labels whose scanners read a header or structure and never the tensor data.
-const HEADER_ONLY_FORMATS: &[&str] = &["numpy", "hdf5", "keras-h5", "safetensors", "gguf", "onnx"];
-
 fn crc_of(src: &dyn ByteSource, start: u64, len: u64) -> io::Result<u32> {
     let mut crc = flate2::Crc::new();
     let mut buf = vec![0u8; 64 * 1024];
@@ -368,32 +371,64 @@ fn crc_of(src: &dyn ByteSource, start: u64, len: u64) -> io::Result<u32> {
     Ok(crc.sum())
 }
 
-/// PyTorch never unpickles `<prefix>/data/<key>` members: they are raw storage bytes.
-fn is_torch_storage(name: &str) -> bool {
-    let mut parts = name.rsplit('/');
-    let key = parts.next().unwrap_or("");
-    parts.next() == Some("data") && !key.is_empty() && key.bytes().all(|b| b.is_ascii_digit())
+/// A framework's layout inside a zip (PyTorch checkpoints, Keras archives): the zip reader
+/// stays generic and asks each layout what the archive is.
+pub struct ZipLayout {
+    /// The label of an archive with this layout.
+    pub label: &'static str,
+    /// Whether the archive has this layout. A layout that reads a member itself to decide
+    /// (the Keras config) scans it there and returns its local header offset as
+    /// `consumed`, so the member walk does not scan it twice.
+    pub claim: LayoutClaim,
+    /// Members the framework never parses (raw tensor storage): sniffed for a pickle header
+    /// only, never scanned whole.
+    pub raw_member: fn(&str) -> bool,
 }
 
-/// Is this a PyTorch checkpoint (any top-level folder name)?
-pub fn is_torch(arc: &Archive) -> bool {
-    arc.entries
-        .iter()
-        .any(|e| e.name == "data.pkl" || e.name.ends_with("/data.pkl"))
+/// How a layout recognises an archive (see [`ZipLayout::claim`]).
+pub type LayoutClaim =
+    fn(&dyn ByteSource, &Archive, &Ctx, &Location, &mut Vec<Finding>) -> Option<Claimed>;
+
+/// What a layout claim took from the archive.
+pub struct Claimed {
+    pub consumed: Option<u64>,
 }
 
-/// Scans every member of a zip archive by content. Returns the format label.
-pub fn scan(
-    src: &dyn ByteSource,
-    ctx: &Ctx,
-    loc: &Location,
-    out: &mut Vec<Finding>,
-) -> &'static str {
+/// The layouts, in the order that chooses the label.
+static LAYOUTS: &[&ZipLayout] = &[
+    &crate::formats::torch::ZIP_LAYOUT,
+    &crate::formats::keras::archive::ZIP_LAYOUT,
+];
+
+/// A zip at the start of the file.
+pub fn detect(p: &crate::sniff::Probe) -> Option<crate::formats::registry::Claim> {
+    (p.head.starts_with(b"PK\x03\x04") || p.head.starts_with(b"PK\x05\x06"))
+        .then_some(crate::formats::registry::Claim::Content)
+}
+
+/// A zip whose end record is found in the tail: data in front of it, or a pickle/zip
+/// polyglot (the prefix is then scanned as content of its own).
+pub fn detect_by_tail(p: &crate::sniff::Probe) -> Option<crate::formats::registry::Claim> {
+    eocd_in(p.tail).map(|_| crate::formats::registry::Claim::Content)
+}
+
+/// Scans every member of a zip archive by content.
+pub fn scan(src: &dyn ByteSource, ctx: &Ctx, loc: &Location, out: &mut Vec<Finding>) -> Outcome {
     let Some(arc) = read_archive(src, ctx, loc, out) else {
-        return "zip";
+        return Outcome::label("zip");
     };
-    let torch = is_torch(&arc);
-    let (keras, keras_config) = scan_keras_config(src, &arc, ctx, loc, out);
+    let mut label = "zip";
+    let mut consumed: Vec<u64> = Vec::new();
+    let mut raw: Vec<fn(&str) -> bool> = Vec::new();
+    for layout in LAYOUTS {
+        if let Some(c) = (layout.claim)(src, &arc, ctx, loc, out) {
+            if label == "zip" {
+                label = layout.label;
+            }
+            consumed.extend(c.consumed);
+            raw.push(layout.raw_member);
+        }
+    }
     if arc.lead > 0 {
         // The prefix can be a format of its own (a pickle in front of a zip: a polyglot).
         let pre = SliceSource::new(src, 0, arc.lead);
@@ -434,8 +469,9 @@ RuleId::ZipDuplicateEntry,
         if e.name.ends_with('/') && e.usize == 0 {
             continue;
         }
-        // Already read as the Keras config (sniffing it again would repeat its findings).
-        if keras_config == Some(e.local_offset) {
+        // Already read by a layout (the Keras config: sniffing it again would repeat its
+        // findings).
+        if consumed.contains(&e.local_offset) {
             continue;
         }
         let mloc = loc.member(&e.name);
@@ -453,8 +489,7 @@ RuleId::ZipDuplicateEntry,
         match e.method {
             0 => {
                 let member = SliceSource::new(src, start, e.csize);
-                if torch
-                    && is_torch_storage(&e.name)
+                if raw.iter().any(|is_raw| is_raw(&e.name))
                     && !crate::formats::pickle::proto_header_at(&member, 0)
                 {
                     continue;
@@ -467,7 +502,7 @@ RuleId::ZipDuplicateEntry,
                 let interesting = sub
                     .format
                     .as_deref()
-                    .is_some_and(|f| !HEADER_ONLY_FORMATS.contains(&f));
+                    .is_some_and(|f| !crate::formats::registry::header_only(f));
                 out.extend(sub.findings);
                 if interesting {
                     check_crc(src, start, e, &mloc, out);
@@ -550,18 +585,15 @@ RuleId::ContentNotScanned,
             }
         }
     }
-    if torch {
-        "pytorch-zip"
-    } else if keras {
-        "keras"
-    } else {
-        "zip"
+    Outcome {
+        label,
+        prefix_scanned: arc.lead > 0,
     }
 }
 
 /// Reads a whole member (stored or deflated) of at most `max` bytes; `None` when it
 /// cannot be read or is larger.
-fn read_member(src: &dyn ByteSource, arc: &Archive, e: &Entry, max: u64) -> Option<Vec<u8>> {
+pub fn read_member(src: &dyn ByteSource, arc: &Archive, e: &Entry, max: u64) -> Option<Vec<u8>> {
     let start = data_start(src, arc, e, &Location::default(), &mut Vec::new())?;
     if start.saturating_add(e.csize) > src.len() {
         return None;
@@ -573,50 +605,6 @@ fn read_member(src: &dyn ByteSource, arc: &Archive, e: &Entry, max: u64) -> Opti
             _ => None,
         },
         _ => None,
-    }
-}
-
-/// A Keras 3 `.keras` archive: a top-level `config.json` that serialises a Keras model,
-/// usually next to a `metadata.json` naming a `keras_version`. Keras loads the archive
-/// without `metadata.json`, so the config's own shape is enough. Its `config.json` is what
-/// the loader rebuilds the model from, so it goes to the Keras config scanner (Lambda
-/// layers, modules outside Keras, CVE-2025-1550/8747/9906). Returns whether the archive is
-/// one, and the local header offset of the `config.json` that was scanned. The last of
-/// duplicate names is the one Python's zipfile (and so Keras) reads; the others are still
-/// sniffed as members.
-fn scan_keras_config(
-    src: &dyn ByteSource,
-    arc: &Archive,
-    ctx: &Ctx,
-    loc: &Location,
-    out: &mut Vec<Finding>,
-) -> (bool, Option<u64>) {
-    let find = |n: &str| arc.entries.iter().rev().find(|e| e.name == n);
-    let Some(config) = find("config.json") else {
-        return (false, None);
-    };
-    let meta_says_keras = find("metadata.json")
-        .and_then(|m| read_member(src, arc, m, 1 << 20))
-        .is_some_and(|m| crate::formats::keras::is_keras_metadata(&m));
-    let mloc = loc.member("config.json");
-    let max = crate::formats::keras::MAX_CONFIG.min(ctx.limits.max_member_size);
-    match read_member(src, arc, config, max) {
-        Some(json) => {
-            if !meta_says_keras && !crate::formats::keras::is_keras_config(&json) {
-                return (false, None);
-            }
-            crate::formats::keras::scan_config(&json, ctx, &mloc, out);
-            (true, Some(config.local_offset))
-        }
-        None if meta_says_keras => {
-            out.push(Finding::new(
-RuleId::ContentNotScanned,
-                mloc,
-                format!("the Keras config.json could not be read (unsupported compression, damaged, or over {max} bytes)"),
-            ));
-            (true, None)
-        }
-        None => (false, None),
     }
 }
 

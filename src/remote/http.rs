@@ -21,6 +21,9 @@ pub const BLOCK: u64 = 64 * 1024;
 const MAX_CACHED_BLOCKS: usize = 256;
 /// Sequential reads fetch up to this many blocks in one request (1 MiB).
 const MAX_READAHEAD_BLOCKS: u64 = 16;
+/// Bytes fetched for a small isolated read, and how many such ranges are kept.
+const SNIPPET: u64 = 4096;
+const MAX_SNIPPETS: usize = 32;
 /// Largest API response (model info, one page of a tree listing) read into memory.
 pub const MAX_API_BODY: u64 = 32 << 20;
 /// A server that ignores `Range` sends the whole file; accepted up to this size.
@@ -308,6 +311,8 @@ struct Cache {
     whole: Option<Arc<[u8]>>,
     /// The first fetch error, reported with the file's findings.
     error: Option<String>,
+    /// Small ranges fetched by [`HttpSource::small_read`], oldest first.
+    snippets: Vec<(u64, Arc<[u8]>)>,
 }
 
 /// A remote file read with HTTP range requests. Fetches 64 KiB-aligned blocks, keeps a
@@ -338,6 +343,7 @@ impl HttpSource {
                 effective_url: None,
                 whole: None,
                 error: None,
+                snippets: Vec::new(),
             }),
         }
     }
@@ -394,8 +400,22 @@ impl HttpSource {
     fn fetch_run(&self, c: &mut Cache, first: u64, count: u64) -> io::Result<()> {
         let start = first * BLOCK;
         let end = ((first + count) * BLOCK).min(self.len); // exclusive
+        if let Some(body) = self.fetch_range(c, start, end)? {
+            for (i, chunk) in body.chunks(BLOCK as usize).enumerate() {
+                c.tick += 1;
+                let t = c.tick;
+                c.blocks.insert(first + i as u64, (Arc::from(chunk), t));
+            }
+            self.evict(c);
+        }
+        Ok(())
+    }
+
+    /// Fetches `[start, end)`. `None` when the server sent the whole file instead (now in
+    /// `c.whole`), or when the range is empty.
+    fn fetch_range(&self, c: &mut Cache, start: u64, end: u64) -> io::Result<Option<Vec<u8>>> {
         if start >= end {
-            return Ok(());
+            return Ok(None);
         }
         let want = end - start;
         if c.fetched + want > self.budget {
@@ -436,18 +456,12 @@ impl HttpSource {
                     )));
                 }
                 c.fetched += want;
-                for (i, chunk) in resp.body.chunks(BLOCK as usize).enumerate() {
-                    c.tick += 1;
-                    let t = c.tick;
-                    c.blocks.insert(first + i as u64, (Arc::from(chunk), t));
-                }
-                self.evict(c);
-                Ok(())
+                Ok(Some(resp.body))
             }
             200 if resp.body.len() as u64 == self.len => {
                 c.fetched += self.len;
                 c.whole = Some(resp.body.into());
-                Ok(())
+                Ok(None)
             }
             200 => Err(io::Error::other(format!(
                 "{}: the server ignores range requests and the file is too large to fetch whole",
@@ -455,6 +469,48 @@ impl HttpSource {
             ))),
             s => Err(io::Error::other(status_error(s, &self.url))),
         }
+    }
+
+    /// A small read far from anything read before (a local header, a signature probe such
+    /// as HDF5's at 512·2^k, the first bytes of a raw storage member) fetches a
+    /// [`SNIPPET`]-byte range instead of a whole block: probing a multi-GB file at a few
+    /// dozen places then costs kilobytes. Snippets are kept (a few) for the reads next to
+    /// them. `None` when the block path should serve the read.
+    fn small_read(&self, c: &mut Cache, offset: u64, buf: &mut [u8]) -> io::Result<Option<usize>> {
+        let hit = |c: &Cache| {
+            c.snippets.iter().position(|(at, data)| {
+                offset >= *at && offset + buf.len() as u64 <= at + data.len() as u64
+            })
+        };
+        if let Some(i) = hit(c) {
+            let (at, data) = &c.snippets[i];
+            let from = (offset - at) as usize;
+            buf.copy_from_slice(&data[from..from + buf.len()]);
+            return Ok(Some(buf.len()));
+        }
+        let block = offset / BLOCK;
+        let sequential = c.next_sequential == Some(block);
+        if buf.len() as u64 > SNIPPET / 2 || c.blocks.contains_key(&block) || sequential {
+            return Ok(None);
+        }
+        let end = (offset + SNIPPET).min(self.len);
+        let Some(body) = self.fetch_range(c, offset, end)? else {
+            // The server sent the whole file instead: serve from it.
+            let Some(w) = &c.whole else {
+                return Ok(None);
+            };
+            let start = usize::try_from(offset).unwrap_or(usize::MAX).min(w.len());
+            let n = buf.len().min(w.len() - start);
+            buf[..n].copy_from_slice(&w[start..start + n]);
+            return Ok(Some(n));
+        };
+        let n = buf.len().min(body.len());
+        buf[..n].copy_from_slice(&body[..n]);
+        if c.snippets.len() >= MAX_SNIPPETS {
+            c.snippets.remove(0);
+        }
+        c.snippets.push((offset, body.into()));
+        Ok(Some(n))
     }
 
     fn evict(&self, c: &mut Cache) {
@@ -503,6 +559,9 @@ impl ByteSource for HttpSource {
             return Ok(n);
         }
         let block = offset / BLOCK;
+        if let Some(n) = self.small_read(&mut c, offset, buf)? {
+            return Ok(n);
+        }
         if !c.blocks.contains_key(&block) {
             if c.next_sequential == Some(block) {
                 c.readahead = (c.readahead * 2).min(MAX_READAHEAD_BLOCKS);

@@ -19,7 +19,8 @@
 //! gets its tier from the pickle engine's classifier, and a Keras class name that Keras
 //! does not know (data table `known_classes.txt`) is medium.
 
-pub mod marshal;
+pub mod archive;
+mod marshal;
 
 use std::collections::HashSet;
 use std::sync::OnceLock;

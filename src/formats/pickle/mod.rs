@@ -8,6 +8,7 @@ use globals::Tier;
 use machine::{Machine, PickleRun, Stop};
 
 use crate::finding::{Finding, Location, Severity};
+use crate::formats::registry::{Claim, Outcome};
 use crate::rules::RuleId;
 use crate::scan::Ctx;
 use crate::source::{ByteSource, SliceSource};
@@ -23,6 +24,8 @@ pub struct StreamResult {
     pub safe_globals: Vec<String>,
     /// joblib's array records were seen: the file was written by `joblib.dump`.
     pub joblib: bool,
+    /// A load would import something (a global, or an import computed at load time).
+    pub imports: bool,
 }
 
 /// Is `s` a dotted Python identifier (what `import` could resolve)?
@@ -47,23 +50,117 @@ pub fn proto_header_at(src: &dyn ByteSource, offset: u64) -> bool {
     is_proto_header(&head[..n])
 }
 
-/// Whether the bytes at `start` look enough like a pickle to treat the file as one: the
+/// Bytes a pickle probe reads when another format has already recognised the file (its
+/// pickle view is then a second view: see `sniff::route`), and at first otherwise.
+pub const PROBE_WINDOW: u64 = 16 << 10;
+/// When nothing else recognised the file, a probe that ran out of window inside a valid
+/// stream (a protocol-0 pickle's first line can be megabytes long) reads on, up to this.
+const PROBE_WINDOW_MAX: u64 = 1 << 20;
+
+/// The registry's detector: a protocol header, or a stream the emulator accepts (see
+/// [`probe`]).
+pub fn detect(p: &crate::sniff::Probe) -> Option<Claim> {
+    if is_proto_header(p.head) {
+        return Some(Claim::Content);
+    }
+    let max = if p.claimed_before() {
+        PROBE_WINDOW
+    } else {
+        PROBE_WINDOW_MAX
+    };
+    probe_within(p.src, 0, p.ctx, max).then_some(Claim::Content)
+}
+
+/// The registry's scanner: every pickle in a row from the start.
+pub fn scan(src: &dyn ByteSource, ctx: &Ctx, loc: &Location, out: &mut Vec<Finding>) -> Outcome {
+    let r = scan_stream(src, 0, ctx, loc);
+    out.extend(r.findings);
+    Outcome::label(if crate::formats::torch::is_legacy(src, 0) {
+        "pytorch-legacy"
+    } else if r.joblib {
+        "joblib"
+    } else {
+        "pickle"
+    })
+}
+
+/// The pickle view of a file that another format's reader also opens (a tar whose first
+/// member name is a pickle program: `pickle.load` of the file runs it). Only what a
+/// pickle load would import or call before failing is reported: a stream that imports
+/// nothing is a parser's view, not something a load would do. `window` bounds the bytes
+/// read. Returns whether anything was reported.
+pub fn scan_second_view(
+    src: &dyn ByteSource,
+    window: u64,
+    ctx: &Ctx,
+    loc: &Location,
+    out: &mut Vec<Finding>,
+) -> bool {
+    let view = SliceSource::new(src, 0, window);
+    let r = scan_stream(&view, 0, ctx, loc);
+    if r.imports {
+        out.extend(r.findings);
+    }
+    r.imports
+}
+
+/// Whether the bytes at `start` look enough like a pickle to treat them as one: the
 /// emulator runs a few thousand opcodes and must reach STOP, run out of probe budget, or
 /// import a global with well-formed names before failing.
 pub fn probe(src: &dyn ByteSource, start: u64, ctx: &Ctx) -> bool {
+    probe_within(src, start, ctx, PROBE_WINDOW_MAX)
+}
+
+/// [`probe`], reading at most `max` bytes from `start`: first [`PROBE_WINDOW`], then (while
+/// the stream is valid up to the window's end) a window four times larger.
+fn probe_within(src: &dyn ByteSource, start: u64, ctx: &Ctx, max: u64) -> bool {
     let mut head = [0u8; 2];
     let n = src.read_at(start, &mut head).unwrap_or(0);
     if n == 0 {
         return false;
     }
-    if is_proto_header(&head[..n]) {
+    if is_proto_header(head.get(..n).unwrap_or_default()) {
         return true;
     }
     let limits = crate::limits::Limits {
         max_pickle_opcodes: 4096,
         ..ctx.limits.clone()
     };
-    let run = Machine::new(src, start, &limits, &|_, _| false, None).run();
+    let rest = src.len().saturating_sub(start);
+    let mut window = PROBE_WINDOW.min(max);
+    loop {
+        let view = SliceSource::new(src, start, window);
+        let run = Machine::new(&view, 0, &limits, &|_, _| false, None).run();
+        let cut = window < rest && ran_out(&run, window);
+        if !cut {
+            return judge(&run, src, start, &limits);
+        }
+        if window >= max {
+            // Valid as far as the probe reads: a load reads on. Imports seen so far, or a
+            // long first argument (a protocol-0 STRING line) with nothing wrong before it.
+            return true;
+        }
+        window = (window * 4).min(max);
+    }
+}
+
+/// The run stopped only because the window ended (not because the stream is bad).
+fn ran_out(run: &PickleRun, window: u64) -> bool {
+    match &run.error {
+        Some((at, Stop::Malformed(m))) => {
+            // The emulator's own wording for input that ends early (machine.rs `Input`).
+            m.starts_with("pickle data was truncated") && *at < window
+        }
+        _ => false,
+    }
+}
+
+fn judge(
+    run: &PickleRun,
+    src: &dyn ByteSource,
+    start: u64,
+    limits: &crate::limits::Limits,
+) -> bool {
     match &run.error {
         None if run.opcodes < 1 => false,
         None if !run.globals.is_empty() || !run.dynamic.is_empty() => true,
@@ -73,11 +170,14 @@ pub fn probe(src: &dyn ByteSource, start: u64, ctx: &Ctx) -> bool {
         // code, so it only counts when it is the whole file, or when what follows it is a
         // pickle that imports something (a payload for a loader reading several in a row).
         None => match run.end {
-            Some(end) => ends_here(src, end) || followed_by_pickle(src, end, &limits),
+            Some(end) => {
+                let end = start + end;
+                ends_here(src, end) || followed_by_pickle(src, end, limits)
+            }
             None => false,
         },
         Some((_, Stop::Limit(_))) => true,
-        Some(_) => credible(&run),
+        Some(_) => credible(run),
     }
 }
 
@@ -94,7 +194,8 @@ fn followed_by_pickle(src: &dyn ByteSource, end: u64, limits: &crate::limits::Li
     if proto_header_at(src, end) {
         return true;
     }
-    let next = Machine::new(src, end, limits, &|_, _| false, None).run();
+    let view = SliceSource::new(src, end, PROBE_WINDOW);
+    let next = Machine::new(&view, 0, limits, &|_, _| false, None).run();
     credible(&next) || !next.dynamic.is_empty()
 }
 
@@ -109,7 +210,7 @@ pub fn scan_stream(src: &dyn ByteSource, start: u64, ctx: &Ctx, loc: &Location) 
     // After a break or after the last pickle, bytes further on may still be pickles that
     // a loader reading pickle after pickle would run: search (within a bounded window)
     // for the next protocol header and keep what is found there if it is credible.
-    let legacy = is_torch_legacy(src, start);
+    let legacy = crate::formats::torch::is_legacy(src, start);
     let mut speculative = false;
     let mut resync_budget = RESYNC_ATTEMPTS;
     let mut window_end: Option<u64> = None;
@@ -128,6 +229,7 @@ pub fn scan_stream(src: &dyn ByteSource, start: u64, ctx: &Ctx, loc: &Location) 
         if keep {
             out.pickles += 1;
             out.globals += run.globals.len();
+            out.imports |= !run.globals.is_empty() || !run.dynamic.is_empty();
             let mut runs = vec![&run];
             while let Some(r) = runs.pop() {
                 runs.extend(r.embedded.iter());
@@ -150,7 +252,7 @@ pub fn scan_stream(src: &dyn ByteSource, start: u64, ctx: &Ctx, loc: &Location) 
                 // torch.load reads exactly five pickles from a legacy (pre-zip) file and
                 // then raw storage bytes; nothing after them is ever unpickled, so tensor
                 // data is not searched for more.
-                if legacy && out.pickles >= LEGACY_TORCH_PICKLES {
+                if legacy && out.pickles >= crate::formats::torch::LEGACY_PICKLES {
                     break;
                 }
             }
@@ -207,17 +309,6 @@ RuleId::PickleFormat,
         );
     }
     out
-}
-
-/// Pickles at the start of a legacy `torch.save` file: magic number, protocol version,
-/// sys info, the object, the storage keys.
-const LEGACY_TORCH_PICKLES: u32 = 5;
-
-/// The legacy (pre-1.6) `torch.save` format starts with a pickle of its magic number.
-pub fn is_torch_legacy(src: &dyn ByteSource, start: u64) -> bool {
-    const MAGIC: &[u8] = b"\x80\x02\x8a\x0a\x6c\xfc\x9c\x46\xf9\x20\x6a\xa8\x50\x19";
-    let mut h = [0u8; 14];
-    src.read_exact_at(start, &mut h).is_ok() && h == MAGIC
 }
 
 /// How far past a break (or past the last pickle) to look for another protocol header,
