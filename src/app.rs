@@ -2,74 +2,63 @@
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, IsTerminal, Write};
-use std::path::PathBuf;
+use std::path::Path;
 
 use rayon::prelude::*;
 
 use crate::cli::{Cli, Command, InitArgs, OutputFormat, ReportArgs, RulesArgs, ScanArgs};
-use crate::discover::Filters;
+use crate::env::Env;
+use crate::filters::Filters;
+use crate::finding::{Finding, Location};
 use crate::merge;
 use crate::report::{self, FileReport, FileStatus, RenderOptions, Report, Verdict};
 use crate::rules::RuleId;
 use crate::scan;
 use crate::settings::Settings;
+use crate::target::{Input, Source};
 
 /// Exit codes (SPEC §2).
 pub const EXIT_PASS: u8 = 0;
 pub const EXIT_FAIL: u8 = 1;
 
 pub fn run(cli: Cli) -> Result<u8, String> {
+    let env = Env::from_process();
     match cli.command {
-        Command::Scan(args) => scan_command(*args),
+        Command::Scan(args) => scan_command(*args, env),
         Command::Rules(args) => rules_command(&args),
         Command::Init(args) => init_command(&args),
-        Command::Merge(args) => merge::merge_command(&args),
+        Command::Merge(args) => merge::merge_command(&args, &env),
     }
 }
 
-fn scan_command(args: ScanArgs) -> Result<u8, String> {
-    let mut settings = Settings::resolve(&args)?;
-    let mut targets: Vec<String> = args.targets.clone();
-    targets.extend(args.huggingface.iter().map(|r| format!("hf://{r}")));
-    if targets.is_empty() {
-        targets.push(".".into());
-    }
+fn scan_command(args: ScanArgs, env: Env) -> Result<u8, String> {
+    let mut settings = Settings::resolve(&args, env)?;
     let filters = Filters::new(&settings.include, &settings.exclude, settings.shard)?;
-    let plan = crate::remote::plan(&targets, &filters, &settings.remote)?;
+    let plan = crate::plan::plan(
+        &settings.targets,
+        &filters,
+        &settings.remote,
+        &settings.env.hf,
+    )?;
     let inputs = plan.inputs;
 
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(args.jobs.unwrap_or(0))
         .build()
         .map_err(|e| format!("cannot start worker threads: {e}"))?;
-    let progress = crate::progress::Progress::new(inputs.len(), !args.no_progress)
+    let progress = crate::progress::Progress::new(inputs.len(), !args.no_progress, settings.env.ci)
         .with_fetched(plan.client.clone());
     let allow = |m: &str, n: &str| settings.allow_global(m, n);
+    let show_skipped = args.report.show_skipped;
     let files: Vec<Vec<FileReport>> = pool.install(|| {
         inputs
             .par_iter()
             .map(|input| {
-                let r = if let Some(err) = &input.error {
-                    FileReport::errored(
-                        &input.display,
-                        RuleId::ContentNotScanned,
-                        err.clone(),
-                        format!("cannot read: {err}"),
-                    )
-                } else if let Some(reason) = &input.skip {
-                    FileReport {
-                        path: input.display.clone(),
-                        status: FileStatus::Skipped,
-                        reason: Some(reason.clone()),
-                        format: None,
-                        size: 0,
-                        findings: Vec::new(),
-                    }
-                } else if let Some(remote) = &input.remote {
-                    crate::remote::scan_remote(remote, &input.display, &settings.limits, &allow)
-                } else {
-                    scan::scan_file(&input.path, &input.display, &settings.limits, &allow)
-                };
+                let mut r = scan_input(input, &settings.limits, &allow);
+                r.origin = input.origin;
+                if show_skipped && r.status == FileStatus::Skipped {
+                    r.findings.push(skipped_finding(&r));
+                }
                 progress.tick();
                 let mut all = crate::remote::expand_aliases(&r, &input.aliases);
                 all.insert(0, r);
@@ -81,28 +70,57 @@ fn scan_command(args: ScanArgs) -> Result<u8, String> {
     let mut files: Vec<FileReport> = files.into_iter().flatten().collect();
 
     crate::remote::hub_findings(&plan.packages, &mut files, &settings.remote);
-    settings.policy.apply(&mut files);
-    // Rego sees the report after suppressions; its own findings are then subject to
-    // `ignore:` like any other.
-    let before: Vec<usize> = files.iter().map(|f| f.findings.len()).collect();
-    let thresholds = settings.thresholds;
-    crate::rego::apply(&mut settings.rego, &plan.packages, &mut files, thresholds)?;
-    for (i, f) in files.iter_mut().enumerate() {
-        let start = before.get(i).copied().unwrap_or(0);
-        if f.findings.len() > start {
-            settings.policy.suppress_new(f, start);
-        }
+    let report = settings.policy.judge(files, &plan.packages)?;
+    emit(&report, &args.report, &settings.env)
+}
+
+/// Scans one input; never fails: what cannot be read is the report.
+fn scan_input(input: &Input, limits: &crate::limits::Limits, allow: &scan::AllowFn) -> FileReport {
+    if let Some(err) = &input.error {
+        return FileReport::errored(
+            &input.display,
+            RuleId::ContentNotScanned,
+            err.clone(),
+            format!("cannot read: {err}"),
+        );
     }
-    let report = Report::new(files, settings.thresholds);
-    emit(&report, &args.report)
+    if let Some(reason) = &input.skip {
+        return FileReport {
+            path: input.display.clone(),
+            origin: input.origin,
+            status: FileStatus::Skipped,
+            reason: Some(reason.clone()),
+            format: None,
+            size: 0,
+            findings: Vec::new(),
+        };
+    }
+    match &input.source {
+        Source::Remote(remote) => crate::remote::scan_remote(remote, &input.display, limits, allow),
+        Source::Local(path) => scan::scan_file(path, &input.display, limits, allow),
+    }
+}
+
+/// The inventory finding of a skipped file (`--show-skipped`).
+fn skipped_finding(r: &FileReport) -> Finding {
+    Finding::new(
+        RuleId::FileSkipped,
+        Location::file(r.path.clone()),
+        format!(
+            "skipped: {}",
+            r.reason
+                .as_deref()
+                .unwrap_or("content matches no format that can carry code")
+        ),
+    )
 }
 
 /// Writes the requested report files, the stdout format, and in GitHub Actions the job
 /// summary and step outputs; returns the exit code for the verdict. Shared by `scan` and
 /// `merge`, so a merged report reads exactly like a single run's.
-pub(crate) fn emit(report: &Report, args: &ReportArgs) -> Result<u8, String> {
+pub(crate) fn emit(report: &Report, args: &ReportArgs, env: &Env) -> Result<u8, String> {
     let opts = &RenderOptions {
-        color: std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+        color: std::io::stdout().is_terminal() && !env.no_color,
         show_skipped: args.show_skipped,
         category: args.category.clone(),
     };
@@ -113,7 +131,7 @@ pub(crate) fn emit(report: &Report, args: &ReportArgs) -> Result<u8, String> {
     if let Some(p) = json {
         write_file(p, |w| report::json::render(report, opts, w))?;
     }
-    let github = std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true");
+    let github = env.github_actions;
     let format = format.unwrap_or(if github {
         OutputFormat::Github
     } else {
@@ -133,15 +151,11 @@ pub(crate) fn emit(report: &Report, args: &ReportArgs) -> Result<u8, String> {
     };
     ignore_broken_pipe(res).map_err(|e| format!("cannot write report: {e}"))?;
     if github || format == OutputFormat::Github {
-        if let Some(p) = std::env::var_os("GITHUB_STEP_SUMMARY") {
-            append_file(&PathBuf::from(p), |w| {
-                report::github::write_step_summary(report, w)
-            })?;
+        if let Some(p) = &env.step_summary {
+            append_file(p, |w| report::github::write_step_summary(report, w))?;
         }
-        if let Some(p) = std::env::var_os("GITHUB_OUTPUT") {
-            append_file(&PathBuf::from(p), |w| {
-                report::github::write_outputs(report, w)
-            })?;
+        if let Some(p) = &env.github_output {
+            append_file(p, |w| report::github::write_outputs(report, w))?;
         }
     }
     Ok(match report.verdict {
@@ -157,10 +171,7 @@ fn ignore_broken_pipe(r: io::Result<()>) -> io::Result<()> {
     }
 }
 
-fn write_file(
-    path: &PathBuf,
-    f: impl FnOnce(&mut dyn Write) -> io::Result<()>,
-) -> Result<(), String> {
+fn write_file(path: &Path, f: impl FnOnce(&mut dyn Write) -> io::Result<()>) -> Result<(), String> {
     let mut file = File::create(path).map_err(|e| format!("{}: {e}", path.display()))?;
     f(&mut file)
         .and_then(|_| file.flush())
@@ -168,7 +179,7 @@ fn write_file(
 }
 
 fn append_file(
-    path: &PathBuf,
+    path: &Path,
     f: impl FnOnce(&mut dyn Write) -> io::Result<()>,
 ) -> Result<(), String> {
     let mut file = OpenOptions::new()

@@ -79,13 +79,11 @@ impl fmt::Display for Severity {
 /// Where a finding is. `path` is the display path of the scanned file, relative to the
 /// scan root and always with `/` separators; `member` names the path inside containers,
 /// levels joined by `!` (`model.pt!archive/data.pkl`).
-#[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Location {
     pub path: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub member: Option<String>,
     /// Byte offset inside the innermost member (or the file when there is no member).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub offset: Option<u64>,
 }
 
@@ -125,14 +123,13 @@ impl Location {
 }
 
 /// A suppression that matched a finding (from `ignore:` in the config).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Suppression {
     pub reason: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub expires: Option<String>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Finding {
     /// Rule from the catalogue in `rules.rs`.
     pub rule: RuleId,
@@ -141,11 +138,9 @@ pub struct Finding {
     /// One line saying what a load would do.
     pub message: String,
     /// The thing found, e.g. `posix.system("echo hi")`; bounded in length.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub evidence: Option<String>,
     /// Set by the policy when an `ignore:` entry matched; suppressed findings are kept
     /// in reports but do not count toward thresholds.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub suppressed: Option<Suppression>,
 }
 

@@ -19,20 +19,18 @@ use serde_json::Value;
 
 use crate::app;
 use crate::cli::MergeArgs;
-use crate::report::{FileReport, Report, Thresholds, Tool, JSON_VERSION};
+use crate::env::Env;
+use crate::report::json::v1;
+use crate::report::{FileReport, Tool, JSON_VERSION};
 
-pub fn merge_command(args: &MergeArgs) -> Result<u8, String> {
-    let thresholds = thresholds(args)?;
-    let files = read_reports(&args.reports)?;
-    let report = Report::new(files, thresholds);
-    app::emit(&report, &args.report)
-}
-
-/// Thresholds as `scan` would resolve them in the current directory: the configuration
-/// file (given, or discovered), then `--fail-on`.
-fn thresholds(args: &MergeArgs) -> Result<Thresholds, String> {
+pub fn merge_command(args: &MergeArgs, env: &Env) -> Result<u8, String> {
+    // Thresholds as `scan` would resolve them in the current directory: the configuration
+    // file (given, or discovered), then `--fail-on`. Everything else the policy decides
+    // was applied by each shard to its own files.
     let (_, _, policy) = crate::settings::load_policy(&args.report, &[Path::new(".")])?;
-    Ok(policy.thresholds())
+    let files = read_reports(&args.reports)?;
+    let report = policy.decide(files);
+    app::emit(&report, &args.report, env)
 }
 
 /// Reads every report and returns the union of their files, refusing anything that would
@@ -86,7 +84,7 @@ pub fn read_reports(paths: &[PathBuf]) -> Result<Vec<FileReport>, String> {
                 this.version
             ));
         }
-        let report_files: Vec<FileReport> =
+        let report_files: Vec<v1::File> =
             serde_json::from_value(v.get_mut("files").map(Value::take).unwrap_or(Value::Null))
                 .map_err(|e| format!("{shown}: `files`: {e}"))?;
         for f in report_files {
@@ -105,7 +103,7 @@ pub fn read_reports(paths: &[PathBuf]) -> Result<Vec<FileReport>, String> {
                 return Err(msg);
             }
             owner.insert(f.path.clone(), i);
-            files.push(f);
+            files.push(FileReport::from(f));
         }
     }
     Ok(files)
@@ -115,6 +113,7 @@ pub fn read_reports(paths: &[PathBuf]) -> Result<Vec<FileReport>, String> {
 mod tests {
     use super::*;
     use crate::report::testutil::sample_report;
+    use crate::report::{Report, Thresholds};
 
     fn write(dir: &Path, name: &str, v: &Value) -> PathBuf {
         let p = dir.join(name);
@@ -123,7 +122,11 @@ mod tests {
     }
 
     fn sample_json() -> Value {
-        serde_json::to_value(sample_report()).unwrap()
+        to_json(&sample_report())
+    }
+
+    fn to_json(r: &Report) -> Value {
+        serde_json::to_value(v1::Report::from(r)).unwrap()
     }
 
     #[test]
@@ -133,7 +136,7 @@ mod tests {
         let files = read_reports(&[p]).unwrap();
         let merged = Report::new(files, Thresholds::DEFAULT);
         assert_eq!(
-            serde_json::to_value(&merged).unwrap(),
+            to_json(&merged),
             sample_json(),
             "a report read back and rebuilt is the same report"
         );
@@ -150,7 +153,7 @@ mod tests {
         let pa = write(dir.path(), "a.json", &a);
         let pb = write(dir.path(), "b.json", &b);
         let merged = Report::new(read_reports(&[pb, pa]).unwrap(), Thresholds::DEFAULT);
-        assert_eq!(serde_json::to_value(&merged).unwrap(), whole);
+        assert_eq!(to_json(&merged), whole);
     }
 
     #[test]

@@ -1,21 +1,32 @@
-//! Rules report, policy decides: applies the configuration to scan results.
+//! Rules report, policy decides: the one place where the configuration meets scan results.
 //!
-//! Scanners produce findings without looking at the configuration. [`Policy::apply`] then
-//! adds the findings the configuration itself implies (denied formats, expired ignore
-//! entries) and marks suppressed ones; [`Policy::thresholds`] tells the report when the
-//! build fails. Rego policies will join here.
+//! Scanners produce findings without looking at the configuration. [`Policy::judge`] then
+//! runs every decision, in this order (zizmor's `FindingRegistry`, cargo-deny's sink):
+//!
+//! 1. `lfs-pointers: fail` raises Git LFS pointer findings to high;
+//! 2. `deny.extensions` / `deny.formats` add `policy-denied-format` findings;
+//! 3. `ignore:` marks findings suppressed (expired entries add `policy-expired-ignore`);
+//! 4. Rego policies see the report after suppressions and add `policy-violation`
+//!    findings, which `ignore:` then applies to like any other;
+//! 5. thresholds give the verdict ([`Policy::decide`]).
+//!
+//! `merge` runs step 5 only: each shard has applied the others to its own files.
 
 use time::Date;
 
 use crate::config::{Config, DenyExtensions, DenyFormats, IgnoreEntry, LfsPointers};
 use crate::finding::{Finding, Location, Severity, Suppression};
-use crate::report::{FileReport, Thresholds};
+use crate::rego::RegoPolicy;
+use crate::report::{FileReport, Report, Thresholds};
 use crate::rules::RuleId;
+use crate::target::Package;
 
 /// The decisions a configuration (plus CLI overrides) makes about scan results.
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 pub struct Policy {
     thresholds: Thresholds,
+    /// Compiled `policy.rego` files.
+    rego: Vec<RegoPolicy>,
     deny_extensions: Vec<DenyExtensions>,
     deny_formats: Vec<DenyFormats>,
     ignore: Vec<IgnoreEntry>,
@@ -39,7 +50,14 @@ impl Policy {
             ignore: config.ignore.clone(),
             lfs_pointers: config.lfs_pointers,
             today: time::OffsetDateTime::now_utc().date(),
+            rego: Vec::new(),
         }
+    }
+
+    /// Adds the compiled Rego policies.
+    pub fn with_rego(mut self, rego: Vec<RegoPolicy>) -> Policy {
+        self.rego = rego;
+        self
     }
 
     /// Applies `--fail-on` overrides (from [`crate::config::parse_fail_on`]) on top of
@@ -67,18 +85,31 @@ impl Policy {
         self.thresholds
     }
 
-    /// Applies the policy to scan results; call once per scan, before [`crate::report::Report::new`].
-    ///
-    /// 0. With `lfs-pointers: fail`, `git-lfs-pointer` findings become high.
-    /// 1. Every file (whatever its status: the point of `deny` is to refuse a format
-    ///    whatever its content) whose name ends with a denied extension, or whose
-    ///    detected format matches a denied label, gets a `policy-denied-format` finding
-    ///    with the configured severity: at most one for extensions and one for formats,
-    ///    with the highest severity among the matching entries.
-    /// 2. Each finding matched by an unexpired `ignore:` entry (rule and path glob) is
-    ///    marked suppressed with the first such entry's reason and expiry.
-    /// 3. Each expired entry that matched at least one finding of a file suppresses
-    ///    nothing and adds one low `policy-expired-ignore` finding to that file.
+    /// Applies every decision to the scan results of `packages` (steps 1–5 above) and
+    /// returns the report. Fails only when a Rego policy cannot be evaluated.
+    pub fn judge(
+        &mut self,
+        mut files: Vec<FileReport>,
+        packages: &[Package],
+    ) -> Result<Report, String> {
+        self.apply(&mut files);
+        let before: Vec<usize> = files.iter().map(|f| f.findings.len()).collect();
+        crate::rego::apply(&mut self.rego, packages, &mut files, self.thresholds)?;
+        for (i, file) in files.iter_mut().enumerate() {
+            let start = before.get(i).copied().unwrap_or(0);
+            if file.findings.len() > start {
+                self.suppress_from(file, start);
+            }
+        }
+        Ok(self.decide(files))
+    }
+
+    /// The verdict: sorts, counts and compares with the thresholds.
+    pub fn decide(&self, files: Vec<FileReport>) -> Report {
+        Report::new(files, self.thresholds)
+    }
+
+    /// Steps 1–3: the decisions the configuration makes about each file on its own.
     pub fn apply(&self, files: &mut [FileReport]) {
         for file in files.iter_mut() {
             self.lfs(file);
@@ -90,16 +121,14 @@ impl Policy {
     }
 
     /// Applies `ignore:` to the findings of `file` from index `start` on (findings added
-    /// after [`Policy::apply`], such as Rego policy results).
-    pub fn suppress_new(&self, file: &mut FileReport, start: usize) {
+    /// after the first pass: Rego policy results).
+    fn suppress_from(&self, file: &mut FileReport, start: usize) {
         let mut tail = FileReport {
             findings: file.findings.split_off(start.min(file.findings.len())),
             ..file.clone()
         };
         self.suppress(&mut tail);
         file.findings.append(&mut tail.findings);
-        file.findings
-            .sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     }
 
     /// `lfs-pointers: fail` turns the info finding of a Git LFS pointer into a high one.

@@ -15,8 +15,9 @@ pub struct Progress {
 }
 
 impl Progress {
-    pub fn new(total: usize, wanted: bool) -> Progress {
-        let ci = std::env::var_os("CI").is_some() || std::env::var_os("GITHUB_ACTIONS").is_some();
+    /// A progress line for `total` files, drawn only when `wanted`, outside CI (`ci`), on a
+    /// terminal, and for more than one file.
+    pub fn new(total: usize, wanted: bool, ci: bool) -> Progress {
         Progress {
             fetched: None,
             total,

@@ -15,17 +15,27 @@ use serde_json::{json, Value};
 
 use crate::config::{Config, RegoEntry};
 use crate::finding::{Finding, Location, Severity};
-use crate::remote::{Package, TARGET_FORMAT};
+use crate::remote::TARGET_FORMAT;
 use crate::report::{FileReport, FileStatus, Report, Thresholds, Verdict};
 use crate::rules::RuleId;
+use crate::target::Package;
 
 /// Policy files larger than this are refused.
 const MAX_POLICY_BYTES: u64 = 1 << 20;
 /// Wall-clock budget of one evaluation.
 const EVAL_BUDGET: Duration = Duration::from_secs(10);
 
+impl std::fmt::Debug for RegoPolicy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RegoPolicy")
+            .field("display", &self.display)
+            .field("severity", &self.severity)
+            .finish_non_exhaustive()
+    }
+}
+
 /// One loaded policy file.
-pub struct Policy {
+pub struct RegoPolicy {
     /// As shown in findings and errors: the path relative to the configuration folder.
     pub display: String,
     pub severity: Severity,
@@ -37,7 +47,7 @@ pub struct Policy {
 
 /// The policies a configuration names, loaded and compiled. A glob that matches no file
 /// and a policy that does not compile are errors (exit 2), with file and line.
-pub fn load(config: &Config) -> Result<Vec<Policy>, String> {
+pub fn load(config: &Config) -> Result<Vec<RegoPolicy>, String> {
     let base = config
         .source
         .as_deref()
@@ -98,7 +108,7 @@ fn expand(base: &Path, entry: &RegoEntry) -> Result<Vec<(PathBuf, String)>, Stri
     Ok(found)
 }
 
-fn load_one(path: &Path, display: String, severity: Severity) -> Result<Policy, String> {
+fn load_one(path: &Path, display: String, severity: Severity) -> Result<RegoPolicy, String> {
     let meta = std::fs::metadata(path).map_err(|e| format!("{}: {e}", path.display()))?;
     if meta.len() > MAX_POLICY_BYTES {
         return Err(format!(
@@ -137,7 +147,7 @@ fn load_one(path: &Path, display: String, severity: Severity) -> Result<Policy, 
             path.display()
         ));
     }
-    Ok(Policy {
+    Ok(RegoPolicy {
         display,
         severity,
         engine,
@@ -217,7 +227,7 @@ pub fn input(pkg: &Package, files: &[FileReport], thresholds: Thresholds) -> Val
     let mut model_security = json!({
         "scan_summary": if unsafe_ { "UNSAFE" } else { "SAFE" },
         "availability": if incomplete { "INCOMPLETE" } else { "COMPLETE" },
-        "summary": report.summary,
+        "summary": crate::report::json::v1::Summary::from(&report.summary),
     });
     if let Some(sec) = pkg.hub.as_ref().and_then(|h| h.security.as_ref()) {
         model_security["hub"] = json!({
@@ -225,7 +235,8 @@ pub fn input(pkg: &Package, files: &[FileReport], thresholds: Thresholds) -> Val
             "files_with_issues": sec.files_with_issues,
         });
     }
-    let mut v = serde_json::to_value(&report).unwrap_or_else(|_| json!({}));
+    let mut v = serde_json::to_value(crate::report::json::v1::Report::from(&report))
+        .unwrap_or_else(|_| json!({}));
     v["package"] = json!({
         "kind": pkg.format(),
         "name": pkg.name,
@@ -257,7 +268,7 @@ fn extension(path: &str) -> String {
 /// Evaluates every policy against every package; the findings go to each package's
 /// target entry (added when needed).
 pub fn apply(
-    policies: &mut [Policy],
+    policies: &mut [RegoPolicy],
     packages: &[Package],
     files: &mut Vec<FileReport>,
     thresholds: Thresholds,
@@ -292,7 +303,7 @@ pub fn apply(
     Ok(())
 }
 
-impl Policy {
+impl RegoPolicy {
     /// `(rule path, message)` for each violation.
     fn evaluate(&mut self, input: &regorus::Value) -> Result<Vec<(String, String)>, String> {
         self.engine.set_input(input.clone());

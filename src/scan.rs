@@ -9,7 +9,7 @@ use std::time::Instant;
 use crate::finding::{Finding, Location};
 use crate::formats::registry;
 use crate::limits::Limits;
-use crate::report::{FileReport, FileStatus};
+use crate::report::{FileReport, FileStatus, Origin};
 use crate::rules::RuleId;
 use crate::sniff::{self, Route};
 use crate::source::{ByteSource, FileSource};
@@ -179,6 +179,7 @@ pub fn scan_bytes(
     if size > limits.max_file_size && !bounded {
         return FileReport {
             path: display.to_string(),
+            origin: Origin::Local,
             status: FileStatus::Scanned,
             reason: None,
             format: None,
@@ -196,6 +197,7 @@ pub fn scan_bytes(
     if route.primary.is_none() && route.lfs_pointer {
         return FileReport {
             path: display.to_string(),
+            origin: Origin::Local,
             status: FileStatus::Skipped,
             reason: Some(
                 "Git LFS pointer: content not checked out (use `lfs: true` in actions/checkout)"
@@ -213,6 +215,7 @@ pub fn scan_bytes(
     match s.format {
         Some(format) => FileReport {
             path: display.to_string(),
+            origin: Origin::Local,
             status: FileStatus::Scanned,
             reason: None,
             format: Some(format),
@@ -221,6 +224,7 @@ pub fn scan_bytes(
         },
         None => FileReport {
             path: display.to_string(),
+            origin: Origin::Local,
             status: FileStatus::Skipped,
             reason: Some(if src.is_empty() {
                 "empty file".into()

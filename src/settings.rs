@@ -4,22 +4,25 @@ use std::path::{Path, PathBuf};
 
 use crate::cli::{ReportArgs, ScanArgs};
 use crate::config::{self, Config, GlobalAllowlist};
-use crate::discover;
+use crate::env::Env;
+use crate::filters;
 use crate::limits::Limits;
 use crate::policy::Policy;
-use crate::report::Thresholds;
+use crate::target::Target;
 
 pub struct Settings {
+    /// The environment, read once.
+    pub env: Env,
+    /// The targets, typed (default `.`).
+    pub targets: Vec<Target>,
     pub config_path: Option<PathBuf>,
     pub include: Vec<String>,
     pub exclude: Vec<String>,
     pub shard: Option<(u64, u64)>,
     pub limits: Limits,
     pub allow: GlobalAllowlist,
+    /// Every decision the configuration makes (deny, ignore, Rego, thresholds).
     pub policy: Policy,
-    pub thresholds: Thresholds,
-    /// Compiled `policy.rego` files.
-    pub rego: Vec<crate::rego::Policy>,
     /// `huggingface:` settings for remote targets.
     pub remote: crate::remote::Options,
 }
@@ -54,13 +57,22 @@ pub fn load_policy(
 }
 
 impl Settings {
-    pub fn resolve(args: &ScanArgs) -> Result<Settings, String> {
-        let root = discovery_root(&args.targets);
+    pub fn resolve(args: &ScanArgs, env: Env) -> Result<Settings, String> {
+        let mut raw: Vec<String> = args.targets.clone();
+        raw.extend(args.huggingface.iter().map(|r| format!("hf://{r}")));
+        if raw.is_empty() {
+            raw.push(".".into());
+        }
+        let targets = raw
+            .iter()
+            .map(|t| Target::parse(t, &env.hf))
+            .collect::<Result<Vec<_>, _>>()?;
+        let root = discovery_root(&targets);
         let (config_path, config, policy) = load_policy(&args.report, &[&root, Path::new(".")])?;
         let shard = args
             .shard
             .as_deref()
-            .map(discover::parse_shard)
+            .map(filters::parse_shard)
             .transpose()?;
         let mut include: Vec<String> = config
             .paths
@@ -78,13 +90,14 @@ impl Settings {
             .map(|p| p.as_str().to_string())
             .collect();
         exclude.extend(args.exclude.iter().cloned());
-        let rego = crate::rego::load(&config)?;
+        let policy = policy.with_rego(crate::rego::load(&config)?);
         let remote = crate::remote::Options {
             hub_scan: config.huggingface.hub_scan,
             trusted_orgs: config.huggingface.trusted_orgs.clone(),
         };
         Ok(Settings {
-            rego,
+            env,
+            targets,
             remote,
             config_path,
             include,
@@ -92,7 +105,6 @@ impl Settings {
             shard,
             limits: config.limits(),
             allow: config.global_allowlist(),
-            thresholds: policy.thresholds(),
             policy,
         })
     }
@@ -102,17 +114,11 @@ impl Settings {
     }
 }
 
-/// Where to look for `.modelgate.yml`: the first target directory (or a file's folder),
-/// else the current directory.
-fn discovery_root(targets: &[String]) -> PathBuf {
-    // Remote targets (hf://, URLs) have no folder: the current directory is searched.
-    let targets: Vec<PathBuf> = targets
-        .iter()
-        .filter(|t| !t.contains("://"))
-        .map(PathBuf::from)
-        .collect();
-    match targets.first() {
-        Some(t) if t.is_dir() => t.clone(),
+/// Where to look for `.modelgate.yml`: the first local target directory (or a file's
+/// folder), else the current directory. Remote targets (hf://, URLs) have no folder.
+fn discovery_root(targets: &[Target]) -> PathBuf {
+    match targets.iter().find_map(Target::local_dir) {
+        Some(t) if t.is_dir() => t.to_path_buf(),
         Some(t) => t
             .parent()
             .filter(|p| !p.as_os_str().is_empty())

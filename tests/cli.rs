@@ -503,3 +503,31 @@ fn extension_mismatch_is_reported_on_top_of_the_content() {
     let f = file(&report, &format!("{d}/legacy.bin"));
     assert_eq!(worst(f), "low", "a pickle in .bin is legitimate");
 }
+
+/// An absolute target (`modelgate scan /abs/dir`) is not relative to the checkout: its
+/// SARIF locations are absolute `file:` URIs, never the path with its leading `/` dropped.
+#[test]
+fn absolute_targets_give_absolute_file_uris() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let evil = std::fs::read(root().join("tests/fixtures/malicious/posix_system_protocol2.pkl"))
+        .expect("fixture");
+    write(dir.path(), "sub dir/evil.pkl", &evil);
+    let abs = dir.path().canonicalize().expect("canonical");
+    let out = modelgate()
+        .args(["scan", "--format", "sarif", "--no-config"])
+        .arg(&abs)
+        .output()
+        .expect("runs");
+    let v: Value = serde_json::from_slice(&out.stdout).expect("SARIF is JSON");
+    assert_valid_sarif(&v);
+    let loc = &v["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"];
+    let uri = loc["uri"].as_str().expect("uri");
+    assert!(uri.starts_with("file:///"), "{uri}");
+    assert!(uri.ends_with("/sub%20dir/evil.pkl"), "{uri}");
+    assert!(loc.get("uriBaseId").is_none(), "{loc}");
+    let abs = abs.to_string_lossy().replace('\\', "/");
+    assert!(
+        uri.contains(abs.trim_start_matches('/').split('/').next().unwrap_or("")),
+        "{uri} vs {abs}"
+    );
+}

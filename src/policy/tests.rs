@@ -5,7 +5,7 @@ use time::macros::date;
 use super::*;
 use crate::config::parse_str;
 use crate::finding::Location;
-use crate::report::{FileStatus, Report, Verdict};
+use crate::report::{FileStatus, Origin, Report, Verdict};
 use crate::rules::RuleId;
 
 fn policy(yaml: &str) -> Policy {
@@ -16,6 +16,7 @@ fn policy(yaml: &str) -> Policy {
 fn file(path: &str, format: Option<&str>, findings: Vec<Finding>) -> FileReport {
     FileReport {
         path: path.into(),
+        origin: Origin::Local,
         status: FileStatus::Scanned,
         reason: None,
         format: format.map(Into::into),

@@ -15,27 +15,6 @@ use std::path::{Path, PathBuf};
 /// Repository folder prefixes the Hub cache uses.
 const REPO_PREFIXES: [&str; 3] = ["models--", "datasets--", "spaces--"];
 
-/// The default cache: `HF_HUB_CACHE`, else `$HF_HOME/hub`, else
-/// `~/.cache/huggingface/hub` (`XDG_CACHE_HOME` honoured as huggingface_hub does).
-pub fn default_root() -> Option<PathBuf> {
-    if let Some(p) = std::env::var_os("HF_HUB_CACHE").filter(|v| !v.is_empty()) {
-        return Some(PathBuf::from(p));
-    }
-    if let Some(p) = std::env::var_os("HF_HOME").filter(|v| !v.is_empty()) {
-        return Some(PathBuf::from(p).join("hub"));
-    }
-    if let Some(p) = std::env::var_os("XDG_CACHE_HOME").filter(|v| !v.is_empty()) {
-        return Some(PathBuf::from(p).join("huggingface").join("hub"));
-    }
-    let home = std::env::var_os("HOME").or_else(|| std::env::var_os("USERPROFILE"))?;
-    Some(
-        PathBuf::from(home)
-            .join(".cache")
-            .join("huggingface")
-            .join("hub"),
-    )
-}
-
 /// Whether `dir` is one cached repository (`models--org--name` with `snapshots/`).
 pub fn is_repo_dir(dir: &Path) -> bool {
     let Some(name) = dir.file_name().and_then(|n| n.to_str()) else {

@@ -98,7 +98,9 @@ impl Response {
 }
 
 impl Client {
-    pub fn new(credential: Option<Credential>) -> Client {
+    /// A client sending `credential` to its origin only; `backoff` is the first retry
+    /// delay (default 500 ms).
+    pub fn new(credential: Option<Credential>, backoff: Option<Duration>) -> Client {
         let config = ureq::Agent::config_builder()
             .timeout_connect(Some(Duration::from_secs(15)))
             .timeout_recv_response(Some(Duration::from_secs(60)))
@@ -110,11 +112,7 @@ impl Client {
             .http_status_as_error(false)
             .user_agent(concat!("modelgate/", env!("CARGO_PKG_VERSION")))
             .build();
-        let backoff = std::env::var("MODELGATE_HTTP_BACKOFF_MS")
-            .ok()
-            .and_then(|v| v.parse().ok())
-            .map(Duration::from_millis)
-            .unwrap_or(Duration::from_millis(500));
+        let backoff = backoff.unwrap_or(Duration::from_millis(500));
         Client {
             agent: config.into(),
             credential,
@@ -686,7 +684,7 @@ mod tests {
             .map(|i| (i % 251) as u8)
             .collect();
         let (url, requests) = range_server(data.clone());
-        let client = Arc::new(Client::new(None));
+        let client = Arc::new(Client::new(None, None));
         let src = HttpSource::open(client.clone(), url.clone(), u64::MAX).unwrap();
         assert_eq!(src.len(), data.len() as u64);
         // Sequential 4 KiB reads through the whole file: read-ahead grows to 1 MiB runs.
@@ -725,10 +723,13 @@ mod tests {
     fn secrets_do_not_print() {
         let s = Secret::new("hf_abcdef".into()).unwrap();
         assert_eq!(format!("{s} {s:?}"), "*** ***");
-        let c = Client::new(Some(Credential {
-            origin: "https://huggingface.co".into(),
-            token: s,
-        }));
+        let c = Client::new(
+            Some(Credential {
+                origin: "https://huggingface.co".into(),
+                token: s,
+            }),
+            None,
+        );
         assert!(!format!("{c:?}").contains("hf_abcdef"));
     }
 }

@@ -59,6 +59,14 @@ impl RepoRef {
     pub fn owner(&self) -> Option<&str> {
         self.id.split_once('/').map(|(o, _)| o)
     }
+
+    /// `owner/name[@revision]`, as written after `hf://`.
+    pub fn shown(&self) -> String {
+        match &self.revision {
+            Some(r) => format!("{}@{r}", self.id),
+            None => self.id.clone(),
+        }
+    }
 }
 
 /// One file of a repository at a commit.

@@ -7,17 +7,20 @@ pub mod cache;
 pub mod http;
 pub mod hub;
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use crate::discover::{self, Filters, Input};
+use crate::discover;
+use crate::env::HfEnv;
+use crate::filters::Filters;
 use crate::finding::{Finding, Location};
 use crate::limits::Limits;
 use crate::report::{FileReport, FileStatus};
 use crate::rules::RuleId;
 use crate::scan::{self, AllowFn};
-use http::{Client, Credential, HttpSource, Secret};
+use crate::target::{CacheTarget, HubInfo, Input, Origin, Package, PackageKind, Plan, Source};
+use http::{Client, Credential, HttpSource};
 
 /// Format label of the entry that carries findings about a whole target (a Rego policy
 /// result, an untrusted publisher): it is not a file, and is only added when there is
@@ -33,59 +36,6 @@ pub struct RemoteFile {
     pub size: Option<u64>,
 }
 
-/// What kind of target a package came from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum PackageKind {
-    Local,
-    HuggingFace,
-    HuggingFaceCache,
-    Url,
-}
-
-/// The Hub's view of a repository, for `hf-hub-*` findings.
-#[derive(Clone, Debug, Default)]
-pub struct HubInfo {
-    pub owner: Option<String>,
-    /// Asked for (`huggingface.hub-scan`) and received.
-    pub security: Option<hub::RepoSecurity>,
-    /// Repository path → `securityFileStatus.status`.
-    pub file_status: HashMap<String, Option<String>>,
-}
-
-/// One target: a repository, a URL, a cache folder, or all local paths together.
-#[derive(Clone, Debug)]
-pub struct Package {
-    pub kind: PackageKind,
-    /// `owner/name` for the Hub, the URL, the path.
-    pub name: String,
-    /// The commit for the Hub and the cache; empty otherwise.
-    pub version: String,
-    /// Display path of the entry for target-level findings (`hf://owner/name@sha`).
-    pub root: String,
-    /// Display paths of its files (aliases included).
-    pub files: BTreeSet<String>,
-    pub hub: Option<HubInfo>,
-}
-
-impl Package {
-    /// `v0.package.format` of the Cloudsmith-EPM view.
-    pub fn format(&self) -> &'static str {
-        match self.kind {
-            PackageKind::HuggingFace | PackageKind::HuggingFaceCache => "huggingface",
-            PackageKind::Url => "url",
-            PackageKind::Local => "local",
-        }
-    }
-
-    /// The path of a file inside the package (the repository path for the Hub).
-    pub fn relative<'a>(&self, display: &'a str) -> &'a str {
-        display
-            .strip_prefix(self.root.as_str())
-            .and_then(|r| r.strip_prefix('/'))
-            .unwrap_or(display)
-    }
-}
-
 /// What [`plan`] needs from the settings.
 #[derive(Clone, Debug, Default)]
 pub struct Options {
@@ -93,182 +43,113 @@ pub struct Options {
     pub trusted_orgs: Vec<String>,
 }
 
-#[derive(Default)]
-pub struct Plan {
-    pub inputs: Vec<Input>,
-    pub packages: Vec<Package>,
-    /// The HTTP client, when a target needed one (for the progress line).
-    pub client: Option<Arc<Client>>,
-}
-
-fn truthy(v: &str) -> bool {
-    matches!(
-        v.trim().to_ascii_lowercase().as_str(),
-        "1" | "on" | "yes" | "true"
-    )
-}
-
-/// `HF_ENDPOINT` (default `https://huggingface.co`), without a trailing `/`.
-pub fn endpoint() -> String {
-    std::env::var("HF_ENDPOINT")
-        .ok()
-        .filter(|v| !v.trim().is_empty())
-        .unwrap_or_else(|| "https://huggingface.co".into())
-        .trim()
-        .trim_end_matches('/')
-        .to_string()
-}
-
-fn offline() -> bool {
-    std::env::var("HF_HUB_OFFLINE").is_ok_and(|v| truthy(&v))
-}
-
-/// The HTTP client, sending `HF_TOKEN` (or the older `HUGGING_FACE_HUB_TOKEN`) to the
-/// Hub endpoint's origin only.
-fn client() -> Arc<Client> {
-    let token = std::env::var("HF_TOKEN")
-        .ok()
-        .or_else(|| std::env::var("HUGGING_FACE_HUB_TOKEN").ok())
-        .and_then(Secret::new);
-    let ep = endpoint();
-    let credential = token.and_then(|token| {
+/// The HTTP client, sending the Hub token to the Hub endpoint's origin only.
+pub fn client(hf: &HfEnv) -> Arc<Client> {
+    let credential = hf.token.clone().and_then(|token| {
         Some(Credential {
-            origin: http::origin(&ep)?.to_string(),
+            origin: http::origin(&hf.endpoint)?.to_string(),
             token,
         })
     });
-    Arc::new(Client::new(credential))
+    Arc::new(Client::new(
+        credential,
+        hf.backoff_ms.map(std::time::Duration::from_millis),
+    ))
 }
 
-/// Targets → packages and inputs. Local paths go through [`discover::discover`] together
-/// (one package); every other target is its own package.
-pub fn plan(targets: &[String], filters: &Filters, opts: &Options) -> Result<Plan, String> {
-    let mut plan = Plan::default();
-    let mut locals: Vec<PathBuf> = Vec::new();
-    let shared: std::cell::OnceCell<Arc<Client>> = std::cell::OnceCell::new();
-    let get_client = || shared.get_or_init(client).clone();
-    for t in targets {
-        if let Some(rest) = t.strip_prefix("hf://") {
-            let repo = hub::RepoRef::parse(rest)?;
-            if offline() {
-                plan_offline(&mut plan, &repo, filters)?;
-            } else {
-                plan_hub(&mut plan, get_client(), &repo, filters, opts)?;
-            }
-        } else if t.starts_with("http://") || t.starts_with("https://") {
-            let display = http::redact(t).to_string();
-            let mut pkg = Package {
-                kind: PackageKind::Url,
-                name: display.clone(),
-                version: String::new(),
-                root: display.clone(),
-                files: BTreeSet::new(),
-                hub: None,
-            };
-            pkg.files.insert(display.clone());
-            plan.inputs.push(remote_input(
-                filters,
-                display,
-                RemoteFile {
-                    client: get_client(),
-                    url: t.clone(),
-                    size: None,
-                },
-            ));
-            plan.packages.push(pkg);
-        } else if let Some(rest) = t.strip_prefix("hf-cache://") {
-            let root = cache::default_root().ok_or(
+/// A plain URL target: one file, its own package.
+pub fn plan_url(plan: &mut Plan, client: Arc<Client>, url: &str, filters: &Filters) {
+    let display = http::redact(url).to_string();
+    let mut pkg = Package {
+        kind: PackageKind::Url,
+        name: display.clone(),
+        version: String::new(),
+        root: display.clone(),
+        files: BTreeSet::new(),
+        hub: None,
+    };
+    pkg.files.insert(display.clone());
+    plan.inputs.push(remote_input(
+        filters,
+        display,
+        Origin::Url,
+        RemoteFile {
+            client,
+            url: url.to_string(),
+            size: None,
+        },
+    ));
+    plan.packages.push(pkg);
+}
+
+/// An `hf-cache://` or local cache target.
+pub fn plan_cache_target(
+    plan: &mut Plan,
+    target: &CacheTarget,
+    filters: &Filters,
+    hf: &HfEnv,
+) -> Result<(), String> {
+    match target {
+        CacheTarget::Root { root, .. } => {
+            plan_cache(plan, root, root, filters, discover::display_of(root), "")
+        }
+        CacheTarget::RepoDir { root, dir, id } => {
+            plan_cache(plan, root, dir, filters, id.clone(), "")
+        }
+        CacheTarget::Repo(repo) => {
+            let root = hf.cache_root.clone().ok_or(
                 "hf-cache://: cannot find the Hugging Face cache (set HF_HUB_CACHE or HF_HOME)",
             )?;
-            if rest.is_empty() {
-                if !root.is_dir() {
-                    return Err(format!(
-                        "hf-cache://: the Hugging Face cache {} does not exist",
-                        root.display()
-                    ));
-                }
-                plan_cache(&mut plan, &root, &root, filters, "hf-cache".into(), "")?;
-            } else {
-                let repo = hub::RepoRef::parse(rest)?;
-                match &repo.revision {
-                    Some(rev) => {
-                        let (sha, snap) =
-                            cache::find_snapshot(&root, &repo.id, rev).ok_or_else(|| {
-                                format!(
-                                    "hf-cache://{rest}: not in the Hugging Face cache at {}",
-                                    root.display()
-                                )
-                            })?;
-                        plan_cache(&mut plan, &root, &snap, filters, repo.id.clone(), &sha)?;
-                    }
-                    None => {
-                        let dir = cache::repo_dir(&root, &repo.id);
-                        if !cache::is_repo_dir(&dir) {
-                            return Err(format!(
-                                "hf-cache://{rest}: not in the Hugging Face cache at {}",
+            let shown = repo.shown();
+            match &repo.revision {
+                Some(rev) => {
+                    let (sha, snap) =
+                        cache::find_snapshot(&root, &repo.id, rev).ok_or_else(|| {
+                            format!(
+                                "hf-cache://{shown}: not in the Hugging Face cache at {}",
                                 root.display()
-                            ));
-                        }
-                        plan_cache(&mut plan, &root, &dir, filters, repo.id.clone(), "")?;
-                    }
+                            )
+                        })?;
+                    plan_cache(plan, &root, &snap, filters, repo.id.clone(), &sha)
                 }
-            }
-        } else {
-            let mut p = PathBuf::from(t);
-            // `HF_HOME` itself (`~/.cache/huggingface`): its cache is `hub/`.
-            if p.is_dir() && !cache::is_cache_root(&p) && cache::is_cache_root(&p.join("hub")) {
-                p = p.join("hub");
-            }
-            if p.is_dir() && cache::is_cache_root(&p) {
-                plan_cache(&mut plan, &p, &p, filters, discover::display_of(&p), "")?;
-            } else if p.is_dir() && cache::is_repo_dir(&p) {
-                let root = p
-                    .parent()
-                    .filter(|r| !r.as_os_str().is_empty())
-                    .map(Path::to_path_buf)
-                    .unwrap_or_else(|| PathBuf::from("."));
-                let name = p
-                    .file_name()
-                    .and_then(|n| n.to_str())
-                    .and_then(|n| n.split_once("--"))
-                    .map(|(_, rest)| rest.replacen("--", "/", 1))
-                    .unwrap_or_default();
-                plan_cache(&mut plan, &root, &p, filters, name, "")?;
-            } else {
-                locals.push(p);
+                None => {
+                    let dir = cache::repo_dir(&root, &repo.id);
+                    if !cache::is_repo_dir(&dir) {
+                        return Err(format!(
+                            "hf-cache://{shown}: not in the Hugging Face cache at {}",
+                            root.display()
+                        ));
+                    }
+                    plan_cache(plan, &root, &dir, filters, repo.id.clone(), "")
+                }
             }
         }
     }
-    if !locals.is_empty() {
-        let inputs = discover::discover(&locals, filters)?;
-        let root = discover::display_of(&locals[0]);
-        let name = locals
-            .iter()
-            .map(|p| discover::display_of(p))
-            .collect::<Vec<_>>()
-            .join(" ");
-        let files = inputs.iter().map(|i| i.display.clone()).collect();
-        plan.packages.push(Package {
-            kind: PackageKind::Local,
-            name,
-            version: String::new(),
-            root,
-            files,
-            hub: None,
-        });
-        plan.inputs.extend(inputs);
-    }
-    plan.client = shared.into_inner();
-    Ok(plan)
 }
 
-fn remote_input(filters: &Filters, display: String, file: RemoteFile) -> Input {
+/// An hf:// target: through the Hub API, or from the cache with `HF_HUB_OFFLINE`.
+pub fn plan_hub_target(
+    plan: &mut Plan,
+    client: impl FnOnce() -> Arc<Client>,
+    repo: &hub::RepoRef,
+    filters: &Filters,
+    opts: &Options,
+    hf: &HfEnv,
+) -> Result<(), String> {
+    if hf.offline {
+        plan_offline(plan, repo, filters, hf)
+    } else {
+        plan_hub(plan, client(), repo, filters, opts, &hf.endpoint)
+    }
+}
+
+fn remote_input(filters: &Filters, display: String, origin: Origin, file: RemoteFile) -> Input {
     Input {
-        path: PathBuf::from(&display),
+        source: Source::Remote(Arc::new(file)),
         skip: filters.skip_reason(&display),
         display,
+        origin,
         error: None,
-        remote: Some(Arc::new(file)),
         aliases: Vec::new(),
     }
 }
@@ -279,8 +160,9 @@ fn plan_hub(
     repo: &hub::RepoRef,
     filters: &Filters,
     opts: &Options,
+    endpoint: &str,
 ) -> Result<(), String> {
-    let r = hub::open(&client, &endpoint(), repo, opts.hub_scan)?;
+    let r = hub::open(&client, endpoint, repo, opts.hub_scan)?;
     let root = r.root_display();
     let mut pkg = Package {
         kind: PackageKind::HuggingFace,
@@ -307,6 +189,7 @@ fn plan_hub(
         plan.inputs.push(remote_input(
             filters,
             display,
+            Origin::Hf,
             RemoteFile {
                 client: client.clone(),
                 url: r.file_url(&f.path),
@@ -320,9 +203,14 @@ fn plan_hub(
 
 /// `HF_HUB_OFFLINE=1`: an hf:// target is served from the local cache, as
 /// `huggingface_hub` does, or fails.
-fn plan_offline(plan: &mut Plan, repo: &hub::RepoRef, filters: &Filters) -> Result<(), String> {
+fn plan_offline(
+    plan: &mut Plan,
+    repo: &hub::RepoRef,
+    filters: &Filters,
+    hf: &HfEnv,
+) -> Result<(), String> {
     let rev = repo.revision.as_deref().unwrap_or("main");
-    let root = cache::default_root();
+    let root = hf.cache_root.clone();
     let found = root
         .as_deref()
         .and_then(|r| cache::find_snapshot(r, &repo.id, rev).map(|s| (r.to_path_buf(), s)));
@@ -372,11 +260,11 @@ fn plan_cache(
         pkg.files.insert(display.clone());
         pkg.files.extend(displays.iter().cloned());
         plan.inputs.push(Input {
-            path: blob.path,
+            source: Source::Local(blob.path),
             skip: filters.skip_reason(&display),
             display,
+            origin: Origin::HfCache,
             error: None,
-            remote: None,
             aliases: displays,
         });
     }
@@ -386,11 +274,11 @@ fn plan_cache(
         }
         pkg.files.insert(display.clone());
         plan.inputs.push(Input {
-            path: PathBuf::from(&display),
+            source: Source::Local(PathBuf::from(&display)),
             display,
+            origin: Origin::HfCache,
             skip: None,
             error: Some(err),
-            remote: None,
             aliases: Vec::new(),
         });
     }
@@ -451,6 +339,7 @@ pub fn target_entry<'a>(files: &'a mut Vec<FileReport>, pkg: &Package) -> &'a mu
         None => {
             files.push(FileReport {
                 path: pkg.root.clone(),
+                origin: pkg.origin(),
                 status: FileStatus::Scanned,
                 reason: None,
                 format: Some(TARGET_FORMAT.into()),

@@ -10,8 +10,9 @@
 use std::cmp::Reverse;
 use std::io::{self, Write};
 
-use super::{escape_control, FileStatus, RenderOptions, Report, Verdict};
+use super::{escape_control, FileReport, FileStatus, RenderOptions, Report, Verdict};
 use crate::finding::{Finding, Severity};
+use crate::target::Place;
 
 /// GitHub shows about 10 annotations of each level per step and drops the rest silently.
 pub const ANNOTATIONS_PER_LEVEL: usize = 10;
@@ -24,15 +25,15 @@ pub const SUMMARY_TABLE_BYTES: usize = 800 * 1024;
 const SUMMARY_EVIDENCE_CHARS: usize = 300;
 
 pub fn render(report: &Report, _opts: &RenderOptions, out: &mut dyn Write) -> io::Result<()> {
-    let mut findings: Vec<&Finding> = report
-        .findings()
-        .filter(|f| f.suppressed.is_none() && f.severity >= Severity::Low)
+    let mut findings: Vec<(&FileReport, &Finding)> = report
+        .findings_by_file()
+        .filter(|(_, f)| f.suppressed.is_none() && f.severity >= Severity::Low)
         .collect();
     // Worst first, so that the cap drops the least severe; report order otherwise.
-    findings.sort_by_key(|f| Reverse(f.severity));
+    findings.sort_by_key(|(_, f)| Reverse(f.severity));
 
     let mut total = [0usize; 3];
-    for f in &findings {
+    for (_, f) in &findings {
         total[command(f.severity).1] += 1;
     }
     let overflow = total.iter().any(|&n| n > ANNOTATIONS_PER_LEVEL);
@@ -45,17 +46,17 @@ pub fn render(report: &Report, _opts: &RenderOptions, out: &mut dyn Write) -> io
 
     let mut shown = [0usize; 3];
     let mut omitted = 0usize;
-    for f in findings {
+    for (file, f) in findings {
         let (cmd, slot) = command(f.severity);
         if shown[slot] >= cap[slot] {
             omitted += 1;
             continue;
         }
         shown[slot] += 1;
-        if super::sarif::remote_uri(&f.location.path).is_some() {
-            // hf:// and URL targets are not files of the checkout: a `file=` GitHub
-            // cannot resolve would misplace the annotation, so the location goes in front
-            // of the message instead.
+        if !matches!(Place::of(&f.location.path, file.origin), Place::Relative(_)) {
+            // hf:// and URL targets, and absolute paths, are not files of the checkout: a
+            // `file=` GitHub cannot resolve would misplace the annotation, so the location
+            // goes in front of the message instead.
             writeln!(
                 out,
                 "::{cmd} title={}::{}",
@@ -348,7 +349,7 @@ mod tests {
     use super::*;
     use crate::finding::Location;
     use crate::report::testutil::{render_to_string, sample_report};
-    use crate::report::{FileReport, Thresholds};
+    use crate::report::{FileReport, Origin, Thresholds};
     use crate::rules::RuleId;
 
     fn annotations(report: &Report) -> String {
@@ -387,6 +388,7 @@ mod tests {
         let report = Report::new(
             vec![FileReport {
                 path: path.into(),
+                origin: Origin::Hf,
                 status: FileStatus::Scanned,
                 reason: None,
                 format: Some("pickle".into()),
@@ -415,6 +417,7 @@ mod tests {
         let report = Report::new(
             vec![FileReport {
                 path: path.into(),
+                origin: Origin::Local,
                 status: FileStatus::Scanned,
                 reason: None,
                 format: None,
@@ -451,6 +454,7 @@ mod tests {
         Report::new(
             vec![FileReport {
                 path: "big.pkl".into(),
+                origin: Origin::Local,
                 status: FileStatus::Scanned,
                 reason: None,
                 format: Some("pickle".into()),

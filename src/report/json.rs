@@ -1,13 +1,225 @@
-//! The JSON report: the [`Report`] value itself, pretty-printed. Its fields are documented
-//! in `docs/json-schema.md`; a breaking change bumps [`super::JSON_VERSION`].
+//! The JSON report. Its shape is [`v1`], a frozen copy of the public schema
+//! (`docs/json-schema.md`), converted from the internal [`Report`]: internals can move
+//! without the output moving. `modelgate merge` reads reports back through the same
+//! types, and Rego policies see the same JSON.
 
 use std::io::{self, Write};
 
 use super::{RenderOptions, Report};
 
 pub fn render(report: &Report, _opts: &RenderOptions, out: &mut dyn Write) -> io::Result<()> {
-    serde_json::to_writer_pretty(&mut *out, report)?;
+    serde_json::to_writer_pretty(&mut *out, &v1::Report::from(report))?;
     writeln!(out)
+}
+
+/// Version 1 of the JSON report, field for field and in this order. Fields may be added
+/// (consumers ignore fields they do not know); removing, renaming or changing one bumps
+/// [`super::JSON_VERSION`] and gets a module of its own.
+pub mod v1 {
+    use serde::{Deserialize, Serialize};
+
+    use crate::finding::{self, Severity};
+    use crate::report::{self as internal, FileStatus, Thresholds, Verdict};
+    use crate::rules::RuleId;
+    use crate::target::Origin;
+
+    #[derive(Serialize)]
+    pub struct Report {
+        pub version: u32,
+        pub tool: Tool,
+        pub files: Vec<File>,
+        pub summary: Summary,
+        pub thresholds: ThresholdsOut,
+        pub reached: Vec<Severity>,
+        pub verdict: Verdict,
+    }
+
+    #[derive(Serialize)]
+    pub struct Tool {
+        pub name: &'static str,
+        pub version: &'static str,
+    }
+
+    /// One file (or target entry) with its findings. Also read back by `merge`.
+    #[derive(Serialize, Deserialize)]
+    pub struct File {
+        pub path: String,
+        #[serde(default, skip_serializing_if = "Origin::is_local")]
+        pub origin: Origin,
+        pub status: FileStatus,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub reason: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub format: Option<String>,
+        pub size: u64,
+        pub findings: Vec<Finding>,
+    }
+
+    #[derive(Serialize, Deserialize)]
+    pub struct Finding {
+        pub rule: RuleId,
+        pub severity: Severity,
+        pub location: Location,
+        pub message: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub evidence: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub suppressed: Option<Suppression>,
+    }
+
+    #[derive(Serialize, Deserialize)]
+    pub struct Location {
+        pub path: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub member: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub offset: Option<u64>,
+    }
+
+    #[derive(Serialize, Deserialize)]
+    pub struct Suppression {
+        pub reason: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub expires: Option<String>,
+    }
+
+    #[derive(Serialize)]
+    pub struct Summary {
+        pub files_scanned: u64,
+        pub files_skipped: u64,
+        pub files_errored: u64,
+        pub lfs_pointers: u64,
+        pub critical: u64,
+        pub high: u64,
+        pub medium: u64,
+        pub low: u64,
+        pub info: u64,
+        pub suppressed: u64,
+    }
+
+    /// `{"critical": 1, ..., "info": null}`: the threshold per severity, `null` = off.
+    #[derive(Serialize)]
+    pub struct ThresholdsOut {
+        pub critical: Option<u64>,
+        pub high: Option<u64>,
+        pub medium: Option<u64>,
+        pub low: Option<u64>,
+        pub info: Option<u64>,
+    }
+
+    impl From<&internal::Report> for Report {
+        fn from(r: &internal::Report) -> Report {
+            Report {
+                version: r.version,
+                tool: Tool {
+                    name: r.tool.name,
+                    version: r.tool.version,
+                },
+                files: r.files.iter().map(File::from).collect(),
+                summary: Summary::from(&r.summary),
+                thresholds: ThresholdsOut::from(r.thresholds),
+                reached: r.reached.clone(),
+                verdict: r.verdict,
+            }
+        }
+    }
+
+    impl From<&internal::Summary> for Summary {
+        fn from(s: &internal::Summary) -> Summary {
+            Summary {
+                files_scanned: s.files_scanned,
+                files_skipped: s.files_skipped,
+                files_errored: s.files_errored,
+                lfs_pointers: s.lfs_pointers,
+                critical: s.critical,
+                high: s.high,
+                medium: s.medium,
+                low: s.low,
+                info: s.info,
+                suppressed: s.suppressed,
+            }
+        }
+    }
+
+    impl From<Thresholds> for ThresholdsOut {
+        fn from(t: Thresholds) -> ThresholdsOut {
+            ThresholdsOut {
+                critical: t.get(Severity::Critical),
+                high: t.get(Severity::High),
+                medium: t.get(Severity::Medium),
+                low: t.get(Severity::Low),
+                info: t.get(Severity::Info),
+            }
+        }
+    }
+
+    impl From<&internal::FileReport> for File {
+        fn from(f: &internal::FileReport) -> File {
+            File {
+                path: f.path.clone(),
+                origin: f.origin,
+                status: f.status,
+                reason: f.reason.clone(),
+                format: f.format.clone(),
+                size: f.size,
+                findings: f.findings.iter().map(Finding::from).collect(),
+            }
+        }
+    }
+
+    impl From<&finding::Finding> for Finding {
+        fn from(f: &finding::Finding) -> Finding {
+            Finding {
+                rule: f.rule,
+                severity: f.severity,
+                location: Location {
+                    path: f.location.path.clone(),
+                    member: f.location.member.clone(),
+                    offset: f.location.offset,
+                },
+                message: f.message.clone(),
+                evidence: f.evidence.clone(),
+                suppressed: f.suppressed.as_ref().map(|s| Suppression {
+                    reason: s.reason.clone(),
+                    expires: s.expires.clone(),
+                }),
+            }
+        }
+    }
+
+    impl From<File> for internal::FileReport {
+        fn from(f: File) -> internal::FileReport {
+            internal::FileReport {
+                path: f.path,
+                origin: f.origin,
+                status: f.status,
+                reason: f.reason,
+                format: f.format,
+                size: f.size,
+                findings: f.findings.into_iter().map(finding::Finding::from).collect(),
+            }
+        }
+    }
+
+    impl From<Finding> for finding::Finding {
+        fn from(f: Finding) -> finding::Finding {
+            finding::Finding {
+                rule: f.rule,
+                severity: f.severity,
+                location: finding::Location {
+                    path: f.location.path,
+                    member: f.location.member,
+                    offset: f.location.offset,
+                },
+                message: f.message,
+                evidence: f.evidence,
+                suppressed: f.suppressed.map(|s| finding::Suppression {
+                    reason: s.reason,
+                    expires: s.expires,
+                }),
+            }
+        }
+    }
 }
 
 #[cfg(test)]
@@ -116,5 +328,18 @@ mod tests {
             v["files"][2]["findings"][0]["evidence"],
             "posix.system(\"echo 100% pwned: a,b\nsecond line\r\")"
         );
+    }
+
+    #[test]
+    fn remote_files_carry_their_origin_and_local_ones_do_not() {
+        let mut report = sample_report();
+        report.files[2].origin = crate::target::Origin::Hf;
+        let out = render_to_string(render, &report, &RenderOptions::default());
+        let v: Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(v["files"][2]["origin"], "hf");
+        assert!(v["files"][3].get("origin").is_none());
+        // `merge` reads it back.
+        let back: v1::File = serde_json::from_value(v["files"][2].clone()).unwrap();
+        assert_eq!(back.origin, crate::target::Origin::Hf);
     }
 }

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::finding::{Finding, Severity};
 use crate::rules::RuleId;
+pub use crate::target::Origin;
 
 pub mod github;
 pub mod json;
@@ -25,15 +26,15 @@ pub enum FileStatus {
     Error,
 }
 
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug)]
 pub struct FileReport {
     /// Display path: relative to the scan root, `/`-separated.
     pub path: String,
+    /// Where the bytes came from.
+    pub origin: Origin,
     pub status: FileStatus,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
     /// Detected format label (`pickle`, `pytorch-zip`, `pytorch-legacy`, `zip`, ...).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub format: Option<String>,
     pub size: u64,
     /// Sorted with [`Finding::sort_key`].
@@ -46,6 +47,7 @@ impl FileReport {
     pub fn errored(path: &str, rule: RuleId, reason: String, message: String) -> FileReport {
         FileReport {
             path: path.to_string(),
+            origin: Origin::Local,
             status: FileStatus::Error,
             reason: Some(reason),
             format: None,
@@ -95,17 +97,6 @@ impl Default for Thresholds {
     }
 }
 
-impl Serialize for Thresholds {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap;
-        let mut m = s.serialize_map(Some(5))?;
-        for sev in Severity::ALL_DESC {
-            m.serialize_entry(sev.as_str(), &self.get(sev))?;
-        }
-        m.end()
-    }
-}
-
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Verdict {
@@ -113,7 +104,7 @@ pub enum Verdict {
     Fail,
 }
 
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, Default)]
 pub struct Summary {
     pub files_scanned: u64,
     pub files_skipped: u64,
@@ -152,7 +143,7 @@ impl Summary {
     }
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug)]
 pub struct Report {
     pub version: u32,
     pub tool: Tool,
@@ -164,7 +155,7 @@ pub struct Report {
     pub verdict: Verdict,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug)]
 pub struct Tool {
     pub name: &'static str,
     pub version: &'static str,
@@ -226,6 +217,14 @@ impl Report {
     pub fn findings(&self) -> impl Iterator<Item = &Finding> {
         self.files.iter().flat_map(|f| f.findings.iter())
     }
+
+    /// All findings in report order, each with the file entry it belongs to (whose origin
+    /// says where its location is).
+    pub fn findings_by_file(&self) -> impl Iterator<Item = (&FileReport, &Finding)> {
+        self.files
+            .iter()
+            .flat_map(|f| f.findings.iter().map(move |x| (f, x)))
+    }
 }
 
 /// Options shared by the renderers.
@@ -281,6 +280,7 @@ pub(crate) mod testutil {
     pub fn sample_report() -> Report {
         let evil = FileReport {
             path: "models/evil model.pkl".into(),
+            origin: Origin::Local,
             status: FileStatus::Scanned,
             reason: None,
             format: Some("pickle".into()),
@@ -312,6 +312,7 @@ pub(crate) mod testutil {
         });
         let torch = FileReport {
             path: "models/model.pt".into(),
+            origin: Origin::Local,
             status: FileStatus::Scanned,
             reason: None,
             format: Some("pytorch-zip".into()),
@@ -341,6 +342,7 @@ pub(crate) mod testutil {
         };
         let labels = FileReport {
             path: "data/labels.json".into(),
+            origin: Origin::Local,
             status: FileStatus::Skipped,
             reason: Some("not a format that can carry code".into()),
             format: Some("json".into()),
@@ -353,6 +355,7 @@ pub(crate) mod testutil {
         };
         let readme = FileReport {
             path: "README.md".into(),
+            origin: Origin::Local,
             status: FileStatus::Skipped,
             reason: Some("not a model format".into()),
             format: None,
@@ -361,6 +364,7 @@ pub(crate) mod testutil {
         };
         let broken = FileReport {
             path: "models/unreadable.bin".into(),
+            origin: Origin::Local,
             status: FileStatus::Error,
             reason: Some("permission denied".into()),
             format: None,

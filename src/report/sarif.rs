@@ -18,9 +18,11 @@ use serde_json::{json, Value};
 use serde_sarif::sarif;
 use sha2::{Digest, Sha256};
 
+use super::json::v1;
 use super::{escape_control, FileStatus, RenderOptions, Report};
 use crate::finding::{Finding, Severity};
 use crate::rules::{Rule, RuleId, RULES};
+use crate::target::{Origin, Place};
 
 pub const SARIF_SCHEMA: &str =
     "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json";
@@ -39,9 +41,9 @@ fn build(report: &Report, opts: &RenderOptions) -> sarif::Sarif {
     // Info findings are inventory, not alerts: a code-scanning alert for "this file is
     // fine" would only bury the real ones.
     let results: Vec<sarif::Result> = report
-        .findings()
-        .filter(|f| f.severity >= Severity::Low)
-        .map(|f| result(f, rule_index(f.rule), &mut seen_hashes))
+        .findings_by_file()
+        .filter(|(_, f)| f.severity >= Severity::Low)
+        .map(|(file, f)| result(f, file.origin, rule_index(f.rule), &mut seen_hashes))
         .collect();
 
     let notifications: Vec<sarif::Notification> = report
@@ -56,7 +58,7 @@ fn build(report: &Report, opts: &RenderOptions) -> sarif::Sarif {
                     f.path,
                     f.reason.as_deref().unwrap_or("unknown error")
                 )))
-                .locations(vec![location(&f.path)])
+                .locations(vec![location(&f.path, f.origin)])
                 .build()
         })
         .collect();
@@ -87,8 +89,11 @@ fn build(report: &Report, opts: &RenderOptions) -> sarif::Sarif {
         .properties(property_bag(
             None,
             [
-                ("summary", json!(report.summary)),
-                ("thresholds", json!(report.thresholds)),
+                ("summary", json!(v1::Summary::from(&report.summary))),
+                (
+                    "thresholds",
+                    json!(v1::ThresholdsOut::from(report.thresholds)),
+                ),
                 ("reached", json!(report.reached)),
                 ("verdict", json!(report.verdict)),
             ],
@@ -175,7 +180,12 @@ fn result_level(sev: Severity) -> sarif::ResultLevel {
     }
 }
 
-fn result(f: &Finding, rule_index: usize, seen: &mut HashMap<String, u32>) -> sarif::Result {
+fn result(
+    f: &Finding,
+    origin: Origin,
+    rule_index: usize,
+    seen: &mut HashMap<String, u32>,
+) -> sarif::Result {
     let mut props = Vec::new();
     if let Some(m) = &f.location.member {
         props.push(("member", json!(m)));
@@ -193,7 +203,7 @@ fn result(f: &Finding, rule_index: usize, seen: &mut HashMap<String, u32>) -> sa
         .rule_index(rule_index as i64)
         .level(result_level(f.severity))
         .message(text_message(result_text(f)))
-        .locations(vec![location(&f.location.path)])
+        .locations(vec![location(&f.location.path, origin)])
         .partial_fingerprints(BTreeMap::from([(
             "primaryLocationLineHash".to_string(),
             fingerprint(f, seen),
@@ -267,15 +277,19 @@ fn fingerprint(f: &Finding, seen: &mut HashMap<String, u32>) -> String {
     format!("{hex}:{n}")
 }
 
-fn location(path: &str) -> sarif::Location {
+fn location(path: &str, origin: Origin) -> sarif::Location {
     // Files of hf:// and http(s) targets are not in the checkout: their location is the
     // absolute URI they were read from (SARIF §3.4.3 allows an absolute `uri` without a
-    // `uriBaseId`); local files stay relative to %SRCROOT% for GitHub.
-    let artifact = match remote_uri(path) {
-        Some(uri) => sarif::ArtifactLocation::builder().uri(uri).build(),
-        None => {
+    // `uriBaseId`), and so is a local file given by an absolute path (a `file:` URI);
+    // other local files stay relative to %SRCROOT% for GitHub.
+    let artifact = match Place::of(path, origin) {
+        Place::Remote(p) => sarif::ArtifactLocation::builder()
+            .uri(remote_uri(p).unwrap_or_else(|| artifact_uri(p)))
+            .build(),
+        Place::Absolute(p) => sarif::ArtifactLocation::builder().uri(file_uri(p)).build(),
+        Place::Relative(p) => {
             // A whole-target entry for the scan root (`.`) has no path of its own.
-            let uri = artifact_uri(path);
+            let uri = artifact_uri(p);
             sarif::ArtifactLocation::builder()
                 .uri(if uri.is_empty() { ".".to_string() } else { uri })
                 .uri_base_id("%SRCROOT%")
@@ -312,6 +326,22 @@ pub fn artifact_uri(path: &str) -> String {
             }
         }
     }
+    out
+}
+
+/// An absolute local display path (`/abs/x`, `C:/x`) as a `file:` URI, each segment
+/// percent-encoded as in [`artifact_uri`] (a drive letter's colon is kept).
+pub fn file_uri(path: &str) -> String {
+    let (drive, rest) = match path.as_bytes() {
+        [d, b':', b'/', ..] if d.is_ascii_alphabetic() => path.split_at(2),
+        _ => ("", path),
+    };
+    let mut out = String::from("file:///");
+    out.push_str(drive);
+    if !drive.is_empty() {
+        out.push('/');
+    }
+    out.push_str(&artifact_uri(rest));
     out
 }
 
@@ -673,6 +703,7 @@ mod tests {
             .position(|f| f.path == "models/evil model.pkl")
             .unwrap();
         report.files[evil].path = path.clone();
+        report.files[evil].origin = crate::target::Origin::Hf;
         for f in &mut report.files[evil].findings {
             f.location.path = path.clone();
         }

@@ -210,6 +210,9 @@ pub struct Machine<'a> {
     filled: Vec<V>,
     /// How many joblib object arrays this machine is embedded in.
     embed_depth: u32,
+    /// The loader has a `persistent_load` (torch's unpicklers do; `pickle.load` does not,
+    /// and fails at the first PERSID/BINPERSID).
+    persistent_load: bool,
 }
 
 impl<'a> Machine<'a> {
@@ -238,7 +241,14 @@ impl<'a> Machine<'a> {
             track_dicts: false,
             filled: Vec::new(),
             embed_depth: 0,
+            persistent_load: true,
         }
+    }
+
+    /// As `pickle.load` reads: without a `persistent_load`, so PERSID and BINPERSID fail.
+    pub fn without_persistent_load(mut self) -> Machine<'a> {
+        self.persistent_load = false;
+        self
     }
 
     /// Runs to STOP or to the first error. Findings made before an error are kept: a loader
@@ -1053,6 +1063,9 @@ impl<'a> Machine<'a> {
                         self.read_joblib_array(&state)?;
                     }
                 }
+            }
+            b'P' | b'Q' if !self.persistent_load => {
+                return self.malformed("A load persistent id instruction was encountered, but no persistent_load function was specified.");
             }
             b'P' => {
                 self.input.line()?;

@@ -85,8 +85,10 @@ pub fn scan(src: &dyn ByteSource, ctx: &Ctx, loc: &Location, out: &mut Vec<Findi
 }
 
 /// The pickle view of a file that another format's reader also opens (a tar whose first
-/// member name is a pickle program: `pickle.load` of the file runs it). Only what a
-/// pickle load would import or call before failing is reported: a stream that imports
+/// member name is a pickle program: `pickle.load` of the file runs it), read as
+/// `pickle.load` reads it (no `persistent_load`: a PERSID stops it; no loader that has one
+/// reads a zip or a safetensors file as a pickle). Only what a pickle load would import or
+/// call before failing is reported: a stream that imports
 /// nothing is a parser's view, not something a load would do. `window` bounds the bytes
 /// read. Returns whether anything was reported.
 pub fn scan_second_view(
@@ -97,7 +99,7 @@ pub fn scan_second_view(
     out: &mut Vec<Finding>,
 ) -> bool {
     let view = SliceSource::new(src, 0, window);
-    let r = scan_stream(&view, 0, ctx, loc);
+    let r = scan_stream_as(&view, 0, ctx, loc, false, true);
     if r.imports {
         out.extend(r.findings);
     }
@@ -203,6 +205,21 @@ fn followed_by_pickle(src: &dyn ByteSource, end: u64, limits: &crate::limits::Li
 /// several pickles in a row, so a payload can sit in a later one. `max_pickles` bounds
 /// the count; data after the last pickle that does not parse as one is left alone.
 pub fn scan_stream(src: &dyn ByteSource, start: u64, ctx: &Ctx, loc: &Location) -> StreamResult {
+    scan_stream_as(src, start, ctx, loc, true, false)
+}
+
+/// [`scan_stream`] as a given loader reads: with a `persistent_load` (torch) or without
+/// one (`pickle.load`), and with or without the search past a break or past the last
+/// pickle for more (`loader_only`: exactly the pickles a loader reading one after another
+/// would run, up to the first that fails).
+fn scan_stream_as(
+    src: &dyn ByteSource,
+    start: u64,
+    ctx: &Ctx,
+    loc: &Location,
+    persistent_load: bool,
+    loader_only: bool,
+) -> StreamResult {
     let mut out = StreamResult::default();
     let mut pos = start;
     let allow = |m: &str, n: &str| (ctx.allow)(m, n);
@@ -218,7 +235,12 @@ pub fn scan_stream(src: &dyn ByteSource, start: u64, ctx: &Ctx, loc: &Location) 
         if ctx.expired() {
             break;
         }
-        let run = Machine::new(src, pos, ctx.limits, &allow, Some(ctx.deadline)).run();
+        let machine = Machine::new(src, pos, ctx.limits, &allow, Some(ctx.deadline));
+        let run = if persistent_load {
+            machine.run()
+        } else {
+            machine.without_persistent_load().run()
+        };
         let first = out.pickles == 0;
         let keep = first
             || if speculative {
@@ -256,6 +278,7 @@ pub fn scan_stream(src: &dyn ByteSource, start: u64, ctx: &Ctx, loc: &Location) 
                     break;
                 }
             }
+            _ if loader_only => break,
             _ => {
                 let from = match (&run.error, keep) {
                     (Some((off, _)), true) => off + 1,
