@@ -2,6 +2,9 @@
 //! Inputs here are small hand-assembled files (their bytes are explained inline); the
 //! real-library fixtures are exercised in tests/fixtures.rs.
 
+// Integration tests: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use common::*;

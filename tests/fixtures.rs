@@ -4,6 +4,9 @@
 //! the manifest says it must be: benign files at or below their allowed severity,
 //! malicious ones at or above theirs, naming the global and the rules expected.
 
+// Integration tests: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use common::*;

@@ -2,6 +2,9 @@
 //! routing (content first, `.onnx` name only for unrecognised content), the file-size
 //! exemption, and extension mismatches between these formats.
 
+// Integration tests: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use common::*;

@@ -1,6 +1,9 @@
 //! Keras and TensorFlow routing through the real binary: names that route protobufs,
 //! archives recognised as Keras by content, SavedModel directories file by file.
 
+// Integration tests: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use common::*;

@@ -1,6 +1,9 @@
 //! `modelgate merge`: shard runs merged give exactly the report of one full run, and
 //! reports that cannot be shards of one scan are refused with exit 2.
 
+// Test helpers: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use std::path::{Path, PathBuf};

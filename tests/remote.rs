@@ -2,6 +2,9 @@
 //! (tests/common/mockhub.rs): hf:// repositories, plain URLs, the local Hugging Face
 //! cache, the Hub's own verdict, trusted publishers and Rego policies.
 
+// Integration tests: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 #[path = "common/mockhub.rs"]
 mod mockhub;

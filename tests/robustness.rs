@@ -3,6 +3,9 @@
 //! many times with a fixed seed and scanned in-process. The scan must return — no panic,
 //! no hang — and every file must be accounted for.
 
+// Integration tests: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::time::{Duration, Instant};
 
 use modelgate::limits::Limits;

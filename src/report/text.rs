@@ -8,11 +8,18 @@ use owo_colors::{OwoColorize, Style};
 
 use super::{escape_control, FileReport, FileStatus, RenderOptions, Report, Verdict};
 use crate::finding::{Finding, Severity};
+use crate::rules::RuleId;
 
 pub fn render(report: &Report, opts: &RenderOptions, out: &mut dyn Write) -> io::Result<()> {
     let p = Painter { color: opts.color };
     let mut any = false;
-    for file in report.files.iter().filter(|f| !f.findings.is_empty()) {
+    // `file-skipped` findings (`--show-skipped`) are listed with the skipped files below.
+    let shown = |f: &&Finding| f.rule != RuleId::FileSkipped;
+    for file in report
+        .files
+        .iter()
+        .filter(|f| f.findings.iter().any(|x| shown(&x)))
+    {
         if any {
             writeln!(out)?;
         }
@@ -52,7 +59,11 @@ fn write_file_block(p: &Painter, file: &FileReport, out: &mut dyn Write) -> io::
     header.push(')');
     writeln!(out, "{}", p.paint(&header, Style::new().bold()))?;
 
-    for finding in &file.findings {
+    for finding in file
+        .findings
+        .iter()
+        .filter(|f| f.rule != RuleId::FileSkipped)
+    {
         write_finding(p, finding, out)?;
     }
     Ok(())

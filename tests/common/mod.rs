@@ -2,6 +2,8 @@
 //! environment, parse its JSON, validate SARIF against the vendored OASIS schema.
 
 #![allow(dead_code)]
+// Test helpers: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::{Path, PathBuf};
 
@@ -12,11 +14,24 @@ pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// The binary with ambient CI / GitHub variables removed, run from the repository root.
+/// Whether an ambient variable could change what the binary does: CI and GitHub
+/// runner state, colour, Hugging Face settings and tokens, modelgate's own knobs.
+pub fn scrubbed(k: &str) -> bool {
+    k == "CI"
+        || k == "NO_COLOR"
+        || k == "HUGGING_FACE_HUB_TOKEN"
+        || k == "XDG_CACHE_HOME"
+        || ["GITHUB_", "RUNNER_", "HF_", "MODELGATE_"]
+            .iter()
+            .any(|p| k.starts_with(p))
+}
+
+/// The binary with ambient CI / GitHub / Hugging Face / modelgate variables removed, run
+/// from the repository root.
 pub fn modelgate() -> Command {
     let mut cmd = Command::cargo_bin("modelgate").expect("binary");
     for (k, _) in std::env::vars() {
-        if k == "CI" || k == "NO_COLOR" || k.starts_with("GITHUB_") || k.starts_with("RUNNER_") {
+        if scrubbed(&k) {
             cmd.env_remove(&k);
         }
     }
