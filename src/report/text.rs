@@ -8,18 +8,11 @@ use owo_colors::{OwoColorize, Style};
 
 use super::{escape_control, FileReport, FileStatus, RenderOptions, Report, Verdict};
 use crate::finding::{Finding, Severity};
-use crate::rules::RuleId;
 
 pub fn render(report: &Report, opts: &RenderOptions, out: &mut dyn Write) -> io::Result<()> {
     let p = Painter { color: opts.color };
     let mut any = false;
-    // `file-skipped` findings (`--show-skipped`) are listed with the skipped files below.
-    let shown = |f: &&Finding| f.rule != RuleId::FileSkipped;
-    for file in report
-        .files
-        .iter()
-        .filter(|f| f.findings.iter().any(|x| shown(&x)))
-    {
+    for file in report.files.iter().filter(|f| !f.findings.is_empty()) {
         if any {
             writeln!(out)?;
         }
@@ -59,11 +52,7 @@ fn write_file_block(p: &Painter, file: &FileReport, out: &mut dyn Write) -> io::
     header.push(')');
     writeln!(out, "{}", p.paint(&header, Style::new().bold()))?;
 
-    for finding in file
-        .findings
-        .iter()
-        .filter(|f| f.rule != RuleId::FileSkipped)
-    {
+    for finding in &file.findings {
         write_finding(p, finding, out)?;
     }
     Ok(())
