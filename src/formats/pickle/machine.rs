@@ -39,13 +39,18 @@ pub enum V {
     Call(Rc<CallV>),
     Tuple(Rc<[V]>),
     List,
+    /// A list whose items are kept (retaining machines only: `modelgate convert`).
+    Items(ListItems),
     /// A dict; the first [`DICT_KEEP`] items are kept (joblib's array records are read
-    /// from them).
+    /// from them), all of them in a retaining machine.
     Dict(Option<DictItems>),
     Set,
     FrozenSet,
     ByteArray,
     Persistent,
+    /// A persistent id with the value it was loaded from (retaining machines only: a
+    /// PyTorch storage reference `('storage', type, key, location, numel)`).
+    PersistentId(Rc<V>),
     Unknown,
 }
 
@@ -76,6 +81,7 @@ fn take_children(v: &mut V, work: &mut Vec<V>) {
                 work.push(std::mem::replace(&mut c.func, V::None));
                 work.push(std::mem::replace(&mut c.args, V::None));
                 work.extend(c.state.get_mut().take());
+                work.extend(c.contents.get_mut().take());
             }
         }
         V::Dict(Some(d)) => {
@@ -86,12 +92,29 @@ fn take_children(v: &mut V, work: &mut Vec<V>) {
                 }
             }
         }
+        V::Items(items) => {
+            if let Some(items) = Rc::get_mut(items) {
+                work.append(items.get_mut());
+            }
+        }
+        V::PersistentId(pid) => {
+            if let Some(pid) = Rc::get_mut(pid) {
+                work.push(std::mem::replace(pid, V::None));
+            }
+        }
         _ => {}
     }
 }
 
 /// The kept items of a tracked dict, shared between the stack and the memo.
 pub type DictItems = Rc<RefCell<Vec<(V, V)>>>;
+
+/// The items of a retained list.
+pub type ListItems = Rc<RefCell<Vec<V>>>;
+
+/// Most container items a retaining machine keeps in all (the entries of a state dict and
+/// the arguments of its tensor rebuilds); past it the run stops with a limit.
+const RETAIN_MAX_ITEMS: u64 = 50_000_000;
 
 #[derive(Debug)]
 pub struct BytesV {
@@ -107,6 +130,10 @@ pub struct CallV {
     pub args: V,
     /// The first BUILD state applied to the result (`__setstate__`).
     pub state: RefCell<Option<V>>,
+    /// Items given to the result by SETITEM(S) or APPEND(S) (`OrderedDict()` then
+    /// SETITEMS is how a PyTorch state dict is built): a [`V::Dict`] or [`V::Items`],
+    /// kept by retaining machines only.
+    pub contents: RefCell<Option<V>>,
 }
 
 /// Items kept per dict.
@@ -185,6 +212,10 @@ pub struct PickleRun {
     pub protocol: u8,
     /// Persistent ids seen (PyTorch storages).
     pub persistent_ids: u64,
+    /// The value STOP returned (retaining machines only).
+    pub result: Option<V>,
+    /// Values of a retained graph that can close a cycle, cleared when the run is dropped.
+    filled: Vec<V>,
     /// Pickles embedded in this one's byte stream (joblib object arrays).
     pub embedded: Vec<PickleRun>,
 }
@@ -213,6 +244,10 @@ pub struct Machine<'a> {
     /// The loader has a `persistent_load` (torch's unpicklers do; `pickle.load` does not,
     /// and fails at the first PERSID/BINPERSID).
     persistent_load: bool,
+    /// Keep every value (lists, dicts, persistent ids, the result) for a caller that reads
+    /// the object graph (`modelgate convert`), within [`RETAIN_MAX_ITEMS`].
+    retain: bool,
+    retained: u64,
 }
 
 impl<'a> Machine<'a> {
@@ -233,16 +268,83 @@ impl<'a> Machine<'a> {
             memo_sparse: HashMap::new(),
             memo_len: 0,
             global_ids: HashMap::new(),
-            run: PickleRun {
-                start,
-                ..PickleRun::default()
+            run: {
+                let mut run = PickleRun::default();
+                run.start = start;
+                run
             },
             deadline,
             track_dicts: false,
             filled: Vec::new(),
             embed_depth: 0,
             persistent_load: true,
+            retain: false,
+            retained: 0,
         }
+    }
+
+    /// A machine that keeps the whole object graph (every list and dict item, persistent
+    /// ids, the value STOP returns in [`PickleRun::result`]). Scanning never needs it.
+    pub fn retaining(mut self) -> Machine<'a> {
+        self.retain = true;
+        self.track_dicts = true;
+        self
+    }
+
+    /// The dict SETITEM(S) fill: the dict at the top of the stack when dicts are tracked,
+    /// or (retaining) the contents of a call result such as `OrderedDict()`. Fails like
+    /// CPython when the stack is empty above the mark.
+    fn dict_at_top(&mut self) -> Result<Option<DictItems>, Stop> {
+        let top = self.top()?.clone();
+        Ok(match &top {
+            V::Dict(Some(d)) if self.track_dicts => Some(d.clone()),
+            V::Call(c) if self.retain => {
+                let mut contents = c.contents.borrow_mut();
+                if contents.is_none() {
+                    *contents = Some(V::Dict(Some(Rc::default())));
+                    self.filled.push(V::Call(c.clone()));
+                }
+                match contents.as_ref() {
+                    Some(V::Dict(Some(d))) => Some(d.clone()),
+                    _ => None,
+                }
+            }
+            _ => None,
+        })
+    }
+
+    /// The list APPEND(S) fill (retaining machines only): a list, or a call result's
+    /// contents.
+    fn list_at_top(&mut self) -> Result<Option<ListItems>, Stop> {
+        let top = self.top()?.clone();
+        if !self.retain {
+            return Ok(None);
+        }
+        Ok(match &top {
+            V::Items(l) => Some(l.clone()),
+            V::Call(c) => {
+                let mut contents = c.contents.borrow_mut();
+                if contents.is_none() {
+                    *contents = Some(V::Items(Rc::default()));
+                    self.filled.push(V::Call(c.clone()));
+                }
+                match contents.as_ref() {
+                    Some(V::Items(l)) => Some(l.clone()),
+                    _ => None,
+                }
+            }
+            _ => None,
+        })
+    }
+
+    fn count_retained(&mut self, n: usize) -> Result<(), Stop> {
+        self.retained = self.retained.saturating_add(n as u64);
+        if self.retained > RETAIN_MAX_ITEMS {
+            return Err(Stop::Limit(format!(
+                "more than {RETAIN_MAX_ITEMS} container items kept"
+            )));
+        }
+        Ok(())
     }
 
     /// As `pickle.load` reads: without a `persistent_load`, so PERSID and BINPERSID fail.
@@ -268,12 +370,12 @@ impl<'a> Machine<'a> {
                 }
             }
         }
-        for v in std::mem::take(&mut self.filled) {
-            match &v {
-                V::Dict(Some(d)) => drop(std::mem::take(&mut *d.borrow_mut())),
-                V::Call(c) => drop(c.state.borrow_mut().take()),
-                _ => {}
-            }
+        let filled = std::mem::take(&mut self.filled);
+        if self.retain {
+            // The caller reads the graph; the run breaks its cycles when dropped.
+            self.run.filled = filled;
+        } else {
+            release(filled);
         }
         self.run
     }
@@ -453,6 +555,7 @@ impl<'a> Machine<'a> {
             func,
             args,
             state: RefCell::new(None),
+            contents: RefCell::new(None),
         }))
     }
 
@@ -555,11 +658,11 @@ impl<'a> Machine<'a> {
                 }
                 s.push(')');
             }
-            V::List => s.push_str("[…]"),
+            V::List | V::Items(_) => s.push_str("[…]"),
             V::Dict(_) => s.push_str("{…}"),
             V::Set | V::FrozenSet => s.push_str("{…}"),
             V::ByteArray => s.push_str("bytearray(…)"),
-            V::Persistent => s.push_str("<persistent>"),
+            V::Persistent | V::PersistentId(_) => s.push_str("<persistent>"),
             V::Unknown => s.push('?'),
         }
     }
@@ -667,12 +770,19 @@ impl<'a> Machine<'a> {
 
     /// Adds items to a tracked dict; a dict is registered in `filled` when it first gets
     /// items, so that its contents are cleared at the end of the run.
-    fn fill_dict(&mut self, d: &Rc<RefCell<Vec<(V, V)>>>, items: Vec<V>) {
+    fn fill_dict(&mut self, d: &Rc<RefCell<Vec<(V, V)>>>, items: Vec<V>) -> Result<(), Stop> {
         let was_empty = d.borrow().is_empty();
-        dict_extend(d, items);
+        let keep = if self.retain {
+            self.count_retained(items.len())?;
+            usize::MAX
+        } else {
+            DICT_KEEP
+        };
+        dict_extend(d, items, keep);
         if was_empty && !d.borrow().is_empty() {
             self.filled.push(V::Dict(Some(d.clone())));
         }
+        Ok(())
     }
 
     fn check_budget(&mut self) -> Result<(), Stop> {
@@ -729,7 +839,10 @@ impl<'a> Machine<'a> {
             }
             b'.' => {
                 // STOP: the result is popped; an empty stack is an underflow.
-                self.pop()?;
+                let result = self.pop()?;
+                if self.retain {
+                    self.run.result = Some(result);
+                }
                 return Ok(true);
             }
             b'0' => {
@@ -888,18 +1001,36 @@ impl<'a> Machine<'a> {
                 let items = self.stack.split_off(self.stack.len() - n);
                 self.push(V::Tuple(Rc::from(items)))?;
             }
+            b']' if self.retain => {
+                let l = V::Items(Rc::default());
+                self.filled.push(l.clone());
+                self.push(l)?;
+            }
             b']' => self.push(V::List)?,
             b'l' => {
-                self.pop_mark()?;
-                self.push(V::List)?;
+                let items = self.pop_mark()?;
+                if self.retain {
+                    self.count_retained(items.len())?;
+                    let l = V::Items(Rc::new(RefCell::new(items)));
+                    self.filled.push(l.clone());
+                    self.push(l)?;
+                } else {
+                    self.push(V::List)?;
+                }
             }
             b'a' => {
-                self.pop()?;
-                self.top()?;
+                let v = self.pop()?;
+                if let Some(l) = self.list_at_top()? {
+                    self.count_retained(1)?;
+                    l.borrow_mut().push(v);
+                }
             }
             b'e' => {
-                self.pop_mark()?;
-                self.top()?;
+                let items = self.pop_mark()?;
+                if let Some(l) = self.list_at_top()? {
+                    self.count_retained(items.len())?;
+                    l.borrow_mut().extend(items);
+                }
             }
             // Untracked dicts carry no allocation: a pickle of a million small dicts
             // must not pay for contents nobody reads.
@@ -911,7 +1042,7 @@ impl<'a> Machine<'a> {
                 }
                 let d = if self.track_dicts {
                     let d: Rc<RefCell<Vec<(V, V)>>> = Rc::default();
-                    self.fill_dict(&d, items);
+                    self.fill_dict(&d, items)?;
                     Some(d)
                 } else {
                     None
@@ -921,9 +1052,8 @@ impl<'a> Machine<'a> {
             b's' => {
                 let v = self.pop()?;
                 let k = self.pop()?;
-                if let (true, V::Dict(Some(d))) = (self.track_dicts, self.top()?) {
-                    let d = d.clone();
-                    self.fill_dict(&d, vec![k, v]);
+                if let Some(d) = self.dict_at_top()? {
+                    self.fill_dict(&d, vec![k, v])?;
                 }
             }
             b'u' => {
@@ -931,9 +1061,8 @@ impl<'a> Machine<'a> {
                 if items.len() % 2 != 0 {
                     return self.malformed("odd number of items for SETITEMS");
                 }
-                if let (true, V::Dict(Some(d))) = (self.track_dicts, self.top()?) {
-                    let d = d.clone();
-                    self.fill_dict(&d, items);
+                if let Some(d) = self.dict_at_top()? {
+                    self.fill_dict(&d, items)?;
                 }
             }
             0x8f => self.push(V::Set)?,
@@ -1068,14 +1197,23 @@ impl<'a> Machine<'a> {
                 return self.malformed("A load persistent id instruction was encountered, but no persistent_load function was specified.");
             }
             b'P' => {
-                self.input.line()?;
+                let line = self.input.line()?;
                 self.run.persistent_ids += 1;
-                self.push(V::Persistent)?;
+                if self.retain {
+                    let pid = V::Str(lossy(&line), false);
+                    self.push(V::PersistentId(Rc::new(pid)))?;
+                } else {
+                    self.push(V::Persistent)?;
+                }
             }
             b'Q' => {
-                self.pop()?;
+                let pid = self.pop()?;
                 self.run.persistent_ids += 1;
-                self.push(V::Persistent)?;
+                if self.retain {
+                    self.push(V::PersistentId(Rc::new(pid)))?;
+                } else {
+                    self.push(V::Persistent)?;
+                }
             }
             0x82..=0x84 => {
                 let code = match op {
@@ -1120,6 +1258,28 @@ impl<'a> Machine<'a> {
     }
 }
 
+/// Clears the contents of the values that can close a reference cycle, so that dropping
+/// them frees them.
+fn release(filled: Vec<V>) {
+    for v in filled {
+        match &v {
+            V::Dict(Some(d)) => drop(std::mem::take(&mut *d.borrow_mut())),
+            V::Items(l) => drop(std::mem::take(&mut *l.borrow_mut())),
+            V::Call(c) => {
+                drop(c.state.borrow_mut().take());
+                drop(c.contents.borrow_mut().take());
+            }
+            _ => {}
+        }
+    }
+}
+
+impl Drop for PickleRun {
+    fn drop(&mut self) {
+        release(std::mem::take(&mut self.filled));
+    }
+}
+
 /// `name` with at most [`MAX_NAME_PARTS`] dotted components: the first and last halves.
 fn bounded_name(name: &str) -> std::borrow::Cow<'_, str> {
     let parts: Vec<&str> = name.split('.').collect();
@@ -1160,11 +1320,11 @@ fn root_global(v: &V) -> Option<u32> {
     None
 }
 
-fn dict_extend(d: &RefCell<Vec<(V, V)>>, items: Vec<V>) {
+fn dict_extend(d: &RefCell<Vec<(V, V)>>, items: Vec<V>, keep: usize) {
     let mut d = d.borrow_mut();
     let mut it = items.into_iter();
     while let (Some(k), Some(v)) = (it.next(), it.next()) {
-        if d.len() >= DICT_KEEP {
+        if d.len() >= keep {
             break;
         }
         d.push((k, v));
@@ -1448,6 +1608,48 @@ mod tests {
             pre,
             b"\x94}\x94K\x00h\x00sh\x00K\x00h\x01s0."
         ));
+    }
+
+    #[test]
+    fn a_retaining_machine_keeps_the_object_graph() {
+        // pickle.dumps(OrderedDict(w=[1, 2, <persistent ('storage', 'k0', 4)>], n=3), 2)
+        // with a Pickler whose persistent_id returns the tuple.
+        let src = MemSource::new(
+            b"\x80\x02ccollections\nOrderedDict\nq\x00)Rq\x01(X\x01\x00\x00\x00wq\x02]q\x03(K\x01K\x02X\x07\x00\x00\x00storageq\x04X\x02\x00\x00\x00k0q\x05K\x04\x87q\x06QeX\x01\x00\x00\x00nq\x07K\x03u."
+                .to_vec(),
+        );
+        let limits = Limits::default();
+        let allow = |_: &str, _: &str| false;
+        let run = Machine::new(&src, 0, &limits, &allow, None)
+            .retaining()
+            .run();
+        assert!(run.error.is_none(), "{:?}", run.error);
+        let Some(V::Call(od)) = &run.result else {
+            panic!("{:?}", run.result)
+        };
+        let contents = od.contents.borrow();
+        let Some(V::Dict(Some(items))) = contents.as_ref() else {
+            panic!("{contents:?}")
+        };
+        let items = items.borrow();
+        assert_eq!(items.len(), 2);
+        assert!(matches!(&items[0].0, V::Str(k, _) if &**k == "w"));
+        let V::Items(list) = &items[0].1 else {
+            panic!("{:?}", items[0].1)
+        };
+        let list = list.borrow();
+        assert!(matches!(
+            list[..],
+            [V::Int(1), V::Int(2), V::PersistentId(_)]
+        ));
+        let V::PersistentId(pid) = &list[2] else {
+            unreachable!()
+        };
+        assert!(matches!(&**pid, V::Tuple(t) if t.len() == 3));
+        assert!(matches!(&items[1].1, V::Int(3)));
+        // Without retaining, nothing of it is kept.
+        let run = Machine::new(&src, 0, &limits, &allow, None).run();
+        assert!(run.result.is_none());
     }
 
     #[test]
