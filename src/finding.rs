@@ -85,14 +85,27 @@ pub struct Location {
     pub member: Option<String>,
     /// Byte offset inside the innermost member (or the file when there is no member).
     pub offset: Option<u64>,
+    /// 1-based line of a text file (a Python call, a config key), when the finding is at
+    /// one; `column` is 1-based too, in characters.
+    pub line: Option<u32>,
+    pub column: Option<u32>,
 }
 
 impl Location {
     pub fn file(path: impl Into<String>) -> Self {
         Location {
             path: path.into(),
-            member: None,
-            offset: None,
+            ..Location::default()
+        }
+    }
+
+    /// Line `line`, column `column` (both 1-based) of the text file `path`.
+    pub fn text(path: impl Into<String>, line: u32, column: u32) -> Self {
+        Location {
+            path: path.into(),
+            line: Some(line),
+            column: Some(column),
+            ..Location::default()
         }
     }
 
@@ -105,7 +118,7 @@ impl Location {
                 Some(m) => format!("{m}!{name}"),
                 None => name.to_string(),
             }),
-            offset: None,
+            ..Location::default()
         }
     }
 
@@ -115,11 +128,27 @@ impl Location {
             s.push('!');
             s.push_str(m);
         }
+        if let Some(l) = self.line {
+            s.push_str(&format!(":{l}"));
+            if let Some(c) = self.column {
+                s.push_str(&format!(":{c}"));
+            }
+        }
         if let Some(o) = self.offset {
             s.push_str(&format!(" @ {o}"));
         }
         s
     }
+}
+
+/// A place a finding refers to besides its own location, with where its bytes live (a
+/// model file on the Hub for a `from_pretrained` call).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Related {
+    pub location: Location,
+    pub origin: crate::target::Origin,
+    /// What the place is, e.g. "the checkpoint this call downloads".
+    pub message: String,
 }
 
 /// A suppression that matched a finding (from `ignore:` in the config).
@@ -142,6 +171,11 @@ pub struct Finding {
     /// Set by the policy when an `ignore:` entry matched; suppressed findings are kept
     /// in reports but do not count toward thresholds.
     pub suppressed: Option<Suppression>,
+    /// Other places the finding is about (the model file a line of code pulls).
+    pub related: Vec<Related>,
+    /// A command or change that removes the finding (`modelgate convert x.bin
+    /// x.safetensors`).
+    pub fix: Option<String>,
 }
 
 /// `s` cut to its first `max_chars` characters, with `…` when anything was cut: names and
@@ -154,6 +188,17 @@ pub fn shorten(s: &str, max_chars: usize) -> String {
     t
 }
 
+/// See [`Finding::sort_key`].
+pub type SortKey<'a> = (
+    &'a str,
+    Option<&'a str>,
+    Option<u64>,
+    Option<u32>,
+    Option<u32>,
+    &'a str,
+    Option<&'a str>,
+);
+
 impl Finding {
     /// A finding of `rule` with the catalogue's severity.
     pub fn new(rule: RuleId, location: Location, message: impl Into<String>) -> Self {
@@ -164,7 +209,19 @@ impl Finding {
             message: message.into(),
             evidence: None,
             suppressed: None,
+            related: Vec::new(),
+            fix: None,
         }
+    }
+
+    pub fn with_related(mut self, related: Related) -> Self {
+        self.related.push(related);
+        self
+    }
+
+    pub fn with_fix(mut self, fix: impl Into<String>) -> Self {
+        self.fix = Some(fix.into());
+        self
     }
 
     /// The same finding at another severity: for rules whose severity is chosen by the
@@ -181,12 +238,15 @@ impl Finding {
         self
     }
 
-    /// Sort key giving the stable report order: path, member, offset, rule, evidence.
-    pub fn sort_key(&self) -> (&str, Option<&str>, Option<u64>, &str, Option<&str>) {
+    /// Sort key giving the stable report order: path, member, offset, line, column, rule,
+    /// evidence.
+    pub fn sort_key(&self) -> SortKey<'_> {
         (
             &self.location.path,
             self.location.member.as_deref(),
             self.location.offset,
+            self.location.line,
+            self.location.column,
             self.rule.as_str(),
             self.evidence.as_deref(),
         )

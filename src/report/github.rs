@@ -69,9 +69,15 @@ pub fn render(report: &Report, _opts: &RenderOptions, out: &mut dyn Write) -> io
             )?;
             continue;
         }
+        // Binary files are annotated on line 1; findings in text files at their line and
+        // column.
+        let mut place = format!("line={}", f.location.line.unwrap_or(1));
+        if let Some(c) = f.location.column {
+            place.push_str(&format!(",col={c}"));
+        }
         writeln!(
             out,
-            "::{cmd} file={},line=1,title={}::{}",
+            "::{cmd} file={},{place},title={}::{}",
             escape_property(&escape_control(&f.location.path, true)),
             escape_property(&format!("{} ({})", f.rule, f.severity)),
             escape_data(&annotation_message(f)),
@@ -120,6 +126,10 @@ fn annotation_message(f: &Finding) -> String {
     if !place.is_empty() {
         m.push_str("\nLocation: ");
         m.push_str(&place.join(", "));
+    }
+    if let Some(fix) = &f.fix {
+        m.push_str("\nFix: ");
+        m.push_str(&escape_control(fix, false));
     }
     m
 }

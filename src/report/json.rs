@@ -65,6 +65,10 @@ pub mod v1 {
         pub evidence: Option<String>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub suppressed: Option<Suppression>,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        pub related: Vec<Related>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub fix: Option<String>,
     }
 
     #[derive(Serialize, Deserialize)]
@@ -74,6 +78,42 @@ pub mod v1 {
         pub member: Option<String>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub offset: Option<u64>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub line: Option<u32>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub column: Option<u32>,
+    }
+
+    impl From<&finding::Location> for Location {
+        fn from(l: &finding::Location) -> Location {
+            Location {
+                path: l.path.clone(),
+                member: l.member.clone(),
+                offset: l.offset,
+                line: l.line,
+                column: l.column,
+            }
+        }
+    }
+
+    impl From<Location> for finding::Location {
+        fn from(l: Location) -> finding::Location {
+            finding::Location {
+                path: l.path,
+                member: l.member,
+                offset: l.offset,
+                line: l.line,
+                column: l.column,
+            }
+        }
+    }
+
+    #[derive(Serialize, Deserialize)]
+    pub struct Related {
+        pub location: Location,
+        #[serde(default, skip_serializing_if = "Origin::is_local")]
+        pub origin: Origin,
+        pub message: String,
     }
 
     #[derive(Serialize, Deserialize)]
@@ -172,17 +212,23 @@ pub mod v1 {
             Finding {
                 rule: f.rule,
                 severity: f.severity,
-                location: Location {
-                    path: f.location.path.clone(),
-                    member: f.location.member.clone(),
-                    offset: f.location.offset,
-                },
+                location: Location::from(&f.location),
                 message: f.message.clone(),
                 evidence: f.evidence.clone(),
                 suppressed: f.suppressed.as_ref().map(|s| Suppression {
                     reason: s.reason.clone(),
                     expires: s.expires.clone(),
                 }),
+                related: f
+                    .related
+                    .iter()
+                    .map(|r| Related {
+                        location: Location::from(&r.location),
+                        origin: r.origin,
+                        message: r.message.clone(),
+                    })
+                    .collect(),
+                fix: f.fix.clone(),
             }
         }
     }
@@ -206,17 +252,23 @@ pub mod v1 {
             finding::Finding {
                 rule: f.rule,
                 severity: f.severity,
-                location: finding::Location {
-                    path: f.location.path,
-                    member: f.location.member,
-                    offset: f.location.offset,
-                },
+                location: finding::Location::from(f.location),
                 message: f.message,
                 evidence: f.evidence,
                 suppressed: f.suppressed.map(|s| finding::Suppression {
                     reason: s.reason,
                     expires: s.expires,
                 }),
+                related: f
+                    .related
+                    .into_iter()
+                    .map(|r| finding::Related {
+                        location: finding::Location::from(r.location),
+                        origin: r.origin,
+                        message: r.message,
+                    })
+                    .collect(),
+                fix: f.fix,
             }
         }
     }

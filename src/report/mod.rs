@@ -291,6 +291,7 @@ pub(crate) mod testutil {
                     path: "models/evil model.pkl".into(),
                     member: None,
                     offset: Some(2),
+                    ..Location::default()
                 },
                 "Loading this pickle runs a shell command",
             )
@@ -302,6 +303,7 @@ pub(crate) mod testutil {
                 path: "models/model.pt".into(),
                 member: Some("archive/data.pkl".into()),
                 offset: Some(57),
+                ..Location::default()
             },
             "Imports a global outside the allowlist",
         )
@@ -324,6 +326,7 @@ pub(crate) mod testutil {
                         path: "models/model.pt".into(),
                         member: Some("archive/data.pkl".into()),
                         offset: None,
+                        ..Location::default()
                     },
                     "A format that can carry code, with only known-safe globals",
                 ),
@@ -334,6 +337,7 @@ pub(crate) mod testutil {
                         path: "models/model.pt".into(),
                         member: Some("archive/data.pkl".into()),
                         offset: Some(0),
+                        ..Location::default()
                     },
                     "Archive member fails its CRC-32 check",
                 )

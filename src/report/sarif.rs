@@ -58,7 +58,10 @@ fn build(report: &Report, opts: &RenderOptions) -> sarif::Sarif {
                     f.path,
                     f.reason.as_deref().unwrap_or("unknown error")
                 )))
-                .locations(vec![location(&f.path, f.origin)])
+                .locations(vec![location(
+                    &crate::finding::Location::file(f.path.clone()),
+                    f.origin,
+                )])
                 .build()
         })
         .collect();
@@ -196,6 +199,9 @@ fn result(
     if let Some(e) = &f.evidence {
         props.push(("evidence", json!(e)));
     }
+    if let Some(fix) = &f.fix {
+        props.push(("fix", json!(fix)));
+    }
     props.push(("severity", json!(f.severity)));
 
     let mut r = sarif::Result::builder()
@@ -203,13 +209,29 @@ fn result(
         .rule_index(rule_index as i64)
         .level(result_level(f.severity))
         .message(text_message(result_text(f)))
-        .locations(vec![location(&f.location.path, origin)])
+        .locations(vec![location(&f.location, origin)])
         .partial_fingerprints(BTreeMap::from([(
             "primaryLocationLineHash".to_string(),
             fingerprint(f, seen),
         )]))
         .properties(property_bag(None, props))
         .build();
+    if !f.related.is_empty() {
+        r.related_locations = Some(
+            f.related
+                .iter()
+                .enumerate()
+                .map(|(i, rel)| {
+                    let mut l = location(&rel.location, rel.origin);
+                    l.id = Some(i as i64);
+                    l.message = Some(text_message(
+                        escape_control(&rel.message, false).into_owned(),
+                    ));
+                    l
+                })
+                .collect(),
+        );
+    }
     if let Some(s) = &f.suppressed {
         let mut sup = sarif::Suppression::builder()
             .kind(json!("external"))
@@ -247,6 +269,9 @@ fn result_text(f: &Finding) -> String {
     if !place.is_empty() {
         let _ = write!(text, " ({})", place.join(", "));
     }
+    if let Some(fix) = &f.fix {
+        let _ = write!(text, ". Fix: {}", escape_control(fix, false));
+    }
     text
 }
 
@@ -277,7 +302,8 @@ fn fingerprint(f: &Finding, seen: &mut HashMap<String, u32>) -> String {
     format!("{hex}:{n}")
 }
 
-fn location(path: &str, origin: Origin) -> sarif::Location {
+fn location(loc: &crate::finding::Location, origin: Origin) -> sarif::Location {
+    let path = loc.path.as_str();
     // Files of hf:// and http(s) targets are not in the checkout: their location is the
     // absolute URI they were read from (SARIF §3.4.3 allows an absolute `uri` without a
     // `uriBaseId`), and so is a local file given by an absolute path (a `file:` URI);
@@ -301,11 +327,20 @@ fn location(path: &str, origin: Origin) -> sarif::Location {
             sarif::PhysicalLocation::builder()
                 .artifact_location(artifact)
                 // Model files are binary; GitHub requires a line, and line 1 is where
-                // it shows a file-level alert.
-                .region(sarif::Region::builder().start_line(1).build())
+                // it shows a file-level alert. Findings in text (a Python call, a
+                // config key) have their own line and column.
+                .region(region(loc))
                 .build(),
         )
         .build()
+}
+
+fn region(loc: &crate::finding::Location) -> sarif::Region {
+    let mut r = sarif::Region::builder()
+        .start_line(i64::from(loc.line.unwrap_or(1)))
+        .build();
+    r.start_column = loc.column.map(i64::from);
+    r
 }
 
 /// A display path (`/`-separated, relative to the scan root) as a relative URI reference:
@@ -721,6 +756,56 @@ mod tests {
             .iter()
             .any(|a| a["uri"] == "hf://org/name@abc123/pytorch_model.bin"
                 && a.get("uriBaseId").is_none()));
+    }
+
+    #[test]
+    fn text_locations_related_locations_and_fixes() {
+        use crate::finding::{Location, Related};
+        use crate::rules::RuleId;
+        let mut report = sample_report();
+        report.files[0].findings.push(
+            Finding::new(
+                RuleId::PickleFormat,
+                Location::text("README.md", 12, 9),
+                "a call that loads a model",
+            )
+            .with_related(Related {
+                location: Location::file(
+                    "hf://acme/m@0123456789abcdef0123456789abcdef01234567/model.bin",
+                ),
+                origin: Origin::Hf,
+                message: "the checkpoint this call downloads".into(),
+            })
+            .with_fix("modelgate convert model.bin model.safetensors"),
+        );
+        let mut buf = Vec::new();
+        render(&report, &RenderOptions::default(), &mut buf).unwrap();
+        let v: Value = serde_json::from_slice(&buf).unwrap();
+        assert_valid_sarif(&v);
+        let r = v["runs"][0]["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["message"]["text"].as_str().unwrap().starts_with("a call"))
+            .unwrap();
+        let region = &r["locations"][0]["physicalLocation"]["region"];
+        assert_eq!(region["startLine"], 12);
+        assert_eq!(region["startColumn"], 9);
+        let rel = &r["relatedLocations"][0];
+        assert_eq!(rel["id"], 0);
+        assert_eq!(
+            rel["physicalLocation"]["artifactLocation"]["uri"],
+            "hf://acme/m@0123456789abcdef0123456789abcdef01234567/model.bin"
+        );
+        assert_eq!(rel["message"]["text"], "the checkpoint this call downloads");
+        assert_eq!(
+            r["properties"]["fix"],
+            "modelgate convert model.bin model.safetensors"
+        );
+        assert!(r["message"]["text"]
+            .as_str()
+            .unwrap()
+            .ends_with("Fix: modelgate convert model.bin model.safetensors"));
     }
 
     #[test]

@@ -83,6 +83,9 @@ fn write_finding(p: &Painter, f: &Finding, out: &mut dyn Write) -> io::Result<()
             )?;
         }
     }
+    if let Some(fix) = &f.fix {
+        writeln!(out, "            fix: {}", clean(fix))?;
+    }
     if let Some(evidence) = &f.evidence {
         let line = format!("            evidence: {}", clean(evidence));
         let style = if f.suppressed.is_some() {
