@@ -15,6 +15,7 @@ use std::rc::Rc;
 use std::time::Instant;
 
 use super::globals::{classify, Class, Tier};
+use super::text;
 use crate::limits::Limits;
 use crate::source::ByteSource;
 
@@ -335,6 +336,22 @@ impl<'a> Machine<'a> {
             }
             _ => None,
         })
+    }
+
+    /// A GLOBAL (strict UTF-8) or INST (strict ASCII) argument, as `load_global` and
+    /// `load_inst` decode it; an empty line is an error there.
+    fn name_line(&mut self, ascii: bool) -> Result<Rc<str>, Stop> {
+        let line = self.input.line()?;
+        if line.head.is_empty() {
+            return self.malformed("pickle data was truncated");
+        }
+        if ascii && !line.head.is_ascii() {
+            return self.malformed("'ascii' codec can't decode the module or name");
+        }
+        match std::str::from_utf8(&line.head) {
+            Ok(s) => Ok(Rc::from(s)),
+            Err(_) => self.malformed("'utf-8' codec can't decode the module or name"),
+        }
     }
 
     fn count_retained(&mut self, n: usize) -> Result<(), Stop> {
@@ -862,28 +879,28 @@ impl<'a> Machine<'a> {
             }
             b'F' => {
                 let line = self.input.line()?;
-                let t = String::from_utf8_lossy(&line);
-                match t.trim().parse::<f64>() {
-                    Ok(f) => self.push(V::Float(f))?,
-                    Err(_) => return self.malformed("could not convert string to float"),
+                match text::float_op(&line.head) {
+                    Some(f) if !line.cut => self.push(V::Float(f))?,
+                    _ => return self.malformed("could not convert string to float"),
                 }
             }
             b'I' => {
                 let line = self.input.line()?;
-                let v = match &line[..] {
-                    b"00" => V::Bool(false),
-                    b"01" => V::Bool(true),
-                    l => parse_int(l).ok_or(Stop::Malformed("invalid literal for int()".into()))?,
+                let v = match text::int_op(&line.head) {
+                    _ if line.cut => V::BigInt,
+                    Some(text::IntOp::Bool(b)) => V::Bool(b),
+                    Some(text::IntOp::Int(i)) => int_value(i),
+                    None => return self.malformed("could not convert string to int"),
                 };
                 self.push(v)?;
             }
             b'L' => {
-                let mut line = self.input.line()?;
-                if line.last() == Some(&b'L') {
-                    line.pop();
-                }
-                let v =
-                    parse_int(&line).ok_or(Stop::Malformed("invalid literal for int()".into()))?;
+                let line = self.input.line()?;
+                let v = match text::long_op(&line.head) {
+                    _ if line.cut => V::BigInt,
+                    Some(i) => int_value(i),
+                    None => return self.malformed("invalid literal for int() with base 0"),
+                };
                 self.push(v)?;
             }
             b'J' => {
@@ -920,15 +937,20 @@ impl<'a> Machine<'a> {
             0x89 => self.push(V::Bool(false))?,
             b'S' => {
                 let line = self.input.line()?;
-                let v = parse_quoted(&line).ok_or(Stop::Malformed(
-                    "the STRING opcode argument must be quoted".into(),
-                ))?;
-                self.push(v)?;
+                let bytes = text::string_op(&line.head, line.last, line.cut)
+                    .map_err(|e| Stop::Malformed(e.into()))?;
+                // Decoded as Latin-1 (ASCII, what pickle.load's default encoding
+                // accepts, reads the same).
+                let s: String = bytes.iter().take(KEEP_STR).map(|&b| b as char).collect();
+                let cut = line.cut || bytes.len() > KEEP_STR;
+                self.push(V::Str(Rc::from(s.as_str()), cut))?;
             }
             b'V' => {
                 let line = self.input.line()?;
-                let s = raw_unicode_unescape(&line);
-                self.push(V::Str(Rc::from(s.as_str()), false))?;
+                let s = text::raw_unicode_escape(&line.head, KEEP_STR)
+                    .map_err(|e| Stop::Malformed(e.into()))?;
+                let cut = line.cut || s.len() >= KEEP_STR;
+                self.push(V::Str(Rc::from(s.as_str()), cut))?;
             }
             b'T' => {
                 let n = i32::from_le_bytes(self.input.fixed::<4>()?);
@@ -1076,7 +1098,7 @@ impl<'a> Machine<'a> {
             }
             b'g' => {
                 let line = self.input.line()?;
-                let idx = parse_index(&line)?;
+                let idx = text::memo_index(&line.head).map_err(|e| Stop::Malformed(e.into()))?;
                 let v = self.memo_get(idx)?;
                 self.push(v)?;
             }
@@ -1092,7 +1114,7 @@ impl<'a> Machine<'a> {
             }
             b'p' => {
                 let line = self.input.line()?;
-                let idx = parse_index(&line)?;
+                let idx = text::memo_index(&line.head).map_err(|e| Stop::Malformed(e.into()))?;
                 let v = self.top()?.clone();
                 self.memo_put(idx, v)?;
             }
@@ -1112,9 +1134,9 @@ impl<'a> Machine<'a> {
                 self.memo_put(idx, v)?;
             }
             b'c' => {
-                let module = self.input.line()?;
-                let name = self.input.line()?;
-                let g = self.import(lossy(&module), lossy(&name), at, "GLOBAL");
+                let module = self.name_line(false)?;
+                let name = self.name_line(false)?;
+                let g = self.import(module, name, at, "GLOBAL");
                 self.push(g)?;
             }
             0x93 => {
@@ -1143,9 +1165,9 @@ impl<'a> Machine<'a> {
                 // `load_inst` takes the MARK before it reads the names: without one it
                 // fails before importing anything (a text file starting `i...` is no import).
                 let args = self.pop_mark()?;
-                let module = self.input.line()?;
-                let name = self.input.line()?;
-                let g = self.import(lossy(&module), lossy(&name), at, "INST");
+                let module = self.name_line(true)?;
+                let name = self.name_line(true)?;
+                let g = self.import(module, name, at, "INST");
                 let v = self.call(g, V::Tuple(Rc::from(args)), at);
                 self.push(v)?;
             }
@@ -1200,7 +1222,7 @@ impl<'a> Machine<'a> {
                 let line = self.input.line()?;
                 self.run.persistent_ids += 1;
                 if self.retain {
-                    let pid = V::Str(lossy(&line), false);
+                    let pid = V::Str(lossy(&line.head), line.cut);
                     self.push(V::PersistentId(Rc::new(pid)))?;
                 } else {
                     self.push(V::Persistent)?;
@@ -1293,6 +1315,13 @@ fn bounded_name(name: &str) -> std::borrow::Cow<'_, str> {
         .into()
 }
 
+fn int_value(i: text::Int) -> V {
+    match i {
+        text::Int::Small(v) => V::Int(v),
+        text::Int::Big => V::BigInt,
+    }
+}
+
 fn lossy(b: &[u8]) -> Rc<str> {
     Rc::from(String::from_utf8_lossy(b).as_ref())
 }
@@ -1338,32 +1367,6 @@ fn first_arg(args: &V) -> Option<&V> {
     }
 }
 
-fn parse_int(line: &[u8]) -> Option<V> {
-    let t = std::str::from_utf8(line).ok()?.trim();
-    if t.is_empty() {
-        return None;
-    }
-    match t.parse::<i64>() {
-        Ok(i) => Some(V::Int(i)),
-        Err(_) => {
-            let digits = t.strip_prefix('-').unwrap_or(t);
-            digits
-                .chars()
-                .all(|c| c.is_ascii_digit() || c == '_')
-                .then_some(V::BigInt)
-        }
-    }
-}
-
-fn parse_index(line: &[u8]) -> Result<u64, Stop> {
-    let t = std::str::from_utf8(line).ok().map(str::trim).unwrap_or("");
-    match t.parse::<i64>() {
-        Ok(i) if i >= 0 => Ok(i as u64),
-        Ok(_) => Err(Stop::Malformed("negative memo index".into())),
-        Err(_) => Err(Stop::Malformed("invalid memo index".into())),
-    }
-}
-
 fn long_value(b: &[u8], n: u64) -> V {
     if n <= 8 && !b.is_empty() {
         let mut buf = [if b[b.len() - 1] & 0x80 != 0 { 0xff } else { 0 }; 8];
@@ -1374,75 +1377,6 @@ fn long_value(b: &[u8], n: u64) -> V {
     } else {
         V::BigInt
     }
-}
-
-/// Protocol 0 `STRING`: a quoted Python literal (`'abc'` or `"abc"`), escapes decoded.
-fn parse_quoted(line: &[u8]) -> Option<V> {
-    let l = line.strip_suffix(b"\r").unwrap_or(line);
-    if l.len() < 2 || (l[0] != b'\'' && l[0] != b'"') || l[l.len() - 1] != l[0] {
-        return None;
-    }
-    let inner = &l[1..l.len() - 1];
-    let mut out = Vec::with_capacity(inner.len());
-    let mut i = 0;
-    while i < inner.len() {
-        let c = inner[i];
-        if c == b'\\' && i + 1 < inner.len() {
-            i += 1;
-            match inner[i] {
-                b'n' => out.push(b'\n'),
-                b't' => out.push(b'\t'),
-                b'r' => out.push(b'\r'),
-                b'0' => out.push(0),
-                b'x' if i + 2 < inner.len() => {
-                    let h = std::str::from_utf8(&inner[i + 1..i + 3])
-                        .ok()
-                        .and_then(|h| u8::from_str_radix(h, 16).ok());
-                    match h {
-                        Some(b) => {
-                            out.push(b);
-                            i += 2;
-                        }
-                        None => out.push(b'x'),
-                    }
-                }
-                other => out.push(other),
-            }
-        } else {
-            out.push(c);
-        }
-        i += 1;
-    }
-    Some(V::Str(
-        Rc::from(String::from_utf8_lossy(&out).as_ref()),
-        false,
-    ))
-}
-
-/// Protocol 0 `UNICODE`: raw-unicode-escape (only `\uXXXX` and `\UXXXXXXXX` are escapes).
-fn raw_unicode_unescape(line: &[u8]) -> String {
-    let mut out = String::with_capacity(line.len().min(KEEP_STR));
-    let mut i = 0;
-    while i < line.len() && out.len() < KEEP_STR {
-        if line[i] == b'\\' && i + 1 < line.len() && (line[i + 1] == b'u' || line[i + 1] == b'U') {
-            let w = if line[i + 1] == b'u' { 4 } else { 8 };
-            if let Some(hex) = line.get(i + 2..i + 2 + w) {
-                if let Some(c) = std::str::from_utf8(hex)
-                    .ok()
-                    .and_then(|h| u32::from_str_radix(h, 16).ok())
-                    .and_then(char::from_u32)
-                {
-                    out.push(c);
-                    i += 2 + w;
-                    continue;
-                }
-            }
-        }
-        // Bytes are latin-1 in raw-unicode-escape.
-        out.push(line[i] as char);
-        i += 1;
-    }
-    out
 }
 
 /// Buffered sequential reader over a [`ByteSource`].
@@ -1538,30 +1472,47 @@ impl<'a> Input<'a> {
         Ok((out, (k as u64) < n))
     }
 
-    /// A `\n`-terminated line without the newline (text opcodes).
-    fn line(&mut self) -> Result<Vec<u8>, Stop> {
-        let mut out = Vec::new();
+    /// A `\n`-terminated line without the newline (text opcodes). CPython reads the
+    /// whole line whatever its length (a Python 2 model pickle can hold its payload in one
+    /// 12 MB `STRING` line); the first [`BUF_SIZE`] bytes are kept, with the last byte.
+    fn line(&mut self) -> Result<Line, Stop> {
+        let mut head = Vec::new();
+        let mut last = None;
+        let mut cut = false;
         loop {
             if !self.fill(1)? {
                 return Err(Stop::Malformed(
                     "pickle data was truncated (no newline)".into(),
                 ));
             }
-            let i = (self.pos - self.buf_start) as usize;
-            let chunk = &self.buf[i..];
-            if let Some(nl) = chunk.iter().position(|&b| b == b'\n') {
-                if out.len() < BUF_SIZE {
-                    out.extend_from_slice(&chunk[..nl.min(BUF_SIZE)]);
-                }
-                self.pos += nl as u64 + 1;
-                return Ok(out);
+            let i = usize::try_from(self.pos - self.buf_start).unwrap_or(usize::MAX);
+            let chunk = self.buf.get(i..).unwrap_or_default();
+            let (part, done) = match chunk.iter().position(|&b| b == b'\n') {
+                Some(nl) => (chunk.get(..nl).unwrap_or_default(), true),
+                None => (chunk, false),
+            };
+            if let Some(&b) = part.last() {
+                last = Some(b);
             }
-            if out.len() < BUF_SIZE {
-                out.extend_from_slice(&chunk[..chunk.len().min(BUF_SIZE)]);
+            let room = BUF_SIZE.saturating_sub(head.len());
+            if part.len() > room {
+                cut = true;
             }
-            self.pos += chunk.len() as u64;
+            head.extend_from_slice(part.get(..part.len().min(room)).unwrap_or_default());
+            self.pos += part.len() as u64 + u64::from(done);
+            if done {
+                return Ok(Line { head, last, cut });
+            }
         }
     }
+}
+
+/// A text opcode's argument: its first [`BUF_SIZE`] bytes and its last byte.
+struct Line {
+    head: Vec<u8>,
+    last: Option<u8>,
+    /// The line was longer than `head`.
+    cut: bool,
 }
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 
 pub mod globals;
 pub mod machine;
+pub mod text;
 
 use globals::Tier;
 use machine::{Machine, PickleRun, Stop};
