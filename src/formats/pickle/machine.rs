@@ -53,6 +53,11 @@ pub enum V {
     /// PyTorch storage reference `('storage', type, key, location, numel)`).
     PersistentId(Rc<V>),
     Unknown,
+    /// `n` plain data values (numbers, strings, bytes) deep in the stack above the last
+    /// MARK, summarised into one entry: a list of five million ints is built on the stack
+    /// before APPENDS takes it, and materialising each value hit the stack bound (see
+    /// [`Machine::summarise`]).
+    Many(u64),
 }
 
 /// Values nest as deep as the stream makes them (a million TUPLE1 opcodes build a
@@ -139,6 +144,11 @@ pub struct CallV {
 
 /// Items kept per dict.
 const DICT_KEEP: usize = 64;
+/// Stack entries above the innermost MARK kept as they are at its bottom and top when
+/// the rest is summarised, and how many more accumulate before a summarising pass.
+const SUMMARY_HEAD: usize = 1024;
+const SUMMARY_TAIL: usize = 64;
+const SUMMARY_BATCH: usize = 4096;
 /// joblib object arrays inside object arrays: each level is a machine on the Rust stack,
 /// so a few hundred levels overflowed a thread's stack (see fuzz/README.md).
 const MAX_EMBED_DEPTH: u32 = 32;
@@ -249,6 +259,8 @@ pub struct Machine<'a> {
     /// the object graph (`modelgate convert`), within [`RETAIN_MAX_ITEMS`].
     retain: bool,
     retained: u64,
+    /// What [`Machine::top`] shows for a value that was summarised.
+    unknown: V,
 }
 
 impl<'a> Machine<'a> {
@@ -281,6 +293,7 @@ impl<'a> Machine<'a> {
             persistent_load: true,
             retain: false,
             retained: 0,
+            unknown: V::Unknown,
         }
     }
 
@@ -414,7 +427,37 @@ impl<'a> Machine<'a> {
             }
         }
         self.stack.push(v);
+        let above = self.stack.len().saturating_sub(self.fence());
+        if !self.retain && above > SUMMARY_HEAD + SUMMARY_TAIL + SUMMARY_BATCH {
+            self.summarise();
+        }
         Ok(())
+    }
+
+    /// Folds plain data values above the innermost MARK into [`V::Many`] runs, keeping the
+    /// first [`SUMMARY_HEAD`] and the last [`SUMMARY_TAIL`] entries as they are: opcodes
+    /// take single values from the top (REDUCE, STACK_GLOBAL, SETITEM), joblib reads the
+    /// first dict items, and only MARK-consuming opcodes reach the middle, which they take
+    /// as a whole. No MARK sits above the fence, so mark positions do not move. Amortised
+    /// O(1) per push.
+    fn summarise(&mut self) {
+        let from = self.fence() + SUMMARY_HEAD;
+        let to = self.stack.len() - SUMMARY_TAIL;
+        if from >= to {
+            return;
+        }
+        let middle: Vec<V> = self.stack.drain(from..to).collect();
+        let mut out: Vec<V> = Vec::with_capacity(8);
+        for v in middle {
+            match (out.last_mut(), plain_count(&v)) {
+                (Some(V::Many(n)), Some(k)) => *n += k,
+                (_, Some(k)) => out.push(V::Many(k)),
+                (_, None) => out.push(v),
+            }
+        }
+        let tail = self.stack.split_off(from);
+        self.stack.extend(out);
+        self.stack.extend(tail);
     }
 
     fn fence(&self) -> usize {
@@ -425,16 +468,29 @@ impl<'a> Machine<'a> {
         if self.stack.len() <= self.fence() {
             return self.malformed("unpickling stack underflow");
         }
-        Ok(self.stack.pop().unwrap_or(V::Unknown))
+        if let Some(V::Many(n)) = self.stack.last_mut() {
+            // A value from a summarised run: plain data whose value was not kept.
+            if *n > 1 {
+                *n -= 1;
+                return Ok(V::Unknown);
+            }
+        }
+        Ok(match self.stack.pop() {
+            Some(V::Many(_)) | None => V::Unknown,
+            Some(v) => v,
+        })
     }
 
     fn top(&self) -> Result<&V, Stop> {
         if self.stack.len() <= self.fence() {
             return self.malformed("unpickling stack underflow");
         }
-        self.stack
-            .last()
-            .ok_or(Stop::Malformed("unpickling stack underflow".into()))
+        match self.stack.last() {
+            // One value of a summarised run: plain data, not kept.
+            Some(V::Many(_)) => Ok(&self.unknown),
+            Some(v) => Ok(v),
+            None => self.malformed("unpickling stack underflow"),
+        }
     }
 
     /// Pops everything above the innermost MARK (CPython's `marker()` + `Pdata_poplist`).
@@ -680,6 +736,7 @@ impl<'a> Machine<'a> {
             V::Set | V::FrozenSet => s.push_str("{…}"),
             V::ByteArray => s.push_str("bytearray(…)"),
             V::Persistent | V::PersistentId(_) => s.push_str("<persistent>"),
+            V::Many(n) => s.push_str(&format!("<{n} values>")),
             V::Unknown => s.push('?'),
         }
     }
@@ -1059,7 +1116,7 @@ impl<'a> Machine<'a> {
             b'}' => self.push(V::Dict(self.track_dicts.then(Rc::default)))?,
             b'd' => {
                 let items = self.pop_mark()?;
-                if items.len() % 2 != 0 {
+                if logical_len(&items) % 2 != 0 {
                     return self.malformed("odd number of items for DICT");
                 }
                 let d = if self.track_dicts {
@@ -1080,7 +1137,7 @@ impl<'a> Machine<'a> {
             }
             b'u' => {
                 let items = self.pop_mark()?;
-                if items.len() % 2 != 0 {
+                if logical_len(&items) % 2 != 0 {
                     return self.malformed("odd number of items for SETITEMS");
                 }
                 if let Some(d) = self.dict_at_top()? {
@@ -1313,6 +1370,33 @@ fn bounded_name(name: &str) -> std::borrow::Cow<'_, str> {
         .concat()
         .join(".")
         .into()
+}
+
+/// How many plain data values `v` stands for (`None` when it is not plain data).
+fn plain_count(v: &V) -> Option<u64> {
+    match v {
+        V::Many(n) => Some(*n),
+        V::None
+        | V::Bool(_)
+        | V::Int(_)
+        | V::BigInt
+        | V::Float(_)
+        | V::Str(..)
+        | V::Bytes(_)
+        | V::ByteArray => Some(1),
+        _ => None,
+    }
+}
+
+/// The number of values `items` stand for, summarised runs counted in full.
+fn logical_len(items: &[V]) -> u64 {
+    items
+        .iter()
+        .map(|v| match v {
+            V::Many(n) => *n,
+            _ => 1,
+        })
+        .sum()
 }
 
 fn int_value(i: text::Int) -> V {

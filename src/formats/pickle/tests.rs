@@ -450,3 +450,32 @@ fn text_that_parses_without_imports_is_not_a_pickle() {
     assert!(probes(b"I1\n.cos\nsystem\n(S'echo hi'\ntR."));
     assert!(probes(b"S'hello'\n.\x80\x02cos\nsystem\nq\x00."));
 }
+
+#[test]
+fn a_list_of_millions_of_small_ints_is_plain_data() {
+    // `pickle.dumps(list(range(...)))` writes EMPTY_LIST MARK BININT1... APPENDS in
+    // batches of 1000; a hand-made pickle can put every item in one batch, which CPython
+    // loads without trouble. Every value on the stack at once hit the stack bound.
+    let n = 2_000_000;
+    let mut p = b"\x80\x02]q\x00(".to_vec();
+    for i in 0..n {
+        p.extend_from_slice(&[b'K', (i % 256) as u8]);
+    }
+    p.extend_from_slice(b"e.");
+    let f = scan(&p);
+    assert_eq!(f.len(), 1, "{f:#?}");
+    assert_eq!(f[0].rule, "pickle-format");
+    // Values near the top stay exact: a STACK_GLOBAL after a million pushes still names
+    // its global.
+    let mut p = b"\x80\x04(".to_vec();
+    for _ in 0..1_200_000 {
+        p.extend_from_slice(b"K\x01");
+    }
+    p.extend_from_slice(b"\x8c\x05posix\x8c\x06system\x93\x8c\x02id\x85R.");
+    let f = scan(&p);
+    assert!(
+        f.iter().any(|x| x.rule == "pickle-code-execution"
+            && x.evidence.as_deref() == Some("posix.system(\"id\")")),
+        "{f:#?}"
+    );
+}
