@@ -40,7 +40,7 @@ pub struct Class {
 }
 
 /// Modules that are the same thing under another name.
-fn alias(module: &str) -> &str {
+pub fn alias(module: &str) -> &str {
     match module {
         "posix" | "nt" | "_posix" => "os",
         "__builtin__" | "__builtins__" => "builtins",

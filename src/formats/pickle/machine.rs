@@ -14,6 +14,7 @@ use std::collections::HashMap;
 use std::rc::Rc;
 use std::time::Instant;
 
+use super::fold;
 use super::globals::{classify, Class, Tier};
 use super::text;
 use crate::limits::Limits;
@@ -53,6 +54,11 @@ pub enum V {
     /// PyTorch storage reference `('storage', type, key, location, numel)`).
     PersistentId(Rc<V>),
     Unknown,
+    /// A string computed in the stream by pure builtins on constants (see `fold.rs`): its
+    /// value is known, but a reader of the bytes does not see it.
+    Folded(Rc<str>),
+    /// A pure str/bytes method bound to a constant (`getattr("", "join")`).
+    Method(Rc<(fold::Const, String)>),
     /// `n` plain data values (numbers, strings, bytes) deep in the stack above the last
     /// MARK, summarised into one entry: a list of five million ints is built on the stack
     /// before APPENDS takes it, and materialising each value hit the stack bound (see
@@ -144,6 +150,8 @@ pub struct CallV {
 
 /// Items kept per dict.
 const DICT_KEEP: usize = 64;
+/// Items kept per list outside a retaining machine.
+const LIST_KEEP: usize = 32;
 /// Stack entries above the innermost MARK kept as they are at its bottom and top when
 /// the rest is summarised, and how many more accumulate before a summarising pass.
 const SUMMARY_HEAD: usize = 1024;
@@ -261,6 +269,8 @@ pub struct Machine<'a> {
     retained: u64,
     /// What [`Machine::top`] shows for a value that was summarised.
     unknown: V,
+    /// `copyreg.add_extension(module, name, code)` calls made by the stream.
+    extensions: HashMap<i64, (Rc<str>, Rc<str>)>,
 }
 
 impl<'a> Machine<'a> {
@@ -294,6 +304,7 @@ impl<'a> Machine<'a> {
             retain: false,
             retained: 0,
             unknown: V::Unknown,
+            extensions: HashMap::new(),
         }
     }
 
@@ -327,12 +338,38 @@ impl<'a> Machine<'a> {
         })
     }
 
-    /// The list APPEND(S) fill (retaining machines only): a list, or a call result's
-    /// contents.
+    /// APPEND(S) on the value at the top: a list keeps its first [`LIST_KEEP`] items (what
+    /// folding `"".join([...])` needs), every item in a retaining machine. An item that can
+    /// close a cycle registers the list for release.
+    fn extend_list_at_top(&mut self, items: Vec<V>) -> Result<(), Stop> {
+        let Some(l) = self.list_at_top()? else {
+            return Ok(());
+        };
+        if self.retain {
+            self.count_retained(items.len())?;
+            l.borrow_mut().extend(items);
+            return Ok(());
+        }
+        let room = LIST_KEEP.saturating_sub(l.borrow().len());
+        let mut cyclic = false;
+        for v in items.into_iter().take(room) {
+            cyclic |= matches!(v, V::Items(_) | V::Dict(Some(_)) | V::Call(_));
+            l.borrow_mut().push(v);
+        }
+        if cyclic {
+            self.filled.push(V::Items(l));
+        }
+        Ok(())
+    }
+
+    /// The list APPEND(S) fill: a list, or (retaining) a call result's contents.
     fn list_at_top(&mut self) -> Result<Option<ListItems>, Stop> {
         let top = self.top()?.clone();
         if !self.retain {
-            return Ok(None);
+            return Ok(match &top {
+                V::Items(l) => Some(l.clone()),
+                _ => None,
+            });
         }
         Ok(match &top {
             V::Items(l) => Some(l.clone()),
@@ -624,12 +661,106 @@ impl<'a> Machine<'a> {
                 }
             }
         }
+        if let Some(v) = self.fold_call(&func, &args) {
+            return v;
+        }
         V::Call(Rc::new(CallV {
             func,
             args,
             state: RefCell::new(None),
             contents: RefCell::new(None),
         }))
+    }
+
+    /// A constant view of `v`, for folding.
+    fn constant(&self, v: &V, depth: u32) -> Option<fold::Const> {
+        if depth > 4 {
+            return None;
+        }
+        Some(match v {
+            V::Str(s, false) | V::Folded(s) => fold::Const::Str(s.to_string()),
+            V::Bytes(b) if b.preview.len() as u64 == b.len => {
+                fold::Const::Bytes(b.preview.to_vec())
+            }
+            V::Int(i) => fold::Const::Int(*i),
+            V::Bool(b) => fold::Const::Int(i64::from(*b)),
+            V::None => fold::Const::None,
+            V::Tuple(items) => fold::Const::Seq(
+                items
+                    .iter()
+                    .map(|i| self.constant(i, depth + 1))
+                    .collect::<Option<_>>()?,
+            ),
+            V::Items(l) if l.borrow().len() <= LIST_KEEP => fold::Const::Seq(
+                l.borrow()
+                    .iter()
+                    .map(|i| self.constant(i, depth + 1))
+                    .collect::<Option<_>>()?,
+            ),
+            V::Global(id) => {
+                let g = self.run.globals.get(*id as usize)?;
+                match (super::globals::alias(&g.module), g.name.as_str()) {
+                    ("builtins", t @ ("str" | "bytes" | "bytearray")) => {
+                        fold::Const::Type(match t {
+                            "str" => "str",
+                            "bytes" => "bytes",
+                            _ => "bytearray",
+                        })
+                    }
+                    _ => return None,
+                }
+            }
+            _ => return None,
+        })
+    }
+
+    /// What `func(*args)` returns when it is a pure builtin on constants (`fold.rs`), and
+    /// `copyreg.add_extension` registrations (so that a later EXT opcode names its
+    /// global). `None` when the call is not folded.
+    fn fold_call(&mut self, func: &V, args: &V) -> Option<V> {
+        let V::Tuple(items) = args else {
+            return None;
+        };
+        let consts: Option<Vec<fold::Const>> = items.iter().map(|i| self.constant(i, 0)).collect();
+        let consts = consts?;
+        let result = match func {
+            V::Method(m) => fold::call_method(&m.0, &m.1, &consts)?,
+            V::Global(id) => {
+                let g = self.run.globals.get(*id as usize)?;
+                let (module, name) = (super::globals::alias(&g.module).to_string(), g.name.clone());
+                match (module.as_str(), name.as_str(), consts.as_slice()) {
+                    ("builtins", "getattr", [recv, fold::Const::Str(attr)])
+                        if fold::is_pure_method(attr.as_str())
+                            && !matches!(recv, fold::Const::Seq(_)) =>
+                    {
+                        return Some(V::Method(Rc::new((recv.clone(), attr.clone()))));
+                    }
+                    (
+                        "copyreg",
+                        "add_extension",
+                        [fold::Const::Str(m), fold::Const::Str(n), fold::Const::Int(code)],
+                    ) => {
+                        if self.extensions.len() < 256 {
+                            self.extensions
+                                .insert(*code, (Rc::from(m.as_str()), Rc::from(n.as_str())));
+                        }
+                        return None;
+                    }
+                    (m, n, c) => fold::call_global(m, n, c)?,
+                }
+            }
+            _ => return None,
+        };
+        Some(match result {
+            fold::Const::Str(s) => V::Folded(Rc::from(s.as_str())),
+            fold::Const::Bytes(b) => V::Bytes(Rc::new(BytesV {
+                len: b.len() as u64,
+                offset: None,
+                preview: b.into_boxed_slice(),
+            })),
+            fold::Const::Int(i) => V::Int(i),
+            _ => return None,
+        })
     }
 
     fn render_call(&self, func: &V, args: &V) -> String {
@@ -737,6 +868,8 @@ impl<'a> Machine<'a> {
             V::ByteArray => s.push_str("bytearray(…)"),
             V::Persistent | V::PersistentId(_) => s.push_str("<persistent>"),
             V::Many(n) => s.push_str(&format!("<{n} values>")),
+            V::Folded(t) => s.push_str(&format!("{t:?}")),
+            V::Method(m) => s.push_str(&format!("<method {}>", m.1)),
             V::Unknown => s.push('?'),
         }
     }
@@ -1080,36 +1213,29 @@ impl<'a> Machine<'a> {
                 let items = self.stack.split_off(self.stack.len() - n);
                 self.push(V::Tuple(Rc::from(items)))?;
             }
-            b']' if self.retain => {
+            b']' => {
                 let l = V::Items(Rc::default());
-                self.filled.push(l.clone());
+                if self.retain {
+                    self.filled.push(l.clone());
+                }
                 self.push(l)?;
             }
-            b']' => self.push(V::List)?,
             b'l' => {
                 let items = self.pop_mark()?;
+                let l = V::Items(Rc::default());
                 if self.retain {
-                    self.count_retained(items.len())?;
-                    let l = V::Items(Rc::new(RefCell::new(items)));
                     self.filled.push(l.clone());
-                    self.push(l)?;
-                } else {
-                    self.push(V::List)?;
                 }
+                self.push(l)?;
+                self.extend_list_at_top(items)?;
             }
             b'a' => {
                 let v = self.pop()?;
-                if let Some(l) = self.list_at_top()? {
-                    self.count_retained(1)?;
-                    l.borrow_mut().push(v);
-                }
+                self.extend_list_at_top(vec![v])?;
             }
             b'e' => {
                 let items = self.pop_mark()?;
-                if let Some(l) = self.list_at_top()? {
-                    self.count_retained(items.len())?;
-                    l.borrow_mut().extend(items);
-                }
+                self.extend_list_at_top(items)?;
             }
             // Untracked dicts carry no allocation: a pickle of a million small dicts
             // must not pay for contents nobody reads.
@@ -1201,6 +1327,18 @@ impl<'a> Machine<'a> {
                 let module = self.pop()?;
                 match (&module, &name) {
                     (V::Str(m, _), V::Str(n, _)) => {
+                        let g = self.import(m.clone(), n.clone(), at, "STACK_GLOBAL");
+                        self.push(g)?;
+                    }
+                    (V::Str(m, _) | V::Folded(m), V::Str(n, _) | V::Folded(n)) => {
+                        // Computed by pure builtins in the stream: the import is hidden
+                        // from readers of the bytes (high), and is what it resolves to.
+                        self.run.dynamic.push(Dynamic {
+                            offset: at,
+                            what: format!(
+                                "STACK_GLOBAL of names computed in the stream: resolves to `{m}.{n}`"
+                            ),
+                        });
                         let g = self.import(m.clone(), n.clone(), at, "STACK_GLOBAL");
                         self.push(g)?;
                     }
@@ -1304,14 +1442,29 @@ impl<'a> Machine<'a> {
                     return self.malformed("EXT specifies code <= 0");
                 }
                 // The copyreg extension registry is empty unless something registered a
-                // code at run time, so what this imports cannot be known statically.
-                self.run.dynamic.push(Dynamic {
-                    offset: at,
-                    what: format!(
-                        "EXT opcode imports the global registered under extension code {code}"
-                    ),
-                });
-                self.push(V::Unknown)?;
+                // code at run time: by a `copyreg.add_extension` call earlier in this
+                // stream (folded), else what it imports cannot be known statically.
+                match self.extensions.get(&(code as i64)).cloned() {
+                    Some((m, n)) => {
+                        self.run.dynamic.push(Dynamic {
+                            offset: at,
+                            what: format!(
+                                "EXT opcode imports `{m}.{n}`, registered under extension code {code} earlier in the stream"
+                            ),
+                        });
+                        let g = self.import(m, n, at, "EXT");
+                        self.push(g)?;
+                    }
+                    None => {
+                        self.run.dynamic.push(Dynamic {
+                            offset: at,
+                            what: format!(
+                                "EXT opcode imports the global registered under extension code {code}"
+                            ),
+                        });
+                        self.push(V::Unknown)?;
+                    }
+                }
             }
             0x80 => {
                 let p = self.input.byte()?;
@@ -1382,6 +1535,7 @@ fn plain_count(v: &V) -> Option<u64> {
         | V::BigInt
         | V::Float(_)
         | V::Str(..)
+        | V::Folded(_)
         | V::Bytes(_)
         | V::ByteArray => Some(1),
         _ => None,

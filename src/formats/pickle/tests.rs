@@ -456,7 +456,7 @@ fn a_list_of_millions_of_small_ints_is_plain_data() {
     // `pickle.dumps(list(range(...)))` writes EMPTY_LIST MARK BININT1... APPENDS in
     // batches of 1000; a hand-made pickle can put every item in one batch, which CPython
     // loads without trouble. Every value on the stack at once hit the stack bound.
-    let n = 2_000_000;
+    let n = 5_000_000;
     let mut p = b"\x80\x02]q\x00(".to_vec();
     for i in 0..n {
         p.extend_from_slice(&[b'K', (i % 256) as u8]);

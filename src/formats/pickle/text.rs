@@ -122,11 +122,7 @@ pub fn py_long(s: &[u8], base: u32) -> Option<Int> {
         return None;
     }
     // Base 0 rejects `010` (but not `0`, `00`, `0_0`).
-    if base == 0
-        && !prefixed
-        && digits.starts_with('0')
-        && digits.chars().any(|c| c != '0')
-    {
+    if base == 0 && !prefixed && digits.starts_with('0') && digits.chars().any(|c| c != '0') {
         return None;
     }
     match i128::from_str_radix(&digits, radix) {
