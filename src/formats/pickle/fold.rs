@@ -253,7 +253,7 @@ fn encode(s: &str, enc: &str) -> Option<Vec<u8>> {
 }
 
 fn unhex(b: &[u8]) -> Option<Vec<u8>> {
-    if b.len() % 2 != 0 {
+    if !b.len().is_multiple_of(2) {
         return None;
     }
     b.chunks(2)

@@ -1242,7 +1242,7 @@ impl<'a> Machine<'a> {
             b'}' => self.push(V::Dict(self.track_dicts.then(Rc::default)))?,
             b'd' => {
                 let items = self.pop_mark()?;
-                if logical_len(&items) % 2 != 0 {
+                if !logical_len(&items).is_multiple_of(2) {
                     return self.malformed("odd number of items for DICT");
                 }
                 let d = if self.track_dicts {
@@ -1263,7 +1263,7 @@ impl<'a> Machine<'a> {
             }
             b'u' => {
                 let items = self.pop_mark()?;
-                if logical_len(&items) % 2 != 0 {
+                if !logical_len(&items).is_multiple_of(2) {
                     return self.malformed("odd number of items for SETITEMS");
                 }
                 if let Some(d) = self.dict_at_top()? {
