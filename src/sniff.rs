@@ -150,13 +150,12 @@ pub fn might_carry_code(head: &[u8]) -> bool {
     let Some(&first) = head.first() else {
         return false;
     };
-    // Zip, pickle protocol 2+, other magic, or a protocol 0/1 opening opcode.
+    // Zip, other magic, or a pickle (any opcode can start one: it is run, not guessed).
     head.starts_with(b"PK")
-        || crate::formats::pickle::is_proto_header(head)
         || magic(head)
         // An ONNX model as onnx and torch.onnx write it: field 1 (ir_version) first.
         || (first == 0x08 && head.get(1).is_some_and(|v| (1..=15).contains(v)))
-        || b"(cdl]})NSVIiLFJKMUTX".contains(&first)
+        || crate::formats::pickle::could_be_pickle(head)
 }
 
 /// Whether `head` starts with the magic bytes of a format (a format whose detector looks

@@ -194,13 +194,50 @@ fn ends_here(src: &dyn ByteSource, end: u64) -> bool {
 }
 
 /// Another pickle starts at `end`: a protocol header, or a run that imports something.
+/// Data-only pickles in a row may come first: a loader reading pickle after pickle runs
+/// the one that imports, however many come before it (up to `max_pickles_per_stream`).
 fn followed_by_pickle(src: &dyn ByteSource, end: u64, limits: &crate::limits::Limits) -> bool {
-    if proto_header_at(src, end) {
+    let mut at = end;
+    for _ in 0..limits.max_pickles_per_stream {
+        if proto_header_at(src, at) {
+            return true;
+        }
+        let view = SliceSource::new(src, at, PROBE_WINDOW);
+        let next = Machine::new(&view, 0, limits, &|_, _| false, None).run();
+        if credible(&next) || !next.dynamic.is_empty() {
+            return true;
+        }
+        match (&next.error, next.end) {
+            // Another complete data-only pickle: look at what follows it.
+            (None, Some(e)) if e > 0 => at += e,
+            _ => return false,
+        }
+    }
+    false
+}
+
+/// Whether the first bytes of some content (an archive member before it is inflated
+/// whole) could be a pickle a loader runs: a protocol header, or a stream the emulator
+/// accepts up to the end of `head` or to a STOP. Any opcode can start a pickle, so this is
+/// decided by running it, not by the first byte.
+pub fn could_be_pickle(head: &[u8]) -> bool {
+    if is_proto_header(head) {
         return true;
     }
-    let view = SliceSource::new(src, end, PROBE_WINDOW);
-    let next = Machine::new(&view, 0, limits, &|_, _| false, None).run();
-    credible(&next) || !next.dynamic.is_empty()
+    let src = crate::source::MemSource::new(head.to_vec());
+    let limits = crate::limits::Limits {
+        max_pickle_opcodes: 4096,
+        ..crate::limits::Limits::default()
+    };
+    let run = Machine::new(&src, 0, &limits, &|_, _| false, None).run();
+    match &run.error {
+        None => run.opcodes > 0,
+        Some((_, Stop::Limit(_))) => true,
+        Some((_, Stop::Malformed(m))) => {
+            credible(&run) || (m.starts_with("pickle data was truncated") && run.opcodes > 1)
+        }
+        Some(_) => false,
+    }
 }
 
 /// Scans every pickle from `start` on: loaders (and the PyTorch legacy format) read
