@@ -479,3 +479,35 @@ fn a_list_of_millions_of_small_ints_is_plain_data() {
         "{f:#?}"
     );
 }
+
+/// What a whole file is routed as (the probe decides whether it is a pickle at all).
+fn scan_file(bytes: &[u8]) -> crate::report::FileReport {
+    let limits = Limits::default();
+    let allow = |_: &str, _: &str| false;
+    crate::scan::scan_bytes(&MemSource::new(bytes.to_vec()), "t.bin", &limits, &allow)
+}
+
+#[test]
+fn data_only_pickles_in_front_of_a_payload_do_not_hide_it() {
+    // pickle.load three times on one file: two ints, then posix.system.
+    let r = scan_file(b"I1\n.I2\n.cposix\nsystem\n(S'echo hi'\ntR.");
+    assert_eq!(r.format.as_deref(), Some("pickle"), "{r:?}");
+    assert_eq!(worst(&r.findings), Severity::Critical, "{r:?}");
+}
+
+#[test]
+fn text_numbers_cpython_accepts_are_not_malformed() {
+    // I0x1f (strtol base 0), p1_0 / g1_0 (PyLong_FromString base 10 with an underscore),
+    // a NUL after the digits, then a payload.
+    let f = scan(b"I0x1f\np1_0\n0I7\x00junk\n0g1_0\n0cposix\nsystem\n(S'\\145cho hi'\ntR.");
+    assert!(!f.iter().any(|x| x.rule == "pickle-malformed"), "{f:#?}");
+    assert!(has(&f, "pickle-code-execution", "posix.system(\"echo hi\")"), "{f:#?}");
+}
+
+#[test]
+fn a_deflated_member_starting_with_any_opcode_is_scanned() {
+    // NEWTRUE then POP then a payload: 0x88 was not in the first-byte list.
+    assert!(crate::sniff::might_carry_code(b"\x88"));
+    assert!(crate::sniff::might_carry_code(b"\x880cposix\nsystem\n(S'x'\ntR."));
+    assert!(!crate::sniff::might_carry_code(b"\x00\x00\x00\x00 raw tensor bytes"));
+}
