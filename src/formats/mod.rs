@@ -9,6 +9,7 @@ pub mod jinja;
 pub mod keras;
 pub mod numpy;
 pub mod onnx;
+pub mod paths;
 pub mod pickle;
 pub mod registry;
 pub mod safetensors;

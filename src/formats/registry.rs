@@ -447,12 +447,15 @@ fn detect_tar(p: &Probe) -> Option<Claim> {
 }
 
 fn scan_tar(src: &dyn ByteSource, ctx: &Ctx, loc: &Location, out: &mut Vec<Finding>) -> Outcome {
-    let names = tar::scan(src, ctx, loc, out);
-    Outcome::label(if crate::formats::torch::is_legacy_tar(&names) {
-        "pytorch-legacy-tar"
-    } else {
-        "tar"
-    })
+    let members = tar::scan(src, ctx, loc, out);
+    let legacy = crate::formats::torch::is_legacy_tar(&members);
+    // NeMo restores a `.nemo` (a tar with its model_config.yaml) with extractall; torch
+    // extracts the legacy tar format's members to a temporary folder.
+    let nemo = members
+        .iter()
+        .any(|m| m.name.trim_start_matches("./") == "model_config.yaml");
+    tar::escape_findings(&members, legacy || nemo, loc, out);
+    Outcome::label(if legacy { "pytorch-legacy-tar" } else { "tar" })
 }
 
 fn detect_safetensors(p: &Probe) -> Option<Claim> {

@@ -53,15 +53,113 @@ fn cstr(b: &[u8]) -> String {
     String::from_utf8_lossy(&b[..end]).into_owned()
 }
 
-/// Scans every member by content; returns the member names read (the caller tells the
-/// PyTorch legacy layout by them).
+/// One member as the archive lists it.
+#[derive(Debug, Clone)]
+pub struct Member {
+    pub name: String,
+    /// Header offset.
+    pub offset: u64,
+    pub kind: MemberKind,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MemberKind {
+    File,
+    Dir,
+    Symlink(String),
+    Hardlink(String),
+    Other,
+}
+
+/// Member names that extraction would write outside its folder (absolute, `..`, links
+/// pointing out): high when the archive's loader extracts it (`extracts`), medium
+/// otherwise.
+pub fn escape_findings(members: &[Member], extracts: bool, loc: &Location, out: &mut Vec<Finding>) {
+    use crate::formats::paths;
+    for m in members {
+        let why = match &m.kind {
+            MemberKind::Symlink(t) => {
+                paths::escape(&m.name).or(paths::link_escape(&m.name, t, false))
+            }
+            MemberKind::Hardlink(t) => {
+                paths::escape(&m.name).or(paths::link_escape(&m.name, t, true))
+            }
+            _ => paths::escape(&m.name),
+        };
+        let Some(why) = why else { continue };
+        let target = match &m.kind {
+            MemberKind::Symlink(t) | MemberKind::Hardlink(t) => format!(" -> {t}"),
+            _ => String::new(),
+        };
+        let name = crate::finding::shorten(&m.name, 200);
+        let mut f = Finding::new(
+            RuleId::ArchivePathEscape,
+            Location {
+                offset: Some(m.offset),
+                ..loc.clone()
+            },
+            format!(
+                "tar member `{name}` is {why}: extracting the archive writes outside its folder{}",
+                if extracts {
+                    ", and this archive's loader extracts it"
+                } else {
+                    ""
+                }
+            ),
+        )
+        .with_evidence(format!("{name}{target}"));
+        if !extracts {
+            f = f.with_severity(crate::finding::Severity::Medium);
+        }
+        out.push(f);
+    }
+}
+
+/// `path` and `linkpath` of a pax extended header (`LEN key=value\n` records).
+fn pax(data: &[u8]) -> (Option<String>, Option<String>) {
+    let (mut path, mut link) = (None, None);
+    let mut rest = data;
+    while !rest.is_empty() {
+        let Some(sp) = rest.iter().position(|&b| b == b' ') else {
+            break;
+        };
+        let Some(len) = std::str::from_utf8(rest.get(..sp).unwrap_or_default())
+            .ok()
+            .and_then(|l| l.parse::<usize>().ok())
+        else {
+            break;
+        };
+        let Some(record) = rest.get(sp + 1..len) else {
+            break;
+        };
+        let record = record.strip_suffix(b"\n").unwrap_or(record);
+        if let Some(eq) = record.iter().position(|&b| b == b'=') {
+            let k = record.get(..eq).unwrap_or_default();
+            let v = String::from_utf8_lossy(record.get(eq + 1..).unwrap_or_default()).into_owned();
+            match k {
+                b"path" => path = Some(v),
+                b"linkpath" => link = Some(v),
+                _ => {}
+            }
+        }
+        rest = rest.get(len..).unwrap_or_default();
+    }
+    (path, link)
+}
+
+/// Scans every member by content; returns the members as listed (the caller tells the
+/// PyTorch legacy and NeMo layouts by their names, and reports names that escape).
 pub fn scan(
     src: &dyn ByteSource,
     ctx: &Ctx,
     loc: &Location,
     out: &mut Vec<Finding>,
-) -> Vec<String> {
-    let mut names = Vec::new();
+) -> Vec<Member> {
+    let mut names: Vec<Member> = Vec::new();
+    let mut long_link: Option<String> = None;
+    let mut pax_path: Option<String> = None;
+    let mut pax_link: Option<String> = None;
+    let mut global_path: Option<String> = None;
     let mut pos = 0u64;
     let mut entries = 0u32;
     let mut long_name: Option<String> = None;
@@ -116,18 +214,68 @@ RuleId::ContentNotScanned,
         if let Some(l) = long_name.take() {
             name = l;
         }
+        if let Some(p) = pax_path.take().or_else(|| global_path.clone()) {
+            name = p;
+        }
+        let mut link = cstr(&h[157..257]);
+        if let Some(l) = long_link.take() {
+            link = l;
+        }
+        if let Some(l) = pax_link.take() {
+            link = l;
+        }
         match typeflag {
             b'L' => {
                 let n = size.min(4096) as usize;
                 long_name = src.read_vec(data, n).ok().map(|b| cstr(&b));
             }
-            b'0' | 0 | b'7' if size > 0 => {
-                names.push(name.clone());
-                let member = SliceSource::new(src, data, size);
-                let mloc = loc.member(&name);
-                out.extend(scan::scan_source(&member, &ctx.deeper(), &mloc).findings);
+            b'K' => {
+                let n = size.min(4096) as usize;
+                long_link = src.read_vec(data, n).ok().map(|b| cstr(&b));
             }
-            _ => {}
+            b'x' | b'g' => {
+                let n = size.min(1 << 20) as usize;
+                if let Ok(b) = src.read_vec(data, n) {
+                    let (p, l) = pax(&b);
+                    if typeflag == b'g' {
+                        global_path = p.or(global_path);
+                    } else {
+                        pax_path = p;
+                        pax_link = l;
+                    }
+                }
+            }
+            b'1' | b'2' => names.push(Member {
+                name: name.clone(),
+                offset: pos,
+                kind: if typeflag == b'2' {
+                    MemberKind::Symlink(link)
+                } else {
+                    MemberKind::Hardlink(link)
+                },
+            }),
+            b'5' => names.push(Member {
+                name: name.clone(),
+                offset: pos,
+                kind: MemberKind::Dir,
+            }),
+            b'0' | 0 | b'7' => {
+                names.push(Member {
+                    name: name.clone(),
+                    offset: pos,
+                    kind: MemberKind::File,
+                });
+                if size > 0 {
+                    let member = SliceSource::new(src, data, size);
+                    let mloc = loc.member(&name);
+                    out.extend(scan::scan_source(&member, &ctx.deeper(), &mloc).findings);
+                }
+            }
+            _ => names.push(Member {
+                name: name.clone(),
+                offset: pos,
+                kind: MemberKind::Other,
+            }),
         }
         let Some(next) = size
             .checked_add(BLOCK - 1)

@@ -10,7 +10,8 @@ use crate::source::ByteSource;
 /// A zip checkpoint (`torch.save` since 1.6): `<folder>/data.pkl` with any folder name
 /// (torch names it after the file, and loads whatever it is called).
 pub static ZIP_LAYOUT: ZipLayout = ZipLayout {
-    label: "pytorch-zip",
+    label: Some("pytorch-zip"),
+    extracts: false,
     claim: claim_zip,
     raw_member: is_storage_member,
 };
@@ -28,6 +29,29 @@ fn claim_zip(
         .then_some(Claimed { consumed: None })
 }
 
+/// A TorchServe model archive (`.mar`, made by torch-model-archiver): a zip with
+/// `MAR-INF/MANIFEST.json`, which TorchServe extracts into its model store before loading
+/// the handler and the serialised model it names.
+pub static MAR_LAYOUT: ZipLayout = ZipLayout {
+    label: None,
+    extracts: true,
+    claim: claim_mar,
+    raw_member: |_| false,
+};
+
+fn claim_mar(
+    _: &dyn ByteSource,
+    arc: &Archive,
+    _: &Ctx,
+    _: &Location,
+    _: &mut Vec<Finding>,
+) -> Option<Claimed> {
+    arc.entries
+        .iter()
+        .any(|e| e.name == "MAR-INF/MANIFEST.json")
+        .then_some(Claimed { consumed: None })
+}
+
 /// PyTorch never unpickles `<prefix>/data/<key>` members: they are raw storage bytes.
 fn is_storage_member(name: &str) -> bool {
     let mut parts = name.rsplit('/');
@@ -37,8 +61,12 @@ fn is_storage_member(name: &str) -> bool {
 
 /// The legacy tar format (`torch.save` before 0.4 wrote one; `torch.load` still reads
 /// it): members `sys_info`, `pickle`, `storages` and `tensors`, found by those names.
-pub fn is_legacy_tar(member_names: &[String]) -> bool {
-    let has = |n: &str| member_names.iter().any(|m| m == n);
+pub fn is_legacy_tar(members: &[crate::formats::tar::Member]) -> bool {
+    let has = |n: &str| {
+        members
+            .iter()
+            .any(|m| m.name == n && m.kind == crate::formats::tar::MemberKind::File)
+    };
     has("pickle") && has("storages")
 }
 
@@ -70,7 +98,15 @@ mod tests {
 
     #[test]
     fn legacy_tar_needs_its_members() {
-        let names = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let names = |v: &[&str]| {
+            v.iter()
+                .map(|s| crate::formats::tar::Member {
+                    name: s.to_string(),
+                    offset: 0,
+                    kind: crate::formats::tar::MemberKind::File,
+                })
+                .collect::<Vec<_>>()
+        };
         assert!(is_legacy_tar(&names(&[
             "sys_info", "storages", "tensors", "pickle"
         ])));

@@ -374,8 +374,11 @@ fn crc_of(src: &dyn ByteSource, start: u64, len: u64) -> io::Result<u32> {
 /// A framework's layout inside a zip (PyTorch checkpoints, Keras archives): the zip reader
 /// stays generic and asks each layout what the archive is.
 pub struct ZipLayout {
-    /// The label of an archive with this layout.
-    pub label: &'static str,
+    /// The label of an archive with this layout (`None`: it keeps the zip label).
+    pub label: Option<&'static str>,
+    /// The framework's loader extracts the archive to disk (TorchServe's `.mar`): member
+    /// names that escape the folder are high, not medium.
+    pub extracts: bool,
     /// Whether the archive has this layout. A layout that reads a member itself to decide
     /// (the Keras config) scans it there and returns its local header offset as
     /// `consumed`, so the member walk does not scan it twice.
@@ -398,6 +401,7 @@ pub struct Claimed {
 static LAYOUTS: &[&ZipLayout] = &[
     &crate::formats::torch::ZIP_LAYOUT,
     &crate::formats::keras::archive::ZIP_LAYOUT,
+    &crate::formats::torch::MAR_LAYOUT,
 ];
 
 /// A zip at the start of the file.
@@ -420,15 +424,18 @@ pub fn scan(src: &dyn ByteSource, ctx: &Ctx, loc: &Location, out: &mut Vec<Findi
     let mut label = "zip";
     let mut consumed: Vec<u64> = Vec::new();
     let mut raw: Vec<fn(&str) -> bool> = Vec::new();
+    let mut extracts = false;
     for layout in LAYOUTS {
         if let Some(c) = (layout.claim)(src, &arc, ctx, loc, out) {
-            if label == "zip" {
-                label = layout.label;
+            if let (Some(l), "zip") = (layout.label, label) {
+                label = l;
             }
+            extracts |= layout.extracts;
             consumed.extend(c.consumed);
             raw.push(layout.raw_member);
         }
     }
+    escape_findings(&arc, extracts, loc, out);
     if arc.lead > 0 {
         // The prefix can be a format of its own (a pickle in front of a zip: a polyglot).
         let pre = SliceSource::new(src, 0, arc.lead);
@@ -588,6 +595,37 @@ RuleId::ContentNotScanned,
     Outcome {
         label,
         prefix_scanned: arc.lead > 0,
+    }
+}
+
+/// Member names that extraction would write outside its folder ("zip slip"): high when
+/// the archive's loader extracts it, medium otherwise.
+fn escape_findings(arc: &Archive, extracts: bool, loc: &Location, out: &mut Vec<Finding>) {
+    for e in &arc.entries {
+        let Some(why) = crate::formats::paths::escape(&e.name) else {
+            continue;
+        };
+        let name = crate::finding::shorten(&e.name, 200);
+        let mut f = Finding::new(
+            RuleId::ArchivePathEscape,
+            Location {
+                offset: Some(e.local_offset.saturating_add(arc.prefix)),
+                ..loc.clone()
+            },
+            format!(
+                "zip member `{name}` is {why}: extracting the archive writes outside its folder{}",
+                if extracts {
+                    ", and this archive's loader extracts it"
+                } else {
+                    ""
+                }
+            ),
+        )
+        .with_evidence(name);
+        if !extracts {
+            f = f.with_severity(crate::finding::Severity::Medium);
+        }
+        out.push(f);
     }
 }
 

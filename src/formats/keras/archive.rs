@@ -8,7 +8,8 @@ use crate::source::ByteSource;
 
 /// A `.keras` archive (recognised by its `config.json`, under any file name).
 pub static ZIP_LAYOUT: ZipLayout = ZipLayout {
-    label: "keras",
+    label: Some("keras"),
+    extracts: false,
     claim,
     raw_member: |_| false,
 };

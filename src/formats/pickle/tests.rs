@@ -501,13 +501,20 @@ fn text_numbers_cpython_accepts_are_not_malformed() {
     // a NUL after the digits, then a payload.
     let f = scan(b"I0x1f\np1_0\n0I7\x00junk\n0g1_0\n0cposix\nsystem\n(S'\\145cho hi'\ntR.");
     assert!(!f.iter().any(|x| x.rule == "pickle-malformed"), "{f:#?}");
-    assert!(has(&f, "pickle-code-execution", "posix.system(\"echo hi\")"), "{f:#?}");
+    assert!(
+        has(&f, "pickle-code-execution", "posix.system(\"echo hi\")"),
+        "{f:#?}"
+    );
 }
 
 #[test]
 fn a_deflated_member_starting_with_any_opcode_is_scanned() {
     // NEWTRUE then POP then a payload: 0x88 was not in the first-byte list.
     assert!(crate::sniff::might_carry_code(b"\x88"));
-    assert!(crate::sniff::might_carry_code(b"\x880cposix\nsystem\n(S'x'\ntR."));
-    assert!(!crate::sniff::might_carry_code(b"\x00\x00\x00\x00 raw tensor bytes"));
+    assert!(crate::sniff::might_carry_code(
+        b"\x880cposix\nsystem\n(S'x'\ntR."
+    ));
+    assert!(!crate::sniff::might_carry_code(
+        b"\x00\x00\x00\x00 raw tensor bytes"
+    ));
 }
