@@ -20,7 +20,7 @@
 //! does not know (data table `known_classes.txt`) is medium.
 
 pub mod archive;
-mod marshal;
+pub mod marshal;
 
 use std::collections::HashSet;
 use std::sync::OnceLock;
