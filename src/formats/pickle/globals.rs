@@ -28,9 +28,35 @@ pub enum Tier {
     Code,
 }
 
+/// How a pickle uses a global, from least to most: pushed as a value (`numpy.log1p`
+/// stored in a `FunctionTransformer`), rebuilt as an object (`cls.__new__(cls)` by
+/// NEWOBJ or `copyreg._reconstructor`, then BUILD), or called with arguments (REDUCE, INST,
+/// OBJ: a function body or `__init__` runs with what the pickle supplies).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Use {
+    #[default]
+    Ref,
+    Object,
+    Call,
+}
+
+impl Use {
+    pub fn describe(self) -> &'static str {
+        match self {
+            Use::Ref => "referenced as a value",
+            Use::Object => "rebuilt as an object",
+            Use::Call => "called with arguments",
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Class {
     pub tier: Tier,
+    /// For a safe global: the most it may be used for and stay safe (a class whose
+    /// constructor is vetted may be called; one vetted only as a data class may only be
+    /// rebuilt). Any other tier ignores it.
+    pub max_use: Use,
     /// Why, for the finding message (e.g. "runs shell commands").
     pub why: &'static str,
     /// The callable it resolves to when that differs from `module.name`.
@@ -837,6 +863,7 @@ pub fn classify(module: &str, name: &str, user_allowed: &dyn Fn(&str, &str) -> b
         if user_allowed(module, name) || (m != module && user_allowed(m, name)) {
             return Class {
                 tier: Tier::Safe,
+                max_use: Use::Call,
                 why: "allowed by allow.globals",
                 resolved: None,
                 wrapper: false,
@@ -893,6 +920,7 @@ fn classify_builtin(module: &str, name: &str) -> Class {
     if let Some((t, why, r)) = worst.clone() {
         return Class {
             tier: t,
+            max_use: Use::Call,
             why,
             resolved: r,
             wrapper: false,
@@ -907,6 +935,7 @@ fn classify_builtin(module: &str, name: &str) -> Class {
     {
         return Class {
             tier: Tier::Safe,
+            max_use: Use::Call,
             why: "known-safe ML global",
             resolved: None,
             wrapper: false,
@@ -915,6 +944,7 @@ fn classify_builtin(module: &str, name: &str) -> Class {
     if m == "functools" && name == "partial" {
         return Class {
             tier: Tier::Safe,
+            max_use: Use::Call,
             why: "judged by the callable it wraps",
             resolved: None,
             wrapper: true,
@@ -949,6 +979,7 @@ fn classify_builtin(module: &str, name: &str) -> Class {
     if let Some((t, why, r)) = worst {
         return Class {
             tier: t,
+            max_use: Use::Call,
             why,
             resolved: r,
             wrapper: false,
@@ -956,6 +987,7 @@ fn classify_builtin(module: &str, name: &str) -> Class {
     }
     Class {
         tier: Tier::Unknown,
+        max_use: Use::Call,
         why: "not on the allowlist of known-safe ML globals",
         resolved: None,
         wrapper: false,

@@ -15,7 +15,7 @@ use std::rc::Rc;
 use std::time::Instant;
 
 use super::fold;
-use super::globals::{classify, Class, Tier};
+use super::globals::{classify, Class, Tier, Use};
 use super::text;
 use crate::limits::Limits;
 use crate::source::ByteSource;
@@ -188,15 +188,46 @@ pub struct GlobalUse {
     /// constant call. More pushes than clean calls means it went somewhere else.
     pub pushes: u32,
     pub clean_calls: u32,
+    /// Times it was called with arguments (REDUCE, INST, OBJ), and rebuilt as an object
+    /// (NEWOBJ, `copyreg._reconstructor` / `__newobj__`).
+    pub called: u32,
+    pub constructed: u32,
 }
 
 impl GlobalUse {
-    /// The tier that counts for reporting.
+    /// The most this stream does with the global.
+    pub fn max_use(&self) -> Use {
+        if self.called > 0 {
+            Use::Call
+        } else if self.constructed > 0 {
+            Use::Object
+        } else {
+            Use::Ref
+        }
+    }
+
+    /// The tier that counts for reporting: a safe global used for more than its entry
+    /// vets is unknown.
     pub fn tier(&self) -> Tier {
         if self.deferred && self.pushes <= self.clean_calls && self.clean_calls > 0 {
             Tier::Safe
+        } else if self.class.tier == Tier::Safe && self.max_use() > self.class.max_use {
+            Tier::Unknown
         } else {
             self.class.tier
+        }
+    }
+
+    /// Why it has [`GlobalUse::tier`], for the finding message.
+    pub fn why(&self) -> String {
+        if self.class.tier == Tier::Safe && self.tier() == Tier::Unknown {
+            format!(
+                "on the allowlist only when {}, and this pickle has it {}",
+                self.class.max_use.describe(),
+                self.max_use().describe()
+            )
+        } else {
+            self.class.why.to_string()
         }
     }
 }
@@ -604,6 +635,8 @@ impl<'a> Machine<'a> {
             deferred,
             pushes: 0,
             clean_calls: 0,
+            called: 0,
+            constructed: 0,
         });
         self.global_ids.insert((module, name), id);
         V::Global(id)
@@ -611,6 +644,39 @@ impl<'a> Machine<'a> {
 
     /// Records a call `func(args)`; keeps evidence for the global at the root of `func`.
     fn call(&mut self, func: V, args: V, at: u64) -> V {
+        self.call_as(func, args, at, Use::Call)
+    }
+
+    /// NEWOBJ / NEWOBJ_EX: `cls.__new__(cls, *args)`, no `__init__`.
+    fn construct(&mut self, cls: V, args: V, at: u64) -> V {
+        self.call_as(cls, args, at, Use::Object)
+    }
+
+    /// Records how `func` is used (`how`: called, or constructed by NEWOBJ), and what the
+    /// copyreg reconstructors construct; then the call itself.
+    fn call_as(&mut self, func: V, args: V, at: u64, how: Use) -> V {
+        if let V::Global(id) = &func {
+            let reconstructor = self.run.globals.get(*id as usize).is_some_and(|g| {
+                matches!(super::globals::alias(&g.module), "copyreg")
+                    && matches!(
+                        g.name.as_str(),
+                        "_reconstructor" | "__newobj__" | "__newobj_ex__"
+                    )
+            });
+            if let Some(g) = self.run.globals.get_mut(*id as usize) {
+                match how {
+                    Use::Object => g.constructed = g.constructed.saturating_add(1),
+                    _ => g.called = g.called.saturating_add(1),
+                }
+            }
+            if reconstructor {
+                if let Some(V::Global(cls)) = first_arg(&args) {
+                    if let Some(g) = self.run.globals.get_mut(*cls as usize) {
+                        g.constructed = g.constructed.saturating_add(1);
+                    }
+                }
+            }
+        }
         if let (V::Global(f), V::Tuple(items)) = (&func, &args) {
             if self.run.globals[*f as usize].deferred {
                 if let [V::Global(owner), V::Str(attr, false)] = &items[..] {
@@ -1379,14 +1445,14 @@ impl<'a> Machine<'a> {
             0x81 => {
                 let args = self.pop()?;
                 let cls = self.pop()?;
-                let v = self.call(cls, args, at);
+                let v = self.construct(cls, args, at);
                 self.push(v)?;
             }
             0x92 => {
                 let _kwargs = self.pop()?;
                 let args = self.pop()?;
                 let cls = self.pop()?;
-                let v = self.call(cls, args, at);
+                let v = self.construct(cls, args, at);
                 self.push(v)?;
             }
             b'R' => {

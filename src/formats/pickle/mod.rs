@@ -446,7 +446,7 @@ fn report_run(
         if let Some(r) = &g.class.resolved {
             msg.push_str(&format!(" (resolves to `{r}`)"));
         }
-        msg.push_str(&format!(": {}", g.class.why));
+        msg.push_str(&format!(": {}", g.why()));
         if g.call.is_some() {
             msg.push_str(", and the pickle calls it");
         }
