@@ -176,7 +176,8 @@ def check_file(fname, lines, fr, tiers, exts, features=None):
     status = fr.get("status")
     fmt = fr.get("format")
     pickle_findings = [f for f in findings if f["rule"].startswith("pickle-")]
-    if status != "scanned" or not pickle_findings:
+    any_loads = any(ln["loads"] for ln in lines)
+    if any_loads and (status != "scanned" or not pickle_findings):
         out.append(("skipped", "status=%s format=%s rules=%s" % (status, fmt, sorted({f["rule"] for f in findings}))))
     worst = max([SEV[f["severity"]] for f in findings] + [0])
     named = set()
@@ -198,7 +199,7 @@ def check_file(fname, lines, fr, tiers, exts, features=None):
             safe_cut |= c
     ext_reported = set(int(x) for f in findings for x in re.findall(r"extension code (\d+)", f.get("evidence", "") + " " + f["message"]))
     dynamic = any(f["rule"] == "pickle-dynamic-import" for f in findings)
-    for f in findings:
+    for f in findings if any_loads else []:
         if f["rule"] == "pickle-malformed":
             msg = re.sub(r"\d+", "N", f["message"].split(" (opcodes before")[0])
             out.append(("malformed-on-valid", msg))
@@ -208,7 +209,8 @@ def check_file(fname, lines, fr, tiers, exts, features=None):
             out.append(("content-not-scanned", f["message"][:160]))
     truth_imports = set()
     for ln in lines:
-        if not ln["loads"]:
+        # A load that failed still ran what it read before failing.
+        if not ln["loads"] and not ln["imports"]:
             continue
         computed = set(map(tuple, ln.get("computed", [])))
         for m, n in ln["imports"]:
@@ -220,10 +222,9 @@ def check_file(fname, lines, fr, tiers, exts, features=None):
             if by_name:
                 ok = True
             elif rule == "safe":
-                # Listed, or not listable: the list is cut short, or absent because
-                # the file has findings above low (the stream was scanned as a pickle).
-                ok = full in safe_listed or (have_format and safe_cut) or (
-                    not have_format and any(SEV[f["severity"]] > SEV["low"] for f in pickle_findings))
+                # Listed, or not listable: the list is cut short, or the file has pickle
+                # findings above low (then the known-safe globals are not listed).
+                ok = full in safe_listed or safe_cut or any(SEV[f["severity"]] > SEV["low"] for f in pickle_findings)
             else:
                 ok = False
             if not ok and (m, n) in exts and exts[(m, n)] in ext_reported:
@@ -236,6 +237,11 @@ def check_file(fname, lines, fr, tiers, exts, features=None):
             # (high) by design: modelgate cannot know what it resolves to.
             if by_name and rule != "safe" and sev > worst:
                 out.append(("severity-too-low", "%s is %s alone, file's worst is %s" % (full, rule, worst)))
+        # Python 2 names that find_class maps (_compat_pickle) are judged by their target.
+        for m, n, m2, n2 in ln.get("effective", []):
+            rule2, sev2 = tiers.get((m2, n2), ("unclassified", 0))
+            if rule2 != "safe" and sev2 > worst:
+                out.append(("py2-alias-severity", "%s.%s is %s.%s (%s) when loaded; file's worst is %s" % (m, n, m2, n2, rule2, worst)))
         # calls
         called = collections.defaultdict(list)
         for (m, n, _r), a in zip(ln["calls"], ln.get("call_args", [None] * len(ln["calls"]))):
@@ -255,13 +261,37 @@ def check_file(fname, lines, fr, tiers, exts, features=None):
             expected = [e for e in expected if e]
             if expected and len(expected) == len([a for a in argss]) and not any(e in expected for e in evs):
                 out.append(("call-args-differ", "evidence %s, loader called %s" % (evs[:1], expected[:2])))
-    if any(ln["loads"] for ln in lines):
+    if any(ln["loads"] and ln["loader"].startswith("pickle") for ln in lines):
         for g in sorted(reported_globals - truth_imports):
             out.append(("phantom-import", "modelgate names `%s`, the loader imported %s" % (g, sorted(truth_imports)[:6])))
-        nonsafe = [i for ln in lines if ln["loads"] for i in map(tuple, ln["imports"]) if tiers.get(i, ("", 0))[0] != "safe"]
-        if nonsafe and worst <= SEV["low"]:
-            out.append(("verdict-pass", "loader imported %s; modelgate's worst finding is %s" % (sorted(set("%s.%s" % g for g in nonsafe))[:4], worst)))
+    nonsafe = [i for ln in lines for i in map(tuple, ln["imports"]) if tiers.get(i, ("", 0))[0] != "safe"]
+    if nonsafe and worst <= SEV["low"]:
+        out.append(("verdict-pass", "loader imported %s; modelgate's worst finding is %s" % (sorted(set("%s.%s" % g for g in nonsafe))[:4], worst)))
     return out
+
+
+def collect(args, results, byfile):
+    """The smallest `per_class` files of every (class, detail kind) signature, with their
+    ground-truth lines, appended to COLLECT/<truth name>."""
+    os.makedirs(args.collect, exist_ok=True)
+    sigs = collections.defaultdict(list)
+    for fname, ds in results.items():
+        size = os.path.getsize(os.path.join(args.cases, fname))
+        for cls, detail in ds:
+            key = detail if cls in ("malformed-on-valid", "limit-on-valid", "skipped", "content-not-scanned") else ""
+            sigs[(cls, key)].append((size, fname))
+    chosen = set()
+    for k in sorted(sigs):
+        for _, fname in sorted(set(sigs[k]))[: args.per_class]:
+            chosen.add(fname)
+    truth_name = os.path.basename(args.truth)
+    with open(os.path.join(args.collect, truth_name), "a") as out:
+        for fname in sorted(chosen):
+            new = args.prefix + fname
+            shutil.copyfile(os.path.join(args.cases, fname), os.path.join(args.collect, new))
+            for ln in byfile[fname]:
+                out.write(json.dumps(dict(ln, file=new), sort_keys=True) + "\n")
+    print("collected %d files into %s" % (len(chosen), args.collect))
 
 
 def hexdump(data, limit=256):
@@ -285,13 +315,16 @@ def main(argv=None):
     ap.add_argument("--json", default=None, help="machine-readable disagreements")
     ap.add_argument("--oracle-cache", default=None)
     ap.add_argument("--examples", type=int, default=3)
+    ap.add_argument("--collect", default=None, help="copy the smallest disagreeing cases of each class here")
+    ap.add_argument("--per-class", type=int, default=2)
+    ap.add_argument("--prefix", default="", help="file name prefix for --collect")
     args = ap.parse_args(argv)
     truth_path = args.truth if os.path.isabs(args.truth) else os.path.join(args.cases, args.truth)
     lines = [json.loads(x) for x in open(truth_path)]
     byfile = collections.OrderedDict()
     for ln in lines:
         byfile.setdefault(ln["file"], []).append(ln)
-    names = sorted({tuple(i) for ln in lines for i in ln["imports"]})
+    names = sorted({tuple(i) for ln in lines for i in ln["imports"]} | {tuple(e[2:]) for ln in lines for e in ln.get("effective", [])})
     tiers = oracle(args.modelgate, names, args.oracle_cache)
     rep = by_relpath(run_modelgate(args.modelgate, args.cases), args.cases)
     exts = ext_registry()
@@ -309,6 +342,8 @@ def main(argv=None):
             sub[cls][key] += 1
             if len(examples[cls]) < args.examples and fname not in [e[0] for e in examples[cls]]:
                 examples[cls].append((fname, detail))
+    if args.collect:
+        collect(args, results, byfile)
     bad = sum(1 for ds in results.values() if ds)
     summary = "%d case files, %d with disagreements" % (len(results), bad)
     print(summary)

@@ -805,6 +805,52 @@ def scale_cases():
     return out
 
 
+def curated_cases():
+    """Hand-built minimal cases, one per disagreement class found (each still has to load
+    in CPython to be kept). (bytes, note, pickles, persistent)."""
+    sysc = b"cposix\nsystem\n(S'echo MARKER'\ntR."
+    c = [
+        (b"I0x1f\n0" + sysc, "INT in hex (strtol base 0), then posix.system", 1),
+        (b"I1_0\n0" + sysc, "INT with an underscore (PyLong_FromString fallback), then posix.system", 1),
+        (b"I5\x00junk\n0" + sysc, "INT with a NUL after the digits, then posix.system", 1),
+        (b"I017\n0" + sysc, "INT in C octal, then posix.system", 1),
+        (b"L0x1fL\n0" + sysc, "LONG in hex, then posix.system", 1),
+        (b"F1.5\x00z\n0" + sysc, "FLOAT with a NUL after the number, then posix.system", 1),
+        (b"cposix\nsystem\np1_0\n0g10\n(S'echo MARKER'\ntR.", "PUT 1_0 / GET 10 (PyLong_FromString base 10 allows underscores)", 1),
+        (b"cposix\nsystem\np 3\x00x\n0g3\n(S'echo MARKER'\ntR.", "PUT with a leading space and a NUL", 1),
+        (b"\x80\x04S'p\\157six'\nS'system'\n\x93S'echo MARKER'\n\x85R.", "STRING octal escape in a STACK_GLOBAL module name", 1),
+        (b"\x80\x04S'posi\\x78'\nS'system'\n\x93S'echo MARKER'\n\x85R.", "STRING \\x escape as the last characters", 1),
+        (b"\x80\x04S'os'\nS'sys\\x74em'\n\x93S'\\a'\n\x85R.", "STRING \\x escape in the name, \\a as the argument", 1),
+        (b"\x80\x04V\\\\u0070osix\nVsystem\n\x93S'x'\n\x85R.", "UNICODE: an even number of backslashes before u is no escape (raw-unicode-escape)", 1),
+        (b"N.N." + sysc, "two data-only protocol 0 pickles in front of an importing one", 3),
+        (b"K\x01.]." + sysc, "two data-only pickles (BININT1, EMPTY_LIST) in front", 3),
+        (b"\x80\x01N." + sysc, "a PROTO 1 data-only pickle in front", 2),
+        (b"cbuiltins\nset\n)R." * 64 + sysc, "the payload in the 65th pickle of a row", 65),
+        (b"c__builtin__\nreduce\n(cbuiltins\nslice\n(I1\ntI2\ntR.", "protocol 0: __builtin__.reduce is functools.reduce (_compat_pickle)", 1),
+        (b"ccStringIO\nopen\n(S'marker'\nS'w'\ntR.", "protocol 0: cStringIO.open is io.open (_compat_pickle)", 1),
+        (b"N.garbage", "a data-only pickle followed by bytes that are not a pickle", 1),
+        (b"\x80\x02N.\x80\x00]." + sysc, "PROTO 0 header in the second pickle", 3),
+        (b"cbuiltins\nset\n)R.I0x1f\n0" + sysc, "a later pickle that the emulator rejects before its first import is dropped without a finding", 2),
+    ]
+    return c
+
+
+def effective(imports, proto_lt3):
+    """What find_class really imports: `_compat_pickle` maps Python 2 names when the
+    stream's protocol is below 3 (fix_imports)."""
+    import _compat_pickle as cp
+
+    out = []
+    for m, n in imports:
+        if not proto_lt3:
+            continue
+        if (m, n) in cp.NAME_MAPPING:
+            out.append([m, n] + list(cp.NAME_MAPPING[(m, n)]))
+        elif m in cp.IMPORT_MAPPING:
+            out.append([m, n, cp.IMPORT_MAPPING[m], n])
+    return out
+
+
 def ground_truth(path, data, meta):
     """Ground-truth lines for one case."""
     lines = []
@@ -825,6 +871,7 @@ def main(argv=None):
     ap.add_argument("--report", default=None, help="disagreement report (default OUT/report.md)")
     ap.add_argument("--no-check", action="store_true")
     ap.add_argument("--exclude", default="", help="comma-separated features to leave out: " + ", ".join(sorted(EXCLUDABLE)))
+    ap.add_argument("--no-curated", action="store_true", help="leave out the hand-built cases")
     ap.add_argument("--scale-cases", action="store_true", help="also write the large limit cases")
     args = ap.parse_args(argv)
     os.makedirs(args.out, exist_ok=True)
@@ -850,6 +897,22 @@ def main(argv=None):
         for g in gt:
             lines.append(line_for(name, g, meta))
         kept += 1
+    if not args.no_curated:
+        for i, (data, note, npk) in enumerate(curated_cases()):
+            name = "c%02d.pkl" % i
+            path = os.path.join(args.out, name)
+            with open(path, "wb") as f:
+                f.write(data)
+            meta = {"persistent": False, "pickles": npk, "features": ["curated"], "protos": []}
+            gt = ground_truth(path, data, meta)
+            if not all(g["loads"] for g in gt):
+                print("curated case %s does not load: %s" % (name, [g["error"] for g in gt]), file=sys.stderr)
+                os.unlink(path)
+                continue
+            for g in gt:
+                ln = line_for(name, g, meta, note)
+                ln["effective"] = effective(ln["imports"], not data.startswith(b"\x80") or data[1] < 3)
+                lines.append(ln)
     if args.scale_cases:
         for i, (data, note) in enumerate(scale_cases()):
             name = "scale%02d.pkl" % i

@@ -232,7 +232,7 @@ class _NoPersist(pickle.Unpickler):
         self.find_class = log.find_class
 
 
-def record_load_repeated(path, persistent=False, encoding="ASCII", max_pickles=64):
+def record_load_repeated(path, persistent=False, encoding="ASCII", max_pickles=10000):
     """Repeated pickle.load on one open file until EOF; returns what was read."""
     log = Log()
     n = 0
