@@ -868,7 +868,7 @@ def main(argv=None):
     ap.add_argument("--count", type=int, default=300)
     ap.add_argument("--out", required=True)
     ap.add_argument("--modelgate", default="/work/bin/modelgate-base" if os.path.exists("/work/bin/modelgate-base") else "modelgate")
-    ap.add_argument("--report", default=None, help="disagreement report (default OUT/report.md)")
+    ap.add_argument("--report", default=None, help="write the disagreement report (Markdown) here")
     ap.add_argument("--no-check", action="store_true")
     ap.add_argument("--exclude", default="", help="comma-separated features to leave out: " + ", ".join(sorted(EXCLUDABLE)))
     ap.add_argument("--no-curated", action="store_true", help="leave out the hand-built cases")
@@ -930,7 +930,7 @@ def main(argv=None):
     if not args.no_check:
         import compare
 
-        rc = compare.main(["--cases", args.out, "--truth", "pickles.jsonl", "--modelgate", args.modelgate, "--report", args.report or os.path.join(args.out, "report.md")])
+        rc = compare.main(["--cases", args.out, "--truth", "pickles.jsonl", "--modelgate", args.modelgate, ] + (["--report", args.report] if args.report else []))
         return rc
     return 0
 

@@ -381,7 +381,7 @@ def main(argv=None):
     if not args.no_check:
         import compare
 
-        return compare.main(["--cases", args.out, "--truth", "zips.jsonl", "--modelgate", args.modelgate, "--report", args.report or os.path.join(args.out, "report.md")])
+        return compare.main(["--cases", args.out, "--truth", "zips.jsonl", "--modelgate", args.modelgate, ] + (["--report", args.report] if args.report else []))
     return 0
 
 
