@@ -154,48 +154,64 @@ NATIVE_VETTED = {
 }
 
 
+NATIVE_ORIGINS = [
+    # (prefix of the compiled method's qualified name, reason)
+    (("builtins.", "datetime.", "_datetime.", "collections.", "_collections.", "decimal.", "_decimal.",
+      "uuid.", "re.", "array.", "types.", "enum.", "functools.", "_functools.", "zoneinfo.", "_zoneinfo."),
+     "CPython built-in / standard-library value type (C implementation)"),
+    (("numpy.", "numpy._core.", "numpy.core."), "numpy's own array/scalar/dtype types (C): build values from bytes"),
+    (("pandas._libs.",), "pandas compiled core (pandas/_libs, source not shipped in the wheel): scalar, offset, "
+                         "interval, block and index types whose constructors and __setstate__ take the numbers, "
+                         "strings and arrays pandas' own __reduce__ wrote"),
+    (("sklearn.", "_loss."), "scikit-learn Cython type (tree, loss, distance metric, neighbours tree): constructors "
+                             "take sizes and parameters, __setstate__ takes arrays"),
+    (("scipy.",), "scipy compiled type (KD-tree, rotation, ...): state is arrays"),
+    (("statsmodels.tsa.statespace.",), "statsmodels state-space Cython types (representation, Kalman filter/"
+                                       "smoother, initialization): constructors and __setstate__ take model arrays"),
+    (("torch._C.TensorBase.", "torch._C._TensorBase.", "torch.Size.", "torch.device.", "torch.finfo.",
+      "torch.iinfo.", "torch.Generator.", "torch._C.Generator.", "torch.dtype.", "torch.layout.",
+      "torch.memory_format.", "torch.Tensor.__new__"), "torch C value types (Size, device, dtype, finfo, tensor base)"),
+]
+
+
 def native_vouched(m, n, rec):
-    """A reason when compiled code in this global may be trusted, else None."""
+    """A reason when the compiled code this global runs on load may be trusted, else None."""
     if (m, n) in NATIVE_VETTED:
         return NATIVE_VETTED[(m, n)]
     tags = rec["tags"]
+    if rec["flags"]:
+        return None
     if m in ("builtins", "__builtin__") and n in BUILTIN_VALUES:
         return "CPython built-in value type"
     if (m, n) in STDLIB_DATA:
         return "CPython standard-library value type (C implementation)"
-    if m.split(".")[0] == "datetime" or (m, n) in (("_datetime", "datetime"),):
-        return "CPython datetime value type"
     if n.startswith("__pyx_unpickle_"):
         return "Cython-generated unpickler: checks the layout checksum, assigns the pickled state tuple to the " \
                "type's C fields (and __dict__), runs no user code"
     if "ufunc" in tags:
         return "numpy ufunc: a pure element-wise array function (pickled by name)"
-    if "numpy-scalar" in tags or "numpy-dtype" in tags or "ndarray" in tags:
-        return "numpy scalar / dtype / array type: builds values from bytes"
     if "torch-value" in tags:
         return "torch dtype/layout/memory-format singleton"
-    if m == "torch" and n in ("Size", "device", "finfo", "iinfo", "Generator", "dtype", "layout", "memory_format"):
-        return "torch value type built from numbers/strings"
-    if m.startswith("torch._C._nn") or m.startswith("torch._C._VariableFunctions") or m == "torch._C._special":
-        return "torch tensor operator (ATen): pure tensor computation"
-    if "cython-autopickle" in tags and not rec["flags"]:
-        return "Cython extension type pickled by Cython's generated __reduce_cython__/__setstate_cython__ " \
-               "(assigns the pickled state to C fields)"
-    if rec.get("pyx_reviewed") and not rec["flags"]:
-        return "compiled from the .pyx source shipped in the wheel; that source's " + \
-               "/".join(sorted({x.rsplit(".", 1)[-1].split(" ")[0] for x in rec["pyx_reviewed"]})) + " read and clean"
-    if m.startswith("pandas._libs.") or m == "pandas":
-        return "pandas compiled core (pandas/_libs, source not shipped in the wheel): scalar, offset, interval, " \
-               "block and index types whose constructors and __setstate__ take the numbers, strings and arrays " \
-               "pandas' own __reduce__ wrote"
-    if m.startswith("numpy.random.") or m == "numpy.random":
-        return "numpy.random bit generators / generators: state is integers and arrays"
-    if m.startswith("scipy.") and "file-in:scipy" in tags:
-        return "scipy compiled type (KD-tree, rotation, ...): state is arrays"
-    if (m.startswith("sklearn.") or m == "_loss") and "file-in:sklearn" in tags:
-        return "scikit-learn Cython type (tree, loss, distance metric, neighbours tree): constructors take sizes and " \
-               "parameters, __setstate__ takes arrays"
-    return None
+    if m.startswith(("torch._C._nn", "torch._C._VariableFunctions", "torch._C._special", "torch._C._fft",
+                     "torch._C._linalg")) and rec["use"] == "ref":
+        return "torch tensor operator (ATen) stored by reference: pure tensor computation"
+    reasons = set()
+    pyx = {x.split(" ")[0] for x in rec.get("pyx_reviewed", ())}
+    for origin in sorted(rec["natives"]):
+        if origin in pyx or any(origin.startswith(p.rsplit(".", 1)[0] + ".") and origin.endswith(p.rsplit(".", 1)[-1])
+                                for p in pyx):
+            reasons.add("compiled from the .pyx source shipped in the wheel, read and clean")
+            continue
+        if "cython-autopickle" in tags and origin.endswith(("__setstate_cython__", "__reduce_cython__", "__new__")):
+            reasons.add("Cython extension type with Cython's generated pickling")
+            continue
+        for prefixes, why in NATIVE_ORIGINS:
+            if origin.startswith(prefixes):
+                reasons.add(why)
+                break
+        else:
+            return None
+    return "; ".join(sorted(reasons)) or None
 
 
 # --------------------------------------------------------------------------------------------
