@@ -671,7 +671,9 @@ def write_corpus(a, records):
     cands.sort(key=lambda x: (x[1]["library"], x[1]["version"] or "", x[1]["path"]))
     for env, f in cands:
         src = os.path.join(a.work, env, f["path"])
-        rel_dir = f"{f['library']}-{f['version']}"
+        # Files the standard library writes carry no library version: name the Python.
+        version = f["version"] or f"{sys.version_info.major}.{sys.version_info.minor}"
+        rel_dir = f"{f['library']}-{version}"
         name = os.path.basename(f["path"])
         parent = os.path.basename(os.path.dirname(f["path"]))
         if not parent.startswith(f["library"]):

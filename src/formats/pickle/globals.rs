@@ -13,6 +13,8 @@
 //! 6. Anything else is unknown (medium): every picklescan bypass so far used a callable
 //!    that was missing from a denylist, so absence from the denylist proves nothing.
 
+use super::table;
+
 /// What loading a global can do, ordered by severity.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Tier {
@@ -927,6 +929,20 @@ fn classify_builtin(module: &str, name: &str) -> Class {
         };
     }
 
+    // Globals real libraries write whose load-time code a reviewer must see.
+    if let Some(why) = [module, m]
+        .into_iter()
+        .find_map(|mm| table::risky(mm, name))
+    {
+        return Class {
+            tier: Tier::Unknown,
+            max_use: Use::Call,
+            why,
+            resolved: None,
+            wrapper: false,
+        };
+    }
+
     // Dotted names are only safe when listed exactly (bound methods such as
     // `zoneinfo.ZoneInfo._unpickle`, reached through `getattr`).
     let exact_safe = |m: &str| SAFE.iter().any(|(sm, sn)| *sm == m && *sn == name);
@@ -940,6 +956,59 @@ fn classify_builtin(module: &str, name: &str) -> Class {
             resolved: None,
             wrapper: false,
         };
+    }
+    // The generated allowlist: safe for the use its entry vets, and never inside a
+    // dangerous module (the generator checks that too; the scanner does not trust it).
+    if !dotted {
+        let generated = [module, m]
+            .into_iter()
+            .filter(|mm| dangerous_module(alias(mm)).is_none())
+            .find_map(|mm| table::safe(mm, name));
+        if let Some(e) = generated {
+            return Class {
+                tier: Tier::Safe,
+                max_use: e.max_use,
+                why: e.why,
+                resolved: None,
+                wrapper: false,
+            };
+        }
+    }
+    // dill's array record: `_create_array(f, args, state, npdict)` is `f(*args)` then
+    // `__setstate__(state)` and a `__dict__` update: judged by `f` (see the machine).
+    if m == "dill._dill" && name == "_create_array" {
+        return Class {
+            tier: Tier::Safe,
+            max_use: Use::Call,
+            why: "judged by the reconstructor it calls",
+            resolved: None,
+            wrapper: true,
+        };
+    }
+    // `Class.attr` of an allowlisted class (protocol 4 names methods and nested classes by
+    // qualified name: `interp1d._call_linear_np` stored as a value): a plain attribute
+    // lookup on a vetted class. Only as a value: calling it runs a method nobody vetted.
+    if let [class, attr] = name.split('.').collect::<Vec<_>>()[..] {
+        let plain = |s: &str| {
+            !s.starts_with("__")
+                && !s.is_empty()
+                && s.bytes().all(|b| b == b'_' || b.is_ascii_alphanumeric())
+        };
+        let class_safe = |mm: &str| is_safe(mm, class) || table::safe(mm, class).is_some();
+        if plain(class)
+            && plain(attr)
+            && !SUSPICIOUS_ATTRS.contains(&attr)
+            && (class_safe(m) || class_safe(module))
+            && dangerous_module(m).is_none()
+        {
+            return Class {
+                tier: Tier::Safe,
+                max_use: Use::Ref,
+                why: "an attribute of an allowlisted class",
+                resolved: None,
+                wrapper: false,
+            };
+        }
     }
     if m == "functools" && name == "partial" {
         return Class {

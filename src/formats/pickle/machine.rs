@@ -623,8 +623,8 @@ impl<'a> Machine<'a> {
             });
         }
         let id = self.run.globals.len() as u32;
-        let deferred =
-            &*name == "getattr" && matches!(&*module, "builtins" | "__builtin__" | "__builtins__");
+        let deferred = matches!(&*name, "getattr" | "type")
+            && matches!(&*module, "builtins" | "__builtin__" | "__builtins__");
         self.run.globals.push(GlobalUse {
             module: module.to_string(),
             name: name.to_string(),
@@ -679,13 +679,38 @@ impl<'a> Machine<'a> {
         }
         if let (V::Global(f), V::Tuple(items)) = (&func, &args) {
             if self.run.globals[*f as usize].deferred {
-                if let [V::Global(owner), V::Str(attr, false)] = &items[..] {
-                    let (m, n) = {
-                        let o = &self.run.globals[*owner as usize];
-                        (o.module.clone(), format!("{}.{attr}", o.name))
+                let is_type = self.run.globals[*f as usize].name == "type";
+                if is_type {
+                    // `type(None)`, `type(...)`, `type(NotImplemented)`: how pickle saves
+                    // those types. One constant argument; three build a class.
+                    if let [arg] = &items[..] {
+                        if self.constant_type_arg(arg) {
+                            self.run.globals[*f as usize].clean_calls += 1;
+                            return V::Unknown;
+                        }
+                    }
+                } else if let [owner_v, V::Str(attr, false)] = &items[..] {
+                    // `getattr(C, "name")` on a global, or on an object rebuilt from an
+                    // allowlisted class (a bound method stored as a value): that attribute
+                    // of the class, classified as a global of its own.
+                    let owner = match owner_v {
+                        V::Global(o) => Some(*o),
+                        V::Call(c) => self.rebuilt_class(c),
+                        _ => None,
                     };
-                    self.run.globals[*f as usize].clean_calls += 1;
-                    return self.import(Rc::from(m.as_str()), Rc::from(n.as_str()), at, "getattr");
+                    if let Some(owner) = owner {
+                        let (m, n) = {
+                            let o = &self.run.globals[owner as usize];
+                            (o.module.clone(), format!("{}.{attr}", o.name))
+                        };
+                        self.run.globals[*f as usize].clean_calls += 1;
+                        return self.import(
+                            Rc::from(m.as_str()),
+                            Rc::from(n.as_str()),
+                            at,
+                            "getattr",
+                        );
+                    }
                 }
             }
         }
@@ -697,8 +722,16 @@ impl<'a> Machine<'a> {
                 (g.class.wrapper, g.class.tier, g.class.why, g.call.is_some());
             if wrapper {
                 // functools.partial(f, ...) is as safe as f; f is classified where it was
-                // imported. A computed f is not something ordinary files contain.
+                // imported. A computed f is not something ordinary files contain. dill's
+                // `_create_array(f, ...)` calls f at once: f counts as called.
                 let first = first_arg(&args);
+                if let (Some(V::Global(fid)), "_create_array") = (first, g.name.as_str()) {
+                    let fid = *fid as usize;
+                    if let Some(fg) = self.run.globals.get_mut(fid) {
+                        fg.called = fg.called.saturating_add(1);
+                    }
+                }
+                let g = &self.run.globals[id as usize];
                 if !matches!(first, Some(V::Global(_)) | None) {
                     let what = format!(
                         "{}.{} wraps a computed callable: {}",
@@ -736,6 +769,40 @@ impl<'a> Machine<'a> {
             state: RefCell::new(None),
             contents: RefCell::new(None),
         }))
+    }
+
+    /// Whether `v` is an argument `type(v)` gives a plain type for: None, a number, a
+    /// string, or the `Ellipsis` / `NotImplemented` singletons.
+    fn constant_type_arg(&self, v: &V) -> bool {
+        match v {
+            V::None | V::Bool(_) | V::Int(_) | V::Float(_) | V::Str(..) => true,
+            V::Global(id) => self.run.globals.get(*id as usize).is_some_and(|g| {
+                matches!(super::globals::alias(&g.module), "builtins")
+                    && matches!(g.name.as_str(), "Ellipsis" | "NotImplemented")
+            }),
+            _ => false,
+        }
+    }
+
+    /// The class an object value was rebuilt from, when that class is allowlisted for it:
+    /// `C(...)` / `C.__new__(C)` (NEWOBJ), or `copyreg._reconstructor(C, ...)`.
+    fn rebuilt_class(&self, c: &CallV) -> Option<u32> {
+        let V::Global(f) = &c.func else {
+            return None;
+        };
+        let g = self.run.globals.get(*f as usize)?;
+        let cls = if matches!(super::globals::alias(&g.module), "copyreg")
+            && matches!(g.name.as_str(), "_reconstructor" | "__newobj__")
+        {
+            match first_arg(&c.args) {
+                Some(V::Global(cls)) => *cls,
+                _ => return None,
+            }
+        } else {
+            *f
+        };
+        let cg = self.run.globals.get(cls as usize)?;
+        (cg.class.tier == Tier::Safe && !cg.class.wrapper && !cg.deferred).then_some(cls)
     }
 
     /// A constant view of `v`, for folding.

@@ -4,6 +4,7 @@
 pub mod fold;
 pub mod globals;
 pub mod machine;
+mod table;
 pub mod text;
 
 use globals::Tier;

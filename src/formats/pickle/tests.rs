@@ -518,3 +518,41 @@ fn a_deflated_member_starting_with_any_opcode_is_scanned() {
         b"\x00\x00\x00\x00 raw tensor bytes"
     ));
 }
+
+#[test]
+fn type_of_a_constant_is_a_type_and_three_arguments_build_a_class() {
+    // pickle saves `type(None)` as REDUCE(builtins.type, (None,)).
+    let f = scan(b"\x80\x02cbuiltins\ntype\nN\x85R.");
+    assert_eq!(worst(&f), Severity::Low, "{f:#?}");
+    let f = scan(b"\x80\x02c__builtin__\ntype\nc__builtin__\nEllipsis\n\x85R.");
+    assert_eq!(worst(&f), Severity::Low, "{f:#?}");
+    // type("X", (object,), {}) synthesises a class.
+    let f = scan(b"\x80\x02cbuiltins\ntype\nX\x01\x00\x00\x00Xcbuiltins\nobject\n\x85}\x87R.");
+    assert_eq!(worst(&f), Severity::Critical, "{f:#?}");
+}
+
+#[test]
+fn getattr_of_a_rebuilt_safe_object_is_judged_by_its_use() {
+    // getattr(OrderedDict.__new__(OrderedDict), "keys") stored as a value: a bound method.
+    let f = scan(
+        b"\x80\x02cbuiltins\ngetattr\nccollections\nOrderedDict\n)\x81X\x04\x00\x00\x00keys\x86R.",
+    );
+    assert_eq!(worst(&f), Severity::Low, "{f:#?}");
+    // The same method called: a method nobody vetted runs with pickled arguments.
+    let f = scan(b"\x80\x02cbuiltins\ngetattr\nccollections\nOrderedDict\n)\x81X\x04\x00\x00\x00keys\x86R)R.");
+    assert_eq!(worst(&f), Severity::Medium, "{f:#?}");
+    // A dunder name is never a plain attribute.
+    let f = scan(b"\x80\x02cbuiltins\ngetattr\nccollections\nOrderedDict\n)\x81X\x09\x00\x00\x00__class__\x86R.");
+    assert!(worst(&f) >= Severity::High, "{f:#?}");
+}
+
+#[test]
+fn dill_create_array_is_judged_by_its_reconstructor() {
+    // dill._dill._create_array(numpy.core.multiarray._reconstruct, (ndarray, (0,), b"b"),
+    // None, None): what dill writes for a numpy array.
+    let f = scan(b"\x80\x02cdill._dill\n_create_array\n(cnumpy.core.multiarray\n_reconstruct\ncnumpy\nndarray\nK\x00\x85C\x01b\x87NNtR.");
+    assert_eq!(worst(&f), Severity::Low, "{f:#?}");
+    // The same record around os.system runs it.
+    let f = scan(b"\x80\x02cdill._dill\n_create_array\n(cos\nsystem\nX\x02\x00\x00\x00id\x85NNtR.");
+    assert_eq!(worst(&f), Severity::Critical, "{f:#?}");
+}
