@@ -43,9 +43,34 @@ fn every_fixture_meets_its_expectation() {
     );
     for e in &entries {
         let path = format!("tests/fixtures/{}", e["path"].as_str().expect("path"));
-        let f = file(&report, &path);
-        let got = worst(f);
-        let findings = f["findings"].as_array().expect("findings");
+        // A folder entry (a model repository, an MLflow model) is judged by every file
+        // under it.
+        let folder = root().join(&path).is_dir();
+        let files: Vec<&Value> = if folder {
+            let prefix = format!("{path}/");
+            let under: Vec<&Value> = report["files"]
+                .as_array()
+                .expect("files")
+                .iter()
+                .filter(|f| f["path"].as_str().is_some_and(|p| p.starts_with(&prefix)))
+                .collect();
+            assert!(
+                !under.is_empty(),
+                "{path}: no file of the folder in the report"
+            );
+            under
+        } else {
+            vec![file(&report, &path)]
+        };
+        let got = files
+            .iter()
+            .map(|f| worst(f))
+            .max_by_key(|s| rank(s))
+            .unwrap_or("info");
+        let findings: Vec<&Value> = files
+            .iter()
+            .flat_map(|f| f["findings"].as_array().expect("findings"))
+            .collect();
         match e["kind"].as_str() {
             Some("benign") => {
                 let max = e["expect_max"].as_str().unwrap_or("low");
@@ -69,6 +94,26 @@ fn every_fixture_meets_its_expectation() {
                     });
                     if !named {
                         failures.push(format!("{path}: no finding names `{g}`: {findings:#?}"));
+                    }
+                }
+                // The payload's place: a finding at that line of the file (or archive
+                // member, or code string) that holds it.
+                if let Some(line) = e.get("expect_line").and_then(Value::as_u64) {
+                    let holder = e["payload_file"]
+                        .as_str()
+                        .expect("payload_file with expect_line");
+                    let placed = findings.iter().any(|x| {
+                        let l = &x["location"];
+                        let names_holder = [&l["path"], &l["member"]]
+                            .iter()
+                            .any(|v| v.as_str().is_some_and(|s| s.ends_with(holder)))
+                            || x["message"].as_str().is_some_and(|m| m.contains(holder));
+                        l["line"].as_u64() == Some(line) && names_holder
+                    });
+                    if !placed {
+                        failures.push(format!(
+                            "{path}: no finding at line {line} of {holder}: {findings:#?}"
+                        ));
                     }
                 }
             }
@@ -122,9 +167,12 @@ fn fixtures_sarif_validates() {
             !uri.starts_with('/') && !uri.contains('\\'),
             "uri must be repo-relative: {uri}"
         );
-        assert_eq!(
-            r["locations"][0]["physicalLocation"]["region"]["startLine"],
-            1
+        // Line 1 for binary content; the payload's line in a text file (a config, a
+        // template, shipped source).
+        let start = &r["locations"][0]["physicalLocation"]["region"]["startLine"];
+        assert!(
+            start.as_u64().is_some_and(|l| l >= 1),
+            "startLine must be a positive line: {r:#}"
         );
     }
 }
