@@ -375,7 +375,7 @@ catalogue! {
         precision: High,
         incomplete: false,
         short: "An archive member extracts outside its folder",
-        full: "A zip or tar member name is absolute or climbs out with `..` (zip slip, tar slip), or a tar symbolic or hard link points outside the folder the archive is extracted into. Loaders that extract model archives to disk write such members wherever they point: NeMo restores `.nemo` files with `tarfile.extractall`, TorchServe unpacks `.mar` archives, and PyTorch's legacy tar format is extracted to a temporary folder; a link member makes the loader read or overwrite a file of the attacker's choice (CVE-2007-4559 and its many descendants). High for those layouts; medium in other archives, which loaders read in place.",
+        full: "A zip or tar member name is absolute or climbs out with `..` (zip slip, tar slip), or a tar symbolic or hard link points outside the folder the archive is extracted into. Loaders that extract model archives to disk write such members wherever they point: NeMo restores `.nemo` files with `tarfile.extractall`, TorchServe unpacks `.mar` archives, and PyTorch's legacy tar format is extracted to a temporary folder; a link member makes the loader read or overwrite a file of the attacker's choice (CVE-2007-4559 and its many descendants). High for those layouts and for any tar archive, which is used by unpacking it (`tar -x`, `tarfile.extractall` without `filter='data'`, the default before Python 3.14); medium in other zip archives, which loaders read in place.",
         fix: "Do not extract or load the archive. Regenerate it from a trusted source with relative member names that stay inside the folder.",
         tags: ["security", "archive", "path-traversal"],
         cwe: Some(22),

@@ -450,11 +450,17 @@ fn scan_tar(src: &dyn ByteSource, ctx: &Ctx, loc: &Location, out: &mut Vec<Findi
     let members = tar::scan(src, ctx, loc, out);
     let legacy = crate::formats::torch::is_legacy_tar(&members);
     // NeMo restores a `.nemo` (a tar with its model_config.yaml) with extractall; torch
-    // extracts the legacy tar format's members to a temporary folder.
+    // extracts the legacy tar format's members to a temporary folder; any other tar is
+    // used by unpacking it (`tar -x`, `tarfile.extractall`, `shutil.unpack_archive`).
     let nemo = members
         .iter()
         .any(|m| m.name.trim_start_matches("./") == "model_config.yaml");
-    tar::escape_findings(&members, legacy || nemo, loc, out);
+    let who = if legacy || nemo {
+        "this archive's loader extracts it"
+    } else {
+        "a tar archive is used by unpacking it"
+    };
+    tar::escape_findings(&members, Some(who), loc, out);
     Outcome::label(if legacy { "pytorch-legacy-tar" } else { "tar" })
 }
 

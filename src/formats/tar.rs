@@ -72,9 +72,14 @@ pub enum MemberKind {
 }
 
 /// Member names that extraction would write outside its folder (absolute, `..`, links
-/// pointing out): high when the archive's loader extracts it (`extracts`), medium
-/// otherwise.
-pub fn escape_findings(members: &[Member], extracts: bool, loc: &Location, out: &mut Vec<Finding>) {
+/// pointing out): high when the archive is used by extracting it (`extracts` says who
+/// extracts it), medium otherwise.
+pub fn escape_findings(
+    members: &[Member],
+    extracts: Option<&str>,
+    loc: &Location,
+    out: &mut Vec<Finding>,
+) {
     use crate::formats::paths;
     for m in members {
         let why = match &m.kind {
@@ -100,15 +105,11 @@ pub fn escape_findings(members: &[Member], extracts: bool, loc: &Location, out: 
             },
             format!(
                 "tar member `{name}` is {why}: extracting the archive writes outside its folder{}",
-                if extracts {
-                    ", and this archive's loader extracts it"
-                } else {
-                    ""
-                }
+                extracts.map(|who| format!(", and {who}")).unwrap_or_default()
             ),
         )
         .with_evidence(format!("{name}{target}"));
-        if !extracts {
+        if extracts.is_none() {
             f = f.with_severity(crate::finding::Severity::Medium);
         }
         out.push(f);
