@@ -470,6 +470,13 @@ static SAFE: &[(&str, &str)] = &[
     ("torch", "qint32"),
     ("torch", "float8_e4m3fn"),
     ("torch", "float8_e5m2"),
+    // dtypes torch 2.3+ writes beside `_rebuild_tensor_v3` (UntypedStorage checkpoints).
+    ("torch", "float8_e4m3fnuz"),
+    ("torch", "float8_e5m2fnuz"),
+    ("torch", "float8_e8m0fnu"),
+    ("torch", "uint16"),
+    ("torch", "uint32"),
+    ("torch", "uint64"),
     ("torch", "per_tensor_affine"),
     ("torch", "per_channel_affine"),
     ("torch", "contiguous_format"),
