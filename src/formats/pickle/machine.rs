@@ -15,7 +15,7 @@ use std::rc::Rc;
 use std::time::Instant;
 
 use super::fold;
-use super::globals::{classify, Class, Tier, Use};
+use super::globals::{Class, Tier, Use};
 use super::text;
 use crate::limits::Limits;
 use crate::source::ByteSource;
@@ -609,7 +609,13 @@ impl<'a> Machine<'a> {
         if &*name == "NumpyArrayWrapper" {
             self.track_dicts = true;
         }
-        let class = classify(&module, &bounded_name(&name), self.user_allowed);
+        // Under protocol < 3, find_class maps Python 2 names first (`_compat_pickle`).
+        let class = super::compat::classify_loaded(
+            &module,
+            &bounded_name(&name),
+            self.run.protocol,
+            self.user_allowed,
+        );
         if name.contains('.') && class.tier != Tier::Safe {
             // A dotted name is an attribute walk done by find_class: it hides the real
             // import from readers, whatever it resolves to.

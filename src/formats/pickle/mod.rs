@@ -1,6 +1,7 @@
 //! Pickle streams: run the emulator over every pickle in a row and turn what it saw into
 //! findings.
 
+mod compat;
 pub mod fold;
 pub mod globals;
 pub mod machine;
