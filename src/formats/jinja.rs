@@ -31,6 +31,9 @@ use crate::finding::Severity;
 pub struct Hit {
     pub severity: Severity,
     pub what: String,
+    /// Byte offset in the template of the tag (`{{` / `{%`) where it was found (the
+    /// first such tag when the same thing is found several times).
+    pub at: usize,
 }
 
 #[derive(Debug, Default)]
@@ -85,14 +88,20 @@ pub fn analyse(template: &str) -> Analysis {
         }
     };
     for seg in &segments {
-        if let Seg::Tag { toks, .. } = seg {
+        if let Seg::Tag { toks, at, .. } = seg {
+            a.at = *at;
             a.token_pass(toks);
         }
     }
     a.run(&segments);
     let mut hits = a.hits;
-    hits.sort_by(|x, y| y.severity.cmp(&x.severity).then(x.what.cmp(&y.what)));
-    hits.dedup();
+    hits.sort_by(|x, y| {
+        y.severity
+            .cmp(&x.severity)
+            .then(x.what.cmp(&y.what))
+            .then(x.at.cmp(&y.at))
+    });
+    hits.dedup_by(|later, first| later.severity == first.severity && later.what == first.what);
     hits.truncate(MAX_HITS);
     Analysis {
         hits,
@@ -115,10 +124,11 @@ enum Tok {
 #[derive(Debug)]
 enum Seg {
     Text(String),
-    /// `{{ }}` (`print`) or `{% %}`.
+    /// `{{ }}` (`print`) or `{% %}`, starting at byte `at` of the template.
     Tag {
         print: bool,
         toks: Vec<Tok>,
+        at: usize,
     },
 }
 
@@ -142,6 +152,7 @@ fn lex(src: &str) -> Result<Vec<Seg>, LexErr> {
         if text_start < i {
             out.push(Seg::Text(src[text_start..i].to_string()));
         }
+        let tag_at = i;
         let kind = b[i + 1];
         i += 2;
         if kind == b'#' {
@@ -159,7 +170,11 @@ fn lex(src: &str) -> Result<Vec<Seg>, LexErr> {
             Ok(x) => x,
             Err((e, toks)) => {
                 // Keep what was read so the token pass still sees it.
-                out.push(Seg::Tag { print: false, toks });
+                out.push(Seg::Tag {
+                    print: false,
+                    toks,
+                    at: tag_at,
+                });
                 return Err((e, out));
             }
         };
@@ -191,6 +206,7 @@ fn lex(src: &str) -> Result<Vec<Seg>, LexErr> {
         out.push(Seg::Tag {
             print: kind == b'{',
             toks,
+            at: tag_at,
         });
         text_start = i;
     }
@@ -962,12 +978,15 @@ struct Analyser {
     work: u32,
     /// Open `{% set x %}...{% endset %}` blocks: the name and the pieces rendered so far.
     blocks: Vec<(String, V)>,
+    /// Byte offset of the tag being analysed.
+    at: usize,
 }
 
 impl Analyser {
     fn hit(&mut self, severity: Severity, what: String) {
         if self.hits.len() < 4 * MAX_HITS {
-            self.hits.push(Hit { severity, what });
+            let at = self.at;
+            self.hits.push(Hit { severity, what, at });
         }
     }
 
@@ -994,7 +1013,12 @@ impl Analyser {
         for seg in segs {
             match seg {
                 Seg::Text(t) => self.output(V::c(C::Str(t.clone()))),
-                Seg::Tag { print: true, toks } => {
+                Seg::Tag {
+                    print: true,
+                    toks,
+                    at,
+                } => {
+                    self.at = *at;
                     let mut p = P::new(toks);
                     match p.tuple(true) {
                         Ok(e) if p.done() => {
@@ -1005,7 +1029,12 @@ impl Analyser {
                         Err(m) => self.unparsed(&m),
                     }
                 }
-                Seg::Tag { print: false, toks } => {
+                Seg::Tag {
+                    print: false,
+                    toks,
+                    at,
+                } => {
+                    self.at = *at;
                     if let Err(m) = self.statement(toks) {
                         self.unparsed(&m);
                     }
