@@ -15,6 +15,7 @@ pub mod mismatch;
 pub mod plan;
 pub mod policy;
 pub mod progress;
+pub mod python;
 pub mod rego;
 pub mod remote;
 pub mod report;

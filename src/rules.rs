@@ -578,6 +578,83 @@ catalogue! {
         tags: ["remote"],
         cwe: None,
     }
+    PythonCodeExecution {
+        id: "python-code-execution",
+        severity: Critical,
+        precision: High,
+        incomplete: false,
+        short: "Python code that a load executes runs commands or computed code",
+        full: "Python source that loading the model executes calls, at import or construction time, something that runs a command (`os.system`, `os.popen`, `os.exec*`/`spawn*`, `subprocess.*`, `pty.spawn`) or Python code it computes or loads (`exec`, `eval`, `compile`, `__import__`, `importlib` on a computed name, `runpy`, `marshal`/`pickle` loads, native libraries through `ctypes`), also when the callable is reached through aliases (`import os as o`, `s = os.system`) or computed names (`getattr(__import__(\"o\" + \"s\"), \"sys\" + \"tem\")`), and exec of base64/zlib/codecs-decoded text. The code is one of: a Hugging Face remote-code module named by `auto_map` / `custom_pipelines` (and what it imports relatively), which `from_pretrained(..., trust_remote_code=True)` imports (transformers 4.x and 5.x); a module of a `torch.package` archive, which `PackageImporter.load_pickle` imports (torch 1.10 and later); the `_code` or `import_block` string of a pickled `torch.fx` GraphModule, which `reduce_graph_module` and its siblings `exec` while unpickling (torch 1.8 and later); an MLflow pyfunc `loader_module` under `code/`, which `mlflow.pyfunc.load_model` imports and whose `_load_pyfunc` it calls (MLflow 1.x to 3.x). Load time is module level, class bodies, decorators and default arguments, constructors (`__init__`, `__new__`, ...), the loader's entry points, and the functions of the file they call by name.",
+        fix: "Do not load the model with remote code enabled. Read the code at the reported line; use a revision whose code you reviewed (`revision=` a commit), or a model that needs no custom code.",
+        tags: ["security", "python", "code-execution", "supply-chain"],
+        cwe: Some(94),
+    }
+    PythonSystemAccess {
+        id: "python-system-access",
+        severity: High,
+        precision: High,
+        incomplete: false,
+        short: "Python code that a load executes reaches the network, writes files or reads secrets",
+        full: "Python source that loading the model executes (see python-code-execution for which files and loaders) opens network connections (`socket`, `urllib.request`, `http.client`, `requests`, `httpx`, ...), writes, moves or deletes files (`open(..., \"w\")`, `shutil.rmtree`, `os.remove`, `pathlib` writers), or reads credentials from the environment (`os.environ[\"HF_TOKEN\"]`, `os.getenv` of a token-, key- or password-like name, or the whole environment) at import or construction time.",
+        fix: "Do not load the model with remote code enabled until the reported line is understood; pin a reviewed revision.",
+        tags: ["security", "python", "supply-chain"],
+        cwe: Some(829),
+    }
+    PythonDeferredExecution {
+        id: "python-deferred-execution",
+        severity: High,
+        precision: Medium,
+        incomplete: false,
+        short: "Python code shipped with the model runs commands or computed code when one of its functions is called",
+        full: "Code that a load imports (see python-code-execution) runs commands or computed code inside a function that the load itself does not call (`forward`, a helper method, a lambda, an `if __name__ == \"__main__\":` block): it runs when the model is used. One level below the load-time rule, because the call may never happen, but the code ships with the model.",
+        fix: "Review the function at the reported line before using the model; pin a reviewed revision.",
+        tags: ["security", "python", "supply-chain", "review"],
+        cwe: Some(94),
+    }
+    PythonDeferredAccess {
+        id: "python-deferred-access",
+        severity: Medium,
+        precision: Medium,
+        incomplete: false,
+        short: "Python code shipped with the model reaches the network, files or secrets when one of its functions is called",
+        full: "Code that a load imports (see python-code-execution) opens connections, writes files or reads credentials from the environment inside a function that the load itself does not call (`save_vocabulary`, `forward`, ...). Tokenizers legitimately write their vocabulary when saved; a reviewer should know which calls reach outside.",
+        fix: "Review the reported line; nothing to do if it is what the function is for.",
+        tags: ["security", "python", "review"],
+        cwe: Some(829),
+    }
+    RemoteCodePresent {
+        id: "remote-code-present",
+        severity: Medium,
+        precision: High,
+        incomplete: false,
+        short: "Loading the model imports Python code shipped with it",
+        full: "The model ships Python code that its loader imports: a Hugging Face `config.json` / `tokenizer_config.json` / `preprocessor_config.json` / `processor_config.json` / feature-extractor or image-processor config whose `auto_map` or `custom_pipelines` names modules of the repository (imported by `from_pretrained(..., trust_remote_code=True)` and `pipeline(..., trust_remote_code=True)`, transformers 4.x and 5.x, with every module they import relatively), the Python modules of a `torch.package` archive, or an MLflow pyfunc `loader_module` under the model's `code/` folder. Whatever that code does runs with the user's permissions; the finding names the files a load imports and what the analysis found in them (python-* findings carry the lines).",
+        fix: "Review the listed files before loading with trust_remote_code=True, and pin the revision you reviewed (`revision=` a commit hash).",
+        tags: ["security", "python", "supply-chain", "review"],
+        cwe: Some(829),
+    }
+    RemoteCodeUnresolved {
+        id: "remote-code-unresolved",
+        severity: Medium,
+        precision: High,
+        incomplete: true,
+        short: "A module the loader would import could not be found or read",
+        full: "An `auto_map` / `custom_pipelines` entry (or a relative import of remote code) names a module that is not a `.py` file beside the config, or the file could not be read or is too large. transformers fails or imports something else; either way what would run was not scanned.",
+        fix: "Find out where the module comes from; do not load the model with trust_remote_code=True until its code is known.",
+        tags: ["security", "python", "supply-chain"],
+        cwe: Some(829),
+    }
+    RemoteCodeExternal {
+        id: "remote-code-external",
+        severity: High,
+        precision: High,
+        incomplete: false,
+        short: "Loading the model imports code from outside the model",
+        full: "The model makes its loader import code that it does not ship: an `auto_map` entry of the form `repo--module.Class` (transformers 4.x and 5.x take that module from another Hub repository, or with a path such as `../x` from a folder outside the model's), or an MLflow `loader_module` that is neither shipped under `code/` nor an MLflow flavor module (`mlflow.pyfunc.load_model` imports whatever module of that name is on `sys.path`). What runs depends on something modelgate did not scan.",
+        fix: "Do not load the model until the other repository or module is known and reviewed; prefer a model that ships its code, pinned to a revision.",
+        tags: ["security", "python", "supply-chain"],
+        cwe: Some(829),
+    }
     FileSkipped {
         id: "file-skipped",
         severity: Info,
@@ -757,6 +834,13 @@ mod tests {
             "hf-hub-scan-incomplete:medium",
             "hf-untrusted-publisher:medium",
             "remote-fetch-failed:medium",
+            "python-code-execution:critical",
+            "python-system-access:high",
+            "python-deferred-execution:high",
+            "python-deferred-access:medium",
+            "remote-code-present:medium",
+            "remote-code-unresolved:medium",
+            "remote-code-external:high",
             "file-skipped:info",
         ];
         assert_eq!(got, want);

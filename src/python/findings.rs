@@ -1,0 +1,73 @@
+//! Behaviours of analysed Python source as findings, at the line and column of the shipped
+//! file (or archive member, or code string).
+
+use super::analyze::{Analysis, Behaviour, Kind};
+use crate::finding::{shorten, Finding, Location};
+use crate::rules::RuleId;
+
+/// The rule for a behaviour: full severity when it runs at load time, one level lower when
+/// it runs only once a function is called after the load.
+pub fn rule_for(b: &Behaviour) -> RuleId {
+    match (b.kind.executes(), b.load_time) {
+        (true, true) => RuleId::PythonCodeExecution,
+        (false, true) => RuleId::PythonSystemAccess,
+        (true, false) => RuleId::PythonDeferredExecution,
+        (false, false) => RuleId::PythonDeferredAccess,
+    }
+}
+
+/// One finding per behaviour. `at(line, column)` gives the location in the source;
+/// `when` says what runs the code ("imported by `from_pretrained(trust_remote_code=True)`").
+pub fn behaviour_findings(
+    a: &Analysis,
+    at: &dyn Fn(u32, u32) -> Location,
+    when: &str,
+) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for b in &a.behaviours {
+        let what = b.what.strip_prefix("builtins.").unwrap_or(&b.what);
+        let timing = if b.load_time {
+            format!("at load time ({}; {when})", b.scope.describe())
+        } else {
+            format!(
+                "when {} is called after loading ({when})",
+                b.scope.describe()
+            )
+        };
+        let mut msg = format!("`{what}` {} {timing}", b.kind.describe());
+        if let Some(n) = &b.note {
+            msg.push_str(&format!(": {}", shorten(n, 400)));
+        }
+        out.push(
+            Finding::new(rule_for(b), at(b.line, b.column), msg)
+                .with_evidence(shorten(&b.evidence, 300)),
+        );
+    }
+    if a.truncated {
+        out.push(Finding::new(
+            RuleId::ContentNotScanned,
+            at(1, 1),
+            format!(
+                "source longer than {} bytes or nested beyond the analysis budget: only part of it was analysed",
+                super::analyze::MAX_SOURCE
+            ),
+        ));
+    }
+    out
+}
+
+/// Short list of what a source does, for messages about the file that imports it.
+pub fn summary(a: &Analysis) -> String {
+    let mut kinds: Vec<Kind> = a.behaviours.iter().map(|b| b.kind).collect();
+    kinds.sort();
+    kinds.dedup();
+    if kinds.is_empty() {
+        "no process, code, network, file-write or secret access found".into()
+    } else {
+        kinds
+            .iter()
+            .map(|k| k.describe())
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
