@@ -46,7 +46,7 @@ impl Default for Limits {
             max_pickle_opcodes: 50_000_000,
             max_pickle_memo: 5_000_000,
             max_pickle_stack: 1_000_000,
-            max_pickles_per_stream: 64,
+            max_pickles_per_stream: 4096,
             time_budget: Duration::from_secs(60),
         }
     }

@@ -171,6 +171,17 @@ catalogue! {
         tags: ["security", "pickle"],
         cwe: Some(400),
     }
+    PickleTrailingData {
+        id: "pickle-trailing-data",
+        severity: Low,
+        precision: Medium,
+        incomplete: true,
+        short: "Bytes after a pickle do not parse as one",
+        full: "After one or more complete pickles, the next bytes fail as a pickle before importing anything. `pickle.load` called in a loop (and any loader reading pickles one after another) stops there with an error, so nothing further runs when modelgate reads these bytes as CPython does; the bytes after them are searched for further pickles. Reported so that the stop is never silent: had CPython accepted what modelgate rejects (as with text numbers like `I0x1f` before), a payload in a later pickle would run unseen.",
+        fix: "Nothing to do if the file is trusted; otherwise regenerate it without trailing data.",
+        tags: ["security", "pickle"],
+        cwe: Some(20),
+    }
     PickleFormat {
         id: "pickle-format",
         severity: Low,
@@ -369,6 +380,17 @@ catalogue! {
         tags: ["security", "archive"],
         cwe: Some(20),
     }
+    ZipDirectoryMismatch {
+        id: "zip-directory-mismatch",
+        severity: Medium,
+        precision: High,
+        incomplete: false,
+        short: "Zip readers disagree on which central directory is the archive's",
+        full: "The end-of-central-directory record is found differently by different readers, so they list different members: torch's miniz reader (`torch.load`, `PyTorchFileReader`) takes the last end record with 22 bytes after it and follows the recorded central-directory offset and the zip64 locator's offset as absolute positions; Python's `zipfile` takes the last end-record signature, reads the zip64 record immediately before the locator, and locates the directory by its size from the end record (treating any difference as data prepended to the archive); tolerant readers skip an end record whose comment runs past the file. A second end record inside a comment, a gap between the directory and its end record, or a zip64 locator naming another record than the one before it makes one archive show a decoy to one reader and a payload to another. Every view is scanned.",
+        fix: "Do not load the file. Regenerate the archive with a standard writer (one end record, the directory right before it).",
+        tags: ["security", "archive", "evasion"],
+        cwe: Some(436),
+    }
     ArchivePathEscape {
         id: "archive-path-escape",
         severity: High,
@@ -433,6 +455,17 @@ catalogue! {
         full: "A tensor stores its data in an external file whose `location` is an absolute path, a drive or network path, a URL, or a relative path that climbs out of the model's directory with `..`. onnx before 1.16 followed such paths when loading the model (CVE-2022-25882, CVE-2024-27318), so a model could read arbitrary files, such as SSH keys or `/etc/passwd`, into its weights and leak them through its outputs. Medium instead of high when the tensor is not marked `data_location: EXTERNAL` (current loaders then ignore the entry).",
         fix: "Do not load the model. External data files belong next to the model (`location: weights.bin`). Upgrade onnx to 1.16 or later.",
         tags: ["security", "onnx", "path-traversal"],
+        cwe: Some(22),
+    }
+    HdfExternalReference {
+        id: "hdf-external-reference",
+        severity: High,
+        precision: High,
+        incomplete: false,
+        short: "HDF5 data stored in, or linked to, a file outside the model",
+        full: "An HDF5 dataset keeps its raw data in external files (the External Data Files message, `h5py` `external=`), a link points into another HDF5 file (an external link, `h5py.ExternalLink`), or a virtual dataset maps another file's data (layout class 3, `h5py.VirtualLayout`). Reading the dataset (h5py 3.x, libhdf5 1.8+ for external storage and links, 1.10+ for virtual datasets; Keras `.h5` weights loaded through h5py) reads the named file: an absolute path or one that climbs out with `..` makes the model read files such as `/etc/passwd` or SSH keys into its weights. High when the name leaves the model's folder; medium when it names another file beside it (the model is not self-contained). Links and virtual datasets inside the same file (`.`) are not reported.",
+        fix: "Do not load the model from an untrusted source. Store the data inside the HDF5 file (rewrite it with `h5py` copying the datasets, without `external=` or external links).",
+        tags: ["security", "hdf5", "path-traversal"],
         cwe: Some(22),
     }
     OnnxCustomOperator {
@@ -500,6 +533,17 @@ catalogue! {
         fix: "Check out LFS content before scanning (`lfs: true` in actions/checkout, or `git lfs pull`).",
         tags: ["inventory"],
         cwe: None,
+    }
+    LfsPointerTrailingData {
+        id: "lfs-pointer-trailing-data",
+        severity: Medium,
+        precision: High,
+        incomplete: false,
+        short: "A Git LFS pointer text followed by other content",
+        full: "The file starts as a complete Git LFS pointer, but more bytes follow the pointer text. Git LFS never writes such a file; readers that locate their content from the end of the file (Python's `zipfile`, and so Keras' `.keras` loader) or skip the text load what follows, while scanners that see a pointer skip the file. The content after the pointer is scanned as content of its own.",
+        fix: "Do not load the file. Check the real file out with Git LFS, or regenerate it.",
+        tags: ["security", "evasion"],
+        cwe: Some(436),
     }
     PolicyDeniedFormat {
         id: "policy-denied-format",
@@ -797,6 +841,7 @@ mod tests {
             "pickle-unknown-global:medium",
             "pickle-malformed:medium",
             "pickle-limit-reached:medium",
+            "pickle-trailing-data:low",
             "pickle-format:low",
             "keras-lambda:critical",
             "keras-code-execution:critical",
@@ -815,18 +860,21 @@ mod tests {
             "zip-prefix-data:medium",
             "zip-duplicate-entry:medium",
             "zip-malformed:medium",
+            "zip-directory-mismatch:medium",
             "archive-path-escape:high",
             "gguf-template-injection:critical",
             "gguf-template-dynamic-access:high",
             "gguf-malformed:medium",
             "safetensors-malformed:medium",
             "onnx-external-data:high",
+            "hdf-external-reference:high",
             "onnx-custom-operator:medium",
             "onnx-malformed:medium",
             "content-not-scanned:medium",
             "findings-truncated:info",
             "extension-mismatch:medium",
             "git-lfs-pointer:info",
+            "lfs-pointer-trailing-data:medium",
             "policy-denied-format:high",
             "policy-expired-ignore:low",
             "policy-violation:high",

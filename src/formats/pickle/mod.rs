@@ -215,7 +215,9 @@ fn followed_by_pickle(src: &dyn ByteSource, end: u64, limits: &crate::limits::Li
             _ => return false,
         }
     }
-    false
+    // As many complete pickles in a row as the scanner reads: a loader reads on, and the
+    // scan reports the limit rather than skipping the file.
+    true
 }
 
 /// Whether the first bytes of some content (an archive member before it is inflated
@@ -306,6 +308,24 @@ fn scan_stream_as(
             report_run(&run, src, ctx, loc, &mut out.findings);
             if matches!(run.error, Some((_, Stop::Limit(_)))) {
                 break;
+            }
+        }
+        if !keep && !speculative && !loader_only && !ends_here(src, pos) {
+            // A later pickle in a row that fails before importing anything: a loader
+            // reading pickle after pickle stops there, but if it reads what the emulator
+            // rejects, what follows runs unseen; never dropped silently.
+            if let Some((off, err)) = &run.error {
+                let why = match err {
+                    Stop::Malformed(m) | Stop::Limit(m) | Stop::Io(m) => m.as_str(),
+                };
+                out.findings.push(Finding::new(
+                    RuleId::PickleTrailingData,
+                    at(loc, *off),
+                    format!(
+                        "the bytes at offset {pos}, after {} complete pickle(s), fail as a pickle before importing anything: {why}; a loader reading pickles in a row stops here (the rest was searched for further pickles)",
+                        out.pickles
+                    ),
+                ));
             }
         }
         match run.end {
@@ -504,5 +524,7 @@ RuleId::ContentNotScanned, at(loc, *off), format!("read error: {m}")),
     }
 }
 
+#[cfg(test)]
+mod stream_tests;
 #[cfg(test)]
 mod tests;
