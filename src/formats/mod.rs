@@ -3,6 +3,7 @@
 //! [`registry::FORMATS`] lists them all.
 
 pub mod compressed;
+pub mod config;
 pub mod gguf;
 pub mod hdf5;
 pub mod jinja;

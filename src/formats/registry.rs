@@ -12,7 +12,7 @@
 
 use crate::finding::{Finding, Location};
 use crate::formats::{
-    compressed, gguf, hdf5, keras, numpy, onnx, pickle, safetensors, savedmodel, sevenz, tar, zip,
+    compressed, config, gguf, hdf5, keras, numpy, onnx, pickle, safetensors, savedmodel, sevenz, tar, zip,
 };
 use crate::rules::RuleId;
 use crate::scan::Ctx;
@@ -311,6 +311,20 @@ pub static FORMATS: &[FormatSpec] = &[
         promised_by: &[],
         extensions: &[],
     },
+    // After keras-config: a `.json` Keras model is that format's. YAML/JSON configs that
+    // Hydra/OmegaConf instantiate (`_target_`), NeMo's model_config.yaml, chat templates
+    // in tokenizer_config.json / chat_template.json and `.jinja` files (name claims; the
+    // detector reads a `.yaml`/`.json` only to search it, see `config::detect`).
+    FormatSpec {
+        name: "hydra-config",
+        labels: &[label("hydra-config"), label("chat-template")],
+        detect: config::detect,
+        scan: scan_text_config,
+        bounded_reads: false,
+        carries_code: false,
+        promised_by: &[],
+        extensions: &[],
+    },
 ];
 
 /// Names whose extension promises content that cannot carry code at all (text, images, a
@@ -552,6 +566,15 @@ fn scan_keras_metadata(
         loc,
         out,
     ))
+}
+
+fn scan_text_config(
+    src: &dyn ByteSource,
+    ctx: &Ctx,
+    loc: &Location,
+    out: &mut Vec<Finding>,
+) -> Outcome {
+    Outcome::label(config::scan(src, ctx, loc, out))
 }
 
 fn detect_keras_config(p: &Probe) -> Option<Claim> {

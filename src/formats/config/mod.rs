@@ -1,0 +1,388 @@
+//! Text configs that a loader turns into code: Hydra/OmegaConf configs with `_target_`
+//! keys (plain Hydra configs, NeMo's `model_config.yaml` inside a `.nemo`, Lightning's
+//! `hparams.yaml`), and chat templates outside GGUF (`chat_template` in
+//! `tokenizer_config.json` or a processor's `chat_template.json`, `chat_template.jinja`
+//! files), which runtimes that render them outside Jinja's sandbox run.
+//!
+//! Routing is by name and content, and cheap for ordinary files: a `.yaml`/`.yml`/`.json`
+//! is claimed only when its text, with the escapes a YAML or JSON loader decodes
+//! (`\x67`, `\u0067`, escaped line breaks), mentions `_target_` or `chat_template`; a
+//! `model_config.yaml` (NeMo) and `.jinja` files always are. The text is then parsed with
+//! a real YAML parser (JSON is YAML 1.2), so flow mappings, quoted keys, anchors, aliases
+//! and merge keys are seen as the loader sees them, and every finding has the line of the
+//! value it is about.
+
+pub mod chat;
+pub mod hydra;
+pub mod tree;
+
+use crate::finding::{Finding, Location, Severity};
+use crate::rules::RuleId;
+use crate::scan::Ctx;
+use crate::sniff::Probe;
+use crate::source::ByteSource;
+
+use hydra::Verdict;
+
+/// Largest config read (bytes): configs are small; a larger file is read up to here for
+/// detection and reported as not scanned when it would be claimed.
+pub const MAX_TEXT: u64 = 64 << 20;
+/// Nodes and nesting of one parsed document.
+const MAX_NODES: usize = 2_000_000;
+const MAX_DEPTH: usize = 512;
+/// Target findings listed per file; more are counted in one.
+const MAX_TARGET_FINDINGS: usize = 200;
+
+/// What a claimed file is read as.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    /// YAML or JSON (a mapping tree).
+    Tree,
+    /// A Jinja template file.
+    Jinja,
+}
+
+fn base_name(name: &str) -> &str {
+    name.rsplit(['/', '\\', '!']).next().unwrap_or(name)
+}
+
+fn kind_of(name: &str) -> Option<Kind> {
+    let lower = base_name(name).to_ascii_lowercase();
+    if lower.ends_with(".jinja") || lower.ends_with(".jinja2") || lower.ends_with(".j2") {
+        Some(Kind::Jinja)
+    } else if lower.ends_with(".yaml") || lower.ends_with(".yml") || lower.ends_with(".json") {
+        Some(Kind::Tree)
+    } else {
+        None
+    }
+}
+
+fn is_nemo_config(name: &str) -> bool {
+    base_name(name).eq_ignore_ascii_case("model_config.yaml")
+}
+
+/// `text` with the escapes YAML double-quoted scalars and JSON strings decode (`\xHH`,
+/// `\uHHHH`, `\UHHHHHHHH`, an escaped line break with the indentation after it)
+/// applied, so that a key spelled `"_tar\x67et_"` is found by a plain search. Other
+/// escapes stay as written: they cannot produce the letters searched for.
+pub fn unescaped(text: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(text.len());
+    let mut i = 0;
+    while i < text.len() {
+        let c = text[i];
+        if c != b'\\' {
+            out.push(c);
+            i += 1;
+            continue;
+        }
+        let hex_len = match text.get(i + 1) {
+            Some(b'x') => 2,
+            Some(b'u') => 4,
+            Some(b'U') => 8,
+            Some(b'\n') | Some(b'\r') => {
+                i += 2;
+                while matches!(text.get(i), Some(b' ' | b'\t' | b'\n' | b'\r')) {
+                    i += 1;
+                }
+                continue;
+            }
+            _ => 0,
+        };
+        let digits = text.get(i + 2..i + 2 + hex_len);
+        let value = digits
+            .and_then(|d| std::str::from_utf8(d).ok())
+            .and_then(|d| u32::from_str_radix(d, 16).ok())
+            .and_then(char::from_u32);
+        match value {
+            Some(ch) if hex_len > 0 => {
+                let mut buf = [0u8; 4];
+                out.extend_from_slice(ch.encode_utf8(&mut buf).as_bytes());
+                i += 2 + hex_len;
+            }
+            _ => {
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+    out
+}
+
+fn mentions(hay: &[u8], needle: &[u8]) -> bool {
+    hay.windows(needle.len()).any(|w| w == needle)
+}
+
+/// What the text mentions that makes it worth parsing.
+struct Mentions {
+    target: bool,
+    chat_template: bool,
+}
+
+fn mentions_of(text: &[u8]) -> Mentions {
+    let check = |t: &[u8]| Mentions {
+        target: mentions(t, b"_target_"),
+        chat_template: mentions(t, b"chat_template"),
+    };
+    let m = check(text);
+    if (m.target && m.chat_template) || !text.contains(&b'\\') {
+        return m;
+    }
+    let u = unescaped(text);
+    let n = check(&u);
+    Mentions {
+        target: m.target || n.target,
+        chat_template: m.chat_template || n.chat_template,
+    }
+}
+
+/// Reads at most [`MAX_TEXT`] bytes of `src`.
+fn read_text(src: &dyn ByteSource) -> std::io::Result<Vec<u8>> {
+    let n = usize::try_from(src.len().min(MAX_TEXT)).unwrap_or(usize::MAX);
+    src.read_vec(0, n)
+}
+
+/// The detector: a name claim for configs a loader instantiates or templates it renders.
+/// Reads the file (at most [`MAX_TEXT`] bytes) only when the name is `.yaml`, `.yml` or
+/// `.json`, and only to search it.
+pub fn detect(p: &Probe) -> Option<crate::formats::registry::Claim> {
+    use crate::formats::registry::Claim;
+    let kind = kind_of(p.name)?;
+    if kind == Kind::Jinja || is_nemo_config(p.name) {
+        return Some(Claim::Name);
+    }
+    let text: std::borrow::Cow<[u8]> = if p.src.len() <= p.head.len() as u64 {
+        std::borrow::Cow::Borrowed(p.head)
+    } else {
+        std::borrow::Cow::Owned(read_text(p.src).ok()?)
+    };
+    let m = mentions_of(&text);
+    (m.target || m.chat_template).then_some(Claim::Name)
+}
+
+/// The location of `pos` in the file (or member) at `loc`.
+fn at(loc: &Location, pos: tree::Pos) -> Location {
+    Location {
+        line: Some(pos.line.max(1)),
+        column: Some(pos.col.max(1)),
+        offset: None,
+        ..loc.clone()
+    }
+}
+
+/// Scans a claimed config; returns the label (`hydra-config` or `chat-template`).
+pub fn scan(
+    src: &dyn ByteSource,
+    ctx: &Ctx,
+    loc: &Location,
+    out: &mut Vec<Finding>,
+) -> &'static str {
+    let name = loc.member.as_deref().unwrap_or(&loc.path);
+    let kind = kind_of(name).unwrap_or(Kind::Tree);
+    let max = MAX_TEXT.min(ctx.limits.max_member_size);
+    if src.len() > max {
+        out.push(Finding::new(
+            RuleId::ContentNotScanned,
+            loc.clone(),
+            format!(
+                "config of {} bytes is over the {max}-byte limit for configs and templates; it was not checked",
+                src.len()
+            ),
+        ));
+        return if kind == Kind::Jinja {
+            "chat-template"
+        } else {
+            "hydra-config"
+        };
+    }
+    let bytes = match read_text(src) {
+        Ok(b) => b,
+        Err(e) => {
+            out.push(Finding::new(
+                RuleId::ContentNotScanned,
+                loc.clone(),
+                format!("cannot read: {e}"),
+            ));
+            return "hydra-config";
+        }
+    };
+    let text = String::from_utf8_lossy(&bytes);
+    let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
+    if kind == Kind::Jinja {
+        chat::file_findings(text, loc, out);
+        return "chat-template";
+    }
+    let m = mentions_of(&bytes);
+    let nemo = is_nemo_config(name);
+    let doc = match tree::parse(text, MAX_NODES, MAX_DEPTH) {
+        Ok(d) => d,
+        Err(e) => {
+            if m.target || m.chat_template || nemo {
+                out.push(Finding::new(
+                    RuleId::ContentNotScanned,
+                    at(loc, e.pos),
+                    format!(
+                        "the config mentions {} but is not YAML/JSON modelgate can parse ({}); a loader may still read it, so it was not checked",
+                        if m.target || nemo { "`_target_`" } else { "`chat_template`" },
+                        crate::finding::shorten(&e.msg, 200)
+                    ),
+                ));
+            }
+            return if m.target || nemo {
+                "hydra-config"
+            } else {
+                "chat-template"
+            };
+        }
+    };
+    let (targets, stopped) = hydra::targets(&doc, nemo);
+    target_findings(&targets, ctx, loc, out);
+    if stopped {
+        out.push(Finding::new(
+            RuleId::ContentNotScanned,
+            loc.clone(),
+            "the config is larger than the walk's budget; the rest of it was not checked",
+        ));
+    }
+    let templates = chat::tree_findings(&doc, loc, out);
+    if targets.is_empty() && templates > 0 {
+        "chat-template"
+    } else {
+        "hydra-config"
+    }
+}
+
+fn target_findings(targets: &[hydra::Target], ctx: &Ctx, loc: &Location, out: &mut Vec<Finding>) {
+    let mut safe: Vec<String> = Vec::new();
+    let mut listed = 0usize;
+    let mut dropped = 0usize;
+    for t in targets {
+        let Some(f) = target_finding(t, ctx, loc, &mut safe) else {
+            continue;
+        };
+        if listed < MAX_TARGET_FINDINGS {
+            out.push(f);
+            listed += 1;
+        } else {
+            dropped += 1;
+        }
+    }
+    if dropped > 0 {
+        out.push(Finding::new(
+            RuleId::HydraTargetUnknown,
+            loc.clone(),
+            format!("{dropped} more targets in this config were not listed"),
+        ));
+    }
+    if listed == 0 && !safe.is_empty() {
+        let first = targets.first().map(|t| t.pos).unwrap_or_default();
+        safe.sort();
+        safe.dedup();
+        let shown: Vec<String> = safe.iter().take(8).cloned().collect();
+        out.push(
+            Finding::new(
+                RuleId::HydraTargets,
+                at(loc, first),
+                format!(
+                    "the config instantiates {} target(s), all known-safe constructors ({}{})",
+                    targets.len(),
+                    shown.join(", "),
+                    if safe.len() > shown.len() {
+                        ", ..."
+                    } else {
+                        ""
+                    }
+                ),
+            )
+            .with_evidence(crate::finding::shorten(&shown.join(", "), 300)),
+        );
+    }
+}
+
+/// The finding for one target (`None` for a known-safe one, whose name goes to `safe`).
+fn target_finding(
+    t: &hydra::Target,
+    ctx: &Ctx,
+    loc: &Location,
+    safe: &mut Vec<String>,
+) -> Option<Finding> {
+    let key = if t.nemo_class {
+        "NeMo's `target` (the model class restore_from imports and instantiates)"
+    } else {
+        "`_target_`"
+    };
+    let partial = if t.partial {
+        " (`_partial_`: instantiate returns a functools.partial, and the call happens when the application uses it)"
+    } else {
+        ""
+    };
+    let raw = crate::finding::shorten(&t.raw, 200);
+    let resolved = match &t.resolved {
+        Ok(r) => r.clone(),
+        Err(why) => {
+            return Some(
+                Finding::new(
+                    RuleId::HydraTargetDynamic,
+                    at(loc, t.pos),
+                    format!(
+                        "{} has {key} `{raw}`, which cannot be resolved from the file: {why}; hydra.utils.instantiate imports and calls whatever it resolves to at load time",
+                        t.path
+                    ),
+                )
+                .with_evidence(raw),
+            )
+        }
+    };
+    let shown = crate::finding::shorten(&resolved, 200);
+    let evidence = if resolved == t.raw {
+        shown.clone()
+    } else {
+        format!("{raw} -> {shown}")
+    };
+    let verdict = hydra::judge(&resolved, t.trust_remote_code, ctx.allow);
+    let (rule, what) = match verdict {
+        Verdict::Safe(_) => {
+            safe.push(shown);
+            return None;
+        }
+        Verdict::Code(why) => (
+            RuleId::HydraTargetCodeExecution,
+            format!("`{shown}`, which {why}"),
+        ),
+        Verdict::System(why) => (
+            RuleId::HydraTargetSystemAccess,
+            format!("`{shown}`, which {why}"),
+        ),
+        Verdict::Unknown => (
+            RuleId::HydraTargetUnknown,
+            format!("`{shown}`, which is not on the table of known-safe constructors: review what it does before loading"),
+        ),
+    };
+    let how = if resolved == t.raw {
+        String::new()
+    } else {
+        format!(" (`{raw}` after interpolation)")
+    };
+    Some(
+        Finding::new(
+            rule,
+            at(loc, t.pos),
+            format!(
+                "{} has {key}{how} {what}: hydra.utils.instantiate imports and calls it when the config is instantiated{partial}",
+                t.path
+            ),
+        )
+        .with_evidence(evidence),
+    )
+}
+
+/// The severity a chat-template hit maps to (critical: reaches internals; high: dynamic).
+fn template_rule(sev: Severity) -> Option<RuleId> {
+    match sev {
+        Severity::Critical => Some(RuleId::ChatTemplateInjection),
+        Severity::High => Some(RuleId::ChatTemplateDynamicAccess),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests;
