@@ -68,6 +68,8 @@ fn scan_command(args: ScanArgs, env: Env) -> Result<u8, String> {
     });
     progress.finish();
     let mut files: Vec<FileReport> = files.into_iter().flatten().collect();
+    // What loaders read besides the file they are handed (remote code, MLflow loaders).
+    crate::repo::repo_findings(&inputs, &mut files, &settings.limits);
 
     crate::remote::hub_findings(&plan.packages, &mut files, &settings.remote);
     let report = settings.policy.judge(files, &plan.packages)?;

@@ -18,6 +18,7 @@ pub mod progress;
 pub mod python;
 pub mod rego;
 pub mod remote;
+pub mod repo;
 pub mod report;
 pub mod rules;
 pub mod scan;

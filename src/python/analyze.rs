@@ -1277,6 +1277,12 @@ impl Analyzer<'_> {
             return None;
         }
         let callee = c.callee.as_deref()?;
+        // A method of a call result that is itself reported (`urlopen(...).read()`).
+        if let Some((inner, _)) = callee.split_once("().") {
+            if classify(inner).is_some() {
+                return None;
+            }
+        }
         let mut note = r.note.clone();
         let (kind, what) = if let Some(k) = classify(callee) {
             (k, callee.to_string())

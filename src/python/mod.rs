@@ -19,6 +19,7 @@
 //! Nothing is executed: the analysis reads tokens.
 
 pub mod analyze;
+pub mod code_set;
 pub mod findings;
 pub mod lex;
 
