@@ -36,6 +36,11 @@ pub struct Entry {
     pub csize: u64,
     pub usize: u64,
     pub local_offset: u64,
+    /// Added to `local_offset` to find the local header: the bytes before the archive in
+    /// the view (directory) this entry was read from.
+    pub base: u64,
+    /// Which reader's view listed it (0: the tolerant reader's, see [`read_views`]).
+    pub view: u8,
 }
 
 pub struct Archive {
@@ -45,6 +50,8 @@ pub struct Archive {
     /// Absolute offset of the first local header: anything before it is not part of the
     /// archive (a prepended payload, or the pickle half of a polyglot).
     pub lead: u64,
+    /// Where the (first view's) central directory starts.
+    pub cd_start: u64,
 }
 
 fn u16le(b: &[u8], i: usize) -> u16 {
@@ -91,9 +98,24 @@ pub fn eocd_in(tail: &[u8]) -> Option<usize> {
     }
 }
 
-/// Reads the archive structure; structural problems are findings in `out`.
+/// Reads the archive structure as every reader would (see [`read_views`]); structural
+/// problems are findings in `out`.
 pub fn read_archive(
     src: &dyn ByteSource,
+    ctx: &Ctx,
+    loc: &Location,
+    out: &mut Vec<Finding>,
+) -> Option<Archive> {
+    read_views(src, ctx, loc, out)
+}
+
+/// The archive as a tolerant reader finds it: the last end record whose comment fits
+/// the file, the zip64 record the locator names (or the one right before it), and the
+/// directory located from the end (differences from the recorded offset are data
+/// prepended to the archive).
+fn read_tolerant(
+    src: &dyn ByteSource,
+    tail: &[u8],
     ctx: &Ctx,
     loc: &Location,
     out: &mut Vec<Finding>,
@@ -108,7 +130,7 @@ pub fn read_archive(
             msg,
         ));
     };
-    let Some(eocd) = find_eocd(src) else {
+    let Some(eocd) = eocd_in(tail).map(|i| src.len() - tail.len() as u64 + i as u64) else {
         malformed(
             out,
             None,
@@ -184,15 +206,280 @@ RuleId::ContentNotScanned,
             format!("archive declares {total} entries; only the first {max_entries} are scanned (limits.max-archive-entries)"),
         ));
     }
+    let entries = parse_directory(&cd, cd_start, prefix, 0, max_entries, loc, out);
+    if entries.len() as u64 != total.min(max_entries) {
+        malformed(
+            out,
+            Some(eocd),
+            format!(
+                "end record declares {total} entries, central directory holds {}",
+                entries.len()
+            ),
+        );
+    }
+    // Data before the archive: either the recorded offsets are all shifted (the directory
+    // is found `prefix` bytes later than recorded), or the offsets were rewritten and the
+    // first member simply starts late. Both are what tolerant readers accept.
+    let lead = entries
+        .iter()
+        .map(|e| e.local_offset.saturating_add(prefix))
+        .min()
+        .unwrap_or(prefix)
+        .min(cd_start);
+    Some(Archive {
+        entries,
+        prefix,
+        lead,
+        cd_start,
+    })
+}
+
+/// A central directory as one reader locates it.
+struct Dir {
+    cd_start: u64,
+    cd_size: u64,
+    /// Added to the recorded local header offsets.
+    base: u64,
+}
+
+/// torch's reader (`PyTorchFileReader`, miniz `mz_zip_reader_read_central_dir`): the
+/// last end-record signature with at least 22 bytes after it, whatever its comment
+/// length; the zip64 record at the offset the locator records; the central directory
+/// and local headers at their recorded offsets, from the start of the file.
+fn miniz_dir(tail: &[u8], len: u64, src: &dyn ByteSource) -> Result<Dir, String> {
+    let tail_start = len - tail.len() as u64;
+    let i = (0..=tail.len().checked_sub(22).ok_or("no end record")?)
+        .rev()
+        .find(|&i| tail.get(i..i + 4) == Some(EOCD_SIG))
+        .ok_or("no end record")?;
+    let eocd = tail_start + i as u64;
+    let mut cd_size = u32le(tail, i + 12) as u64;
+    let mut cd_offset = u32le(tail, i + 16) as u64;
+    if eocd >= 76 {
+        let locb = src.read_vec(eocd - 20, 20).map_err(|e| e.to_string())?;
+        if locb.len() == 20 && &locb[..4] == EOCD64_LOC_SIG {
+            let z64 = u64le(&locb, 8);
+            if z64 > len.saturating_sub(56) {
+                return Err("the zip64 locator points past the file".into());
+            }
+            let r = src.read_vec(z64, 56).map_err(|e| e.to_string())?;
+            if r.len() == 56 && &r[..4] == EOCD64_SIG {
+                cd_size = u64le(&r, 40);
+                cd_offset = u64le(&r, 48);
+            }
+        }
+    }
+    if cd_offset.saturating_add(cd_size) > len || cd_size > MAX_CD_SIZE {
+        return Err("the recorded central directory runs past the file".into());
+    }
+    Ok(Dir {
+        cd_start: cd_offset,
+        cd_size,
+        base: 0,
+    })
+}
+
+/// Python's `zipfile` (`_EndRecData`, `_EndRecData64`, `_RealGetContents`): an end record
+/// with an empty comment at the very end, else the last signature in the last 64 KiB;
+/// the zip64 record immediately before the locator (whatever offset the locator
+/// records); the directory ends where that record (or the end record) starts, and the
+/// difference from the recorded offset shifts every local header offset.
+fn zipfile_dir(tail: &[u8], len: u64, src: &dyn ByteSource) -> Result<Dir, String> {
+    let tail_start = len - tail.len() as u64;
+    let n = tail.len();
+    let at_end = n >= 22 && tail.get(n - 22..n - 18) == Some(EOCD_SIG) && tail[n - 2..] == [0, 0];
+    let i = if at_end {
+        n - 22
+    } else {
+        let i = tail
+            .windows(4)
+            .rposition(|w| w == EOCD_SIG)
+            .ok_or("no end record")?;
+        if i + 22 > n {
+            return Err("the end record is truncated".into());
+        }
+        i
+    };
+    let eocd = tail_start + i as u64;
+    let mut cd_size = u32le(tail, i + 12) as u64;
+    let mut cd_offset = u32le(tail, i + 16) as u64;
+    let mut location = eocd;
+    if eocd >= 20 {
+        let locb = src.read_vec(eocd - 20, 20).map_err(|e| e.to_string())?;
+        if locb.len() == 20 && &locb[..4] == EOCD64_LOC_SIG && eocd >= 76 {
+            let r = src.read_vec(eocd - 76, 56).map_err(|e| e.to_string())?;
+            if r.len() == 56 && &r[..4] == EOCD64_SIG {
+                cd_size = u64le(&r, 40);
+                cd_offset = u64le(&r, 48);
+                location = eocd - 76;
+            }
+        }
+    }
+    let cd_start = location
+        .checked_sub(cd_size)
+        .ok_or("bad offset for the central directory")?;
+    let base = cd_start
+        .checked_sub(cd_offset)
+        .ok_or("the recorded offsets point past the directory")?;
+    if cd_size > MAX_CD_SIZE {
+        return Err("the central directory is too large".into());
+    }
+    Ok(Dir {
+        cd_start,
+        cd_size,
+        base,
+    })
+}
+
+/// Every view real readers take of the archive: the tolerant reader's (see
+/// [`read_tolerant`]), torch's miniz reader's and Python's `zipfile`'s. Where they find
+/// different directories, the entries of each are scanned (those at a local header
+/// another view already lists once), and a `zip-directory-mismatch` finding says how
+/// the readers disagree.
+fn read_views(
+    src: &dyn ByteSource,
+    ctx: &Ctx,
+    loc: &Location,
+    out: &mut Vec<Finding>,
+) -> Option<Archive> {
+    let len = src.len();
+    let tail_len = len.min(EOCD_SEARCH);
+    let tail = src.read_vec(len - tail_len, tail_len as usize).unwrap_or_default();
+    let mut arc = read_tolerant(src, &tail, ctx, loc, out);
+    let max_entries = ctx.limits.max_archive_entries as u64;
+    let mut notes: Vec<String> = Vec::new();
+    let views: [(&str, Result<Dir, String>); 2] = [
+        ("torch's miniz reader", miniz_dir(&tail, len, src)),
+        ("Python's zipfile", zipfile_dir(&tail, len, src)),
+    ];
+    let primary_ok = arc.as_ref().is_some_and(|a| !a.entries.is_empty());
+    let first = match &arc {
+        Some(a) if primary_ok => format!(
+            "the last end record whose comment fits the file gives {} entries from the directory at offset {}",
+            a.entries.len(),
+            a.cd_start
+        ),
+        _ => "the last end record whose comment fits the file gives no usable directory".into(),
+    };
+    for (view, (reader, dir)) in (1u8..).zip(views) {
+        let dir = match dir {
+            Ok(d) => d,
+            Err(why) => {
+                if primary_ok {
+                    notes.push(format!("{reader} fails ({why})"));
+                }
+                continue;
+            }
+        };
+        if let Some(a) = &arc {
+            if a.cd_start == dir.cd_start && a.prefix == dir.base {
+                continue;
+            }
+        }
+        let entries = match src.read_vec(dir.cd_start, dir.cd_size as usize) {
+            Ok(cd) => {
+                parse_directory(&cd, dir.cd_start, dir.base, view, max_entries, loc, &mut Vec::new())
+            }
+            Err(_) => Vec::new(),
+        };
+        if entries.is_empty() {
+            if primary_ok {
+                notes.push(format!(
+                    "{reader} finds no directory entries at offset {}",
+                    dir.cd_start
+                ));
+            }
+            continue;
+        }
+        notes.push(format!(
+            "{reader} reads {} entries from the directory at offset {}",
+            entries.len(),
+            dir.cd_start
+        ));
+        match &mut arc {
+            Some(a) if !a.entries.is_empty() => {
+                let known: std::collections::HashSet<u64> = a
+                    .entries
+                    .iter()
+                    .map(|e| e.local_offset.saturating_add(e.base))
+                    .collect();
+                a.entries.extend(
+                    entries
+                        .into_iter()
+                        .filter(|e| !known.contains(&e.local_offset.saturating_add(e.base))),
+                );
+            }
+            _ => {
+                arc = Some(Archive {
+                    entries,
+                    prefix: dir.base,
+                    lead: u64::MAX,
+                    cd_start: dir.cd_start,
+                });
+            }
+        }
+    }
+    let arc = arc?;
+    let arc = Archive {
+        lead: arc
+            .entries
+            .iter()
+            .map(|e| e.local_offset.saturating_add(e.base))
+            .min()
+            .unwrap_or(arc.lead)
+            .min(arc.lead)
+            .min(arc.cd_start),
+        ..arc
+    };
+    if !notes.is_empty() {
+        out.push(Finding::new(
+            RuleId::ZipDirectoryMismatch,
+            loc.clone(),
+            format!(
+                "zip readers disagree on the archive's central directory: {first}; {}; the members of every view are scanned",
+                notes.join("; ")
+            ),
+        ));
+    }
+    if arc.lead > 0 {
+        out.push(Finding::new(
+            RuleId::ZipPrefixData,
+            Location {
+                offset: Some(0),
+                ..loc.clone()
+            },
+            format!(
+                "{} bytes precede the first archive member (scanned as content of their own)",
+                arc.lead
+            ),
+        ));
+    }
+    Some(arc)
+}
+
+/// The entries of a central directory read at `cd_start`, for a view whose recorded
+/// offsets are shifted by `base`.
+fn parse_directory(
+    cd: &[u8],
+    cd_start: u64,
+    base: u64,
+    view: u8,
+    max_entries: u64,
+    loc: &Location,
+    out: &mut Vec<Finding>,
+) -> Vec<Entry> {
     let mut entries = Vec::new();
     let mut i = 0usize;
     while i + 46 <= cd.len() && (entries.len() as u64) < max_entries {
         if &cd[i..i + 4] != CDH_SIG {
-            malformed(
-                out,
-                Some(cd_start + i as u64),
-                "bad central directory entry signature".into(),
-            );
+            out.push(Finding::new(
+                RuleId::ZipMalformed,
+                Location {
+                    offset: Some(cd_start + i as u64),
+                    ..loc.clone()
+                },
+                "bad central directory entry signature",
+            ));
             break;
         }
         let flags = u16le(&cd, i + 8);
@@ -206,11 +493,14 @@ RuleId::ContentNotScanned,
         let mut local = u32le(&cd, i + 42) as u64;
         let end = i + 46 + nlen + elen + clen;
         if end > cd.len() {
-            malformed(
-                out,
-                Some(cd_start + i as u64),
-                "central directory entry runs past the directory".into(),
-            );
+            out.push(Finding::new(
+                RuleId::ZipMalformed,
+                Location {
+                    offset: Some(cd_start + i as u64),
+                    ..loc.clone()
+                },
+                "central directory entry runs past the directory",
+            ));
             break;
         }
         let name = String::from_utf8_lossy(&cd[i + 46..i + 46 + nlen]).into_owned();
@@ -248,56 +538,22 @@ RuleId::ContentNotScanned,
             csize,
             usize: usize_,
             local_offset: local,
+            base,
+            view,
         });
         i = end;
     }
-    if entries.len() as u64 != total.min(max_entries) {
-        malformed(
-            out,
-            Some(eocd),
-            format!(
-                "end record declares {total} entries, central directory holds {}",
-                entries.len()
-            ),
-        );
-    }
-    // Data before the archive: either the recorded offsets are all shifted (the directory
-    // is found `prefix` bytes later than recorded), or the offsets were rewritten and the
-    // first member simply starts late. Both are what tolerant readers accept.
-    let lead = entries
-        .iter()
-        .map(|e| e.local_offset.saturating_add(prefix))
-        .min()
-        .unwrap_or(prefix)
-        .min(cd_start);
-    if lead > 0 {
-        out.push(Finding::new(
-            RuleId::ZipPrefixData,
-            Location {
-                offset: Some(0),
-                ..loc.clone()
-            },
-            format!(
-                "{lead} bytes precede the first archive member (scanned as content of their own)"
-            ),
-        ));
-    }
-    Some(Archive {
-        entries,
-        prefix,
-        lead,
-    })
+    entries
 }
 
 /// Where a member's data starts, from its local header; reports name mismatches.
 fn data_start(
     src: &dyn ByteSource,
-    arc: &Archive,
     e: &Entry,
     loc: &Location,
     out: &mut Vec<Finding>,
 ) -> Option<u64> {
-    let lh = e.local_offset.checked_add(arc.prefix)?;
+    let lh = e.local_offset.checked_add(e.base)?;
     let h = src.read_vec(lh, 30).ok()?;
     if h.len() < 30 || &h[..4] != LFH_SIG {
         out.push(Finding::new(
@@ -442,7 +698,7 @@ pub fn scan(src: &dyn ByteSource, ctx: &Ctx, loc: &Location, out: &mut Vec<Findi
         let sub = scan::scan_source(&pre, &ctx.deeper(), &loc.member("<data before archive>"));
         out.extend(sub.findings);
     }
-    let mut seen: HashMap<&str, usize> = HashMap::new();
+    let mut seen: HashMap<(&str, u8), usize> = HashMap::new();
     let mut expanded: u64 = 0;
     for e in &arc.entries {
         if ctx.expired() {
@@ -464,7 +720,9 @@ RuleId::ContentNotScanned,
             ));
             break;
         }
-        let count = seen.entry(e.name.as_str()).or_insert(0);
+        // Duplicates within one reader's view (another view listing the same name is
+        // reported as zip-directory-mismatch).
+        let count = seen.entry((e.name.as_str(), e.view)).or_insert(0);
         *count += 1;
         if *count == 2 {
             out.push(Finding::new(
@@ -482,7 +740,7 @@ RuleId::ZipDuplicateEntry,
             continue;
         }
         let mloc = loc.member(&e.name);
-        let Some(start) = data_start(src, &arc, e, &mloc, out) else {
+        let Some(start) = data_start(src, e, &mloc, out) else {
             continue;
         };
         if start.saturating_add(e.csize) > src.len() {
@@ -609,7 +867,7 @@ fn escape_findings(arc: &Archive, extracts: bool, loc: &Location, out: &mut Vec<
         let mut f = Finding::new(
             RuleId::ArchivePathEscape,
             Location {
-                offset: Some(e.local_offset.saturating_add(arc.prefix)),
+                offset: Some(e.local_offset.saturating_add(e.base)),
                 ..loc.clone()
             },
             format!(
@@ -631,8 +889,8 @@ fn escape_findings(arc: &Archive, extracts: bool, loc: &Location, out: &mut Vec<
 
 /// Reads a whole member (stored or deflated) of at most `max` bytes; `None` when it
 /// cannot be read or is larger.
-pub fn read_member(src: &dyn ByteSource, arc: &Archive, e: &Entry, max: u64) -> Option<Vec<u8>> {
-    let start = data_start(src, arc, e, &Location::default(), &mut Vec::new())?;
+pub fn read_member(src: &dyn ByteSource, _arc: &Archive, e: &Entry, max: u64) -> Option<Vec<u8>> {
+    let start = data_start(src, e, &Location::default(), &mut Vec::new())?;
     if start.saturating_add(e.csize) > src.len() {
         return None;
     }
@@ -778,4 +1036,10 @@ mod tests {
             .iter()
             .any(|f| f.message.contains("nested archives included")));
     }
+}
+
+/// Where a member's (stored) data starts, past its local header; `None` when the local
+/// header cannot be read. For readers of stored members (`modelgate convert`).
+pub fn member_data_start(src: &dyn ByteSource, _arc: &Archive, e: &Entry) -> Option<u64> {
+    data_start(src, e, &Location::default(), &mut Vec::new())
 }
