@@ -21,6 +21,7 @@
 
 pub mod archive;
 pub mod marshal;
+pub mod paths;
 
 use std::collections::HashSet;
 use std::sync::OnceLock;
@@ -363,6 +364,19 @@ fn object(w: &mut Walk, o: &serde_json::Map<String, Value>, class: &str, path: &
     let registered = s(o, "registered_name");
     let cfg = o.get("config");
     let at = where_(path);
+
+    // Layers that read a path the config names (vocabulary files, TFSMLayer SavedModels).
+    if module.is_none_or(is_keras_module) {
+        if let Some(f) = cfg
+            .and_then(Value::as_object)
+            .and_then(|c| paths::check(class, c, &at, w.loc))
+        {
+            w.push(f);
+            if class == "TFSMLayer" {
+                return;
+            }
+        }
+    }
 
     // Lambda bytecode, in either serialisation: Keras 3 nests `{"class_name":
     // "__lambda__", "config": {"code": b64}}` (also for lambda activations); Keras 2 /
