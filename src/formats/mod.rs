@@ -18,5 +18,6 @@ pub mod savedmodel;
 pub mod sevenz;
 pub mod tar;
 pub mod torch;
+pub mod torch_package;
 pub mod window;
 pub mod zip;
