@@ -3,6 +3,7 @@
 
 mod compat;
 pub mod fold;
+mod fx;
 pub mod globals;
 pub mod machine;
 mod table;
@@ -306,6 +307,9 @@ fn scan_stream_as(
                 }
             }
             report_run(&run, src, ctx, loc, &mut out.findings);
+            if fx::calls_reducer(&run) {
+                fx::scan(src, pos, ctx, loc, persistent_load, &mut out.findings);
+            }
             if matches!(run.error, Some((_, Stop::Limit(_)))) {
                 break;
             }
