@@ -22,6 +22,8 @@ use crate::source::ByteSource;
 
 /// Longest string or bytes prefix kept as a value (longer ones keep their length only).
 const KEEP_STR: usize = 64 * 1024;
+/// Characters of a string a retaining machine keeps.
+const RETAIN_KEEP_STR: usize = 256 << 20;
 /// Longest text-opcode line accepted (protocol 0 arrays can be long escaped lines).
 const BUF_SIZE: usize = 256 * 1024;
 /// Longest rendered call evidence.
@@ -268,6 +270,9 @@ pub struct PickleRun {
     filled: Vec<V>,
     /// Pickles embedded in this one's byte stream (joblib object arrays).
     pub embedded: Vec<PickleRun>,
+    /// An argument read crossed the end of a FRAME: a loader reading from a stream
+    /// without `peek()` reads it differently (see [`Machine::stream_reader`]).
+    pub straddled: bool,
 }
 
 pub struct Machine<'a> {
@@ -337,6 +342,18 @@ impl<'a> Machine<'a> {
             unknown: V::Unknown,
             extensions: HashMap::new(),
         }
+    }
+
+    /// A machine that reads as CPython's C unpickler does from a file object without
+    /// `peek()` (`io.BytesIO`: `torch.load`'s zip records, `pickle.load(io.BytesIO(b))`):
+    /// a FRAME is read into the unpickler's buffer, and an argument that does not fit in
+    /// what is left of the buffer is read whole from the stream after it, the rest of the
+    /// buffer being dropped (`_Unpickler_ReadImpl`, `_Unpickler_Readline`); byte string
+    /// payloads (`_Unpickler_ReadInto`) continue from the buffer into the stream.
+    /// `pickle.loads` and a file with `peek()` read the same bytes contiguously.
+    pub fn stream_reader(mut self) -> Machine<'a> {
+        self.input.nopeek = true;
+        self
     }
 
     /// A machine that keeps the whole object graph (every list and dict item, persistent
@@ -468,6 +485,7 @@ impl<'a> Machine<'a> {
                 }
             }
         }
+        self.run.straddled = self.input.straddled;
         let filled = std::mem::take(&mut self.filled);
         if self.retain {
             // The caller reads the graph; the run breaks its cycles when dropped.
@@ -1108,9 +1126,9 @@ impl<'a> Machine<'a> {
         };
         if get("numpy_array_alignment_bytes").is_some_and(|v| !matches!(v, V::None)) {
             let pad = self.input.byte()? as u64;
-            self.input.take(pad, 0)?;
+            self.input.take_into(pad, 0)?;
         }
-        self.input.take(bytes, 0)?;
+        self.input.take_into(bytes, 0)?;
         Ok(())
     }
 
@@ -1150,7 +1168,10 @@ impl<'a> Machine<'a> {
     }
 
     fn read_str(&mut self, len: u64) -> Result<V, Stop> {
-        let (bytes, truncated) = self.input.take(len, KEEP_STR)?;
+        // A retaining machine keeps long strings whole: protocol 2 pickles bytes (a NumPy
+        // array's data) as `_codecs.encode(str, "latin1")`.
+        let keep = if self.retain { RETAIN_KEEP_STR } else { KEEP_STR };
+        let (bytes, truncated) = self.input.take(len, keep)?;
         Ok(V::Str(
             Rc::from(String::from_utf8_lossy(&bytes).as_ref()),
             truncated,
@@ -1159,7 +1180,7 @@ impl<'a> Machine<'a> {
 
     fn read_bytes(&mut self, len: u64) -> Result<V, Stop> {
         let offset = self.input.pos;
-        let (preview, _) = self.input.take(len, 256)?;
+        let (preview, _) = self.input.take_into(len, 256)?;
         Ok(V::Bytes(Rc::new(BytesV {
             len,
             offset: Some(offset),
@@ -1326,7 +1347,7 @@ impl<'a> Machine<'a> {
             }
             0x96 => {
                 let n = u64::from_le_bytes(self.input.fixed::<8>()?);
-                self.input.take(n, 0)?;
+                self.input.take_into(n, 0)?;
                 self.push(V::ByteArray)?;
             }
             0x97 => {
@@ -1616,6 +1637,7 @@ impl<'a> Machine<'a> {
                 // FRAME: CPython reads the whole frame up front and fails if the stream is
                 // shorter; opcodes may still straddle frames.
                 let n = u64::from_le_bytes(self.input.fixed::<8>()?);
+                self.input.frame(n);
                 if n > self.input.remaining() {
                     return self
                         .malformed("pickle data was truncated (frame longer than the stream)");
@@ -1764,6 +1786,13 @@ struct Input<'a> {
     buf: Vec<u8>,
     buf_start: u64,
     chunk: usize,
+    /// End of what CPython's unpickler holds in its buffer (a FRAME read ahead); reads
+    /// past it are fresh reads from the stream.
+    region_end: u64,
+    /// Read as from a stream without `peek()` (see [`Machine::stream_reader`]).
+    nopeek: bool,
+    /// A read crossed `region_end` while data was left before it.
+    straddled: bool,
 }
 
 impl<'a> Input<'a> {
@@ -1775,7 +1804,48 @@ impl<'a> Input<'a> {
             buf: Vec::new(),
             buf_start: start,
             chunk: 2048,
+            region_end: start,
+            nopeek: false,
+            straddled: false,
         }
+    }
+
+    /// Before a read of `n` bytes that CPython does with `_Unpickler_Read`: a read that
+    /// does not fit in what is left of the buffer drops that rest under a stream
+    /// without `peek()`.
+    fn buffered(&mut self, n: u64) {
+        let end = self.pos.saturating_add(n);
+        if end > self.region_end {
+            if self.pos < self.region_end {
+                self.straddled = true;
+                if self.nopeek {
+                    self.pos = self.region_end;
+                }
+            }
+            self.region_end = self.pos.saturating_add(n);
+        }
+    }
+
+    /// A FRAME of `n` bytes: CPython reads it into its buffer (unless the buffer already
+    /// holds that much) and rewinds to its start.
+    fn frame(&mut self, n: u64) {
+        let pos = self.pos;
+        self.buffered(n);
+        if !self.nopeek {
+            self.pos = pos;
+        }
+    }
+
+    /// [`Input::take`] as `_Unpickler_ReadInto` reads (byte strings): from the buffer,
+    /// then on from the stream, contiguously.
+    fn take_into(&mut self, n: u64, keep: usize) -> Result<(Vec<u8>, bool), Stop> {
+        self.region_end = self.region_end.max(self.pos.saturating_add(n));
+        self.take_raw(n, keep)
+    }
+
+    fn take(&mut self, n: u64, keep: usize) -> Result<(Vec<u8>, bool), Stop> {
+        self.buffered(n);
+        self.take_raw(n, keep)
     }
 
     fn remaining(&self) -> u64 {
@@ -1807,6 +1877,7 @@ impl<'a> Input<'a> {
     }
 
     fn byte(&mut self) -> Result<u8, Stop> {
+        self.buffered(1);
         if !self.fill(1)? {
             return Err(Stop::Malformed("pickle data was truncated".into()));
         }
@@ -1816,6 +1887,7 @@ impl<'a> Input<'a> {
     }
 
     fn fixed<const N: usize>(&mut self) -> Result<[u8; N], Stop> {
+        self.buffered(N as u64);
         if !self.fill(N)? {
             return Err(Stop::Malformed("pickle data was truncated".into()));
         }
@@ -1828,7 +1900,7 @@ impl<'a> Input<'a> {
 
     /// Consumes `n` bytes, returning the first `keep` of them and whether any were dropped.
     /// The rest is skipped without being read (tensor bytes in a pickle are never read).
-    fn take(&mut self, n: u64, keep: usize) -> Result<(Vec<u8>, bool), Stop> {
+    fn take_raw(&mut self, n: u64, keep: usize) -> Result<(Vec<u8>, bool), Stop> {
         if n > self.remaining() {
             return Err(Stop::Malformed("pickle data was truncated".into()));
         }
@@ -1853,6 +1925,24 @@ impl<'a> Input<'a> {
     /// whole line whatever its length (a Python 2 model pickle can hold its payload in one
     /// 12 MB `STRING` line); the first [`BUF_SIZE`] bytes are kept, with the last byte.
     fn line(&mut self) -> Result<Line, Stop> {
+        let start = self.pos;
+        let line = self.line_raw()?;
+        if start < self.region_end && self.pos > self.region_end {
+            // No newline in what is left of the buffer: `_Unpickler_Readline` reads the
+            // line from the stream after it.
+            self.straddled = true;
+            if self.nopeek {
+                self.pos = self.region_end;
+                let line = self.line_raw()?;
+                self.region_end = self.pos;
+                return Ok(line);
+            }
+        }
+        self.region_end = self.region_end.max(self.pos);
+        Ok(line)
+    }
+
+    fn line_raw(&mut self) -> Result<Line, Stop> {
         let mut head = Vec::new();
         let mut last = None;
         let mut cut = false;

@@ -202,7 +202,8 @@ fn ends_here(src: &dyn ByteSource, end: u64) -> bool {
 fn followed_by_pickle(src: &dyn ByteSource, end: u64, limits: &crate::limits::Limits) -> bool {
     let mut at = end;
     for _ in 0..limits.max_pickles_per_stream {
-        if proto_header_at(src, at) {
+        // Complete pickles up to the end of the file: the whole file is a stream of them.
+        if proto_header_at(src, at) || ends_here(src, at) {
             return true;
         }
         let view = SliceSource::new(src, at, PROBE_WINDOW);
@@ -309,6 +310,9 @@ fn scan_stream_as(
             report_run(&run, src, ctx, loc, &mut out.findings);
             if fx::calls_reducer(&run) {
                 fx::scan(src, pos, ctx, loc, persistent_load, &mut out.findings);
+            }
+            if run.straddled {
+                stream_view(src, pos, ctx, loc, persistent_load, &mut out.findings);
             }
             if matches!(run.error, Some((_, Stop::Limit(_)))) {
                 break;
@@ -439,6 +443,47 @@ fn worth_reporting(run: &PickleRun) -> bool {
     match &run.error {
         None => true,
         Some(_) => credible(run) || !run.dynamic.is_empty(),
+    }
+}
+
+/// The pickle at `start` as a loader reading it from a stream without `peek()` sees it
+/// (`torch.load` reads a zip record through `io.BytesIO`; see
+/// [`Machine::stream_reader`]), when an argument straddles a FRAME and so that view
+/// differs: what it imports beyond what the contiguous view found is reported.
+fn stream_view(
+    src: &dyn ByteSource,
+    start: u64,
+    ctx: &Ctx,
+    loc: &Location,
+    persistent_load: bool,
+    findings: &mut Vec<Finding>,
+) {
+    let allow = |m: &str, n: &str| (ctx.allow)(m, n);
+    let machine = Machine::new(src, start, ctx.limits, &allow, Some(ctx.deadline)).stream_reader();
+    let run = if persistent_load {
+        machine.run()
+    } else {
+        machine.without_persistent_load().run()
+    };
+    let mut other = Vec::new();
+    report_run(&run, src, ctx, loc, &mut other);
+    for mut f in other {
+        let reported = findings
+            .iter()
+            .any(|g| g.rule == f.rule && g.message == f.message && g.evidence == f.evidence);
+        if reported
+            || f.severity <= Severity::Low
+            || matches!(
+                f.rule.as_str(),
+                "pickle-malformed" | "pickle-limit-reached" | "content-not-scanned"
+            )
+        {
+            continue;
+        }
+        f.message.push_str(
+            " (read as from a stream without peek(), as torch.load reads a zip record: an argument straddles a FRAME, and the unpickler then reads it from after the frame)",
+        );
+        findings.push(f);
     }
 }
 
