@@ -16,6 +16,7 @@ pub mod registry;
 pub mod safetensors;
 pub mod savedmodel;
 pub mod sevenz;
+pub mod skops;
 pub mod tar;
 pub mod torch;
 pub mod torch_package;

@@ -127,7 +127,12 @@ pub struct FormatSpec {
 
 const ZIP: FormatSpec = FormatSpec {
     name: "zip",
-    labels: &[label("zip"), label("pytorch-zip"), label("keras")],
+    labels: &[
+        label("zip"),
+        label("pytorch-zip"),
+        label("keras"),
+        label("skops"),
+    ],
     detect: zip::detect,
     scan: zip::scan,
     bounded_reads: true,

@@ -659,6 +659,7 @@ static LAYOUTS: &[&ZipLayout] = &[
     &crate::formats::keras::archive::ZIP_LAYOUT,
     &crate::formats::torch::MAR_LAYOUT,
     &crate::formats::torch_package::ZIP_LAYOUT,
+    &crate::formats::skops::ZIP_LAYOUT,
 ];
 
 /// A zip at the start of the file.
