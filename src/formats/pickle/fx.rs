@@ -87,22 +87,16 @@ pub fn scan(
             break;
         }
         match &v {
-            V::Tuple(items) => {
-                if seen.insert(Rc::as_ptr(items) as *const () as usize) {
-                    work.extend(items.iter().cloned());
-                }
+            V::Tuple(items) if seen.insert(Rc::as_ptr(items) as *const () as usize) => {
+                work.extend(items.iter().cloned());
             }
-            V::Items(items) => {
-                if seen.insert(Rc::as_ptr(items) as *const () as usize) {
-                    work.extend(items.borrow().iter().cloned());
-                }
+            V::Items(items) if seen.insert(Rc::as_ptr(items) as *const () as usize) => {
+                work.extend(items.borrow().iter().cloned());
             }
-            V::Dict(Some(d)) => {
-                if seen.insert(Rc::as_ptr(d) as *const () as usize) {
-                    for (k, x) in d.borrow().iter() {
-                        work.push(k.clone());
-                        work.push(x.clone());
-                    }
+            V::Dict(Some(d)) if seen.insert(Rc::as_ptr(d) as *const () as usize) => {
+                for (k, x) in d.borrow().iter() {
+                    work.push(k.clone());
+                    work.push(x.clone());
                 }
             }
             V::PersistentId(p) => work.push((**p).clone()),
