@@ -23,6 +23,9 @@ pub enum Command {
     /// Combine the JSON reports of shard runs (`scan --shard K/N --json FILE`) into one
     /// report and apply the thresholds once.
     Merge(MergeArgs),
+    /// Convert a pickled checkpoint (PyTorch zip or legacy, a pickle of tensors or numeric
+    /// arrays, .npy/.npz) to safetensors without running it.
+    Convert(crate::convert::ConvertArgs),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

@@ -4,6 +4,7 @@
 pub mod app;
 pub mod cli;
 pub mod config;
+pub mod convert;
 pub mod discover;
 pub mod env;
 pub mod filters;

@@ -84,6 +84,12 @@ impl ByteSource for FileSource {
 #[derive(Clone)]
 pub struct MemSource(pub Arc<[u8]>);
 
+impl std::fmt::Debug for MemSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "MemSource({} bytes)", self.0.len())
+    }
+}
+
 impl MemSource {
     pub fn new(bytes: impl Into<Arc<[u8]>>) -> MemSource {
         MemSource(bytes.into())

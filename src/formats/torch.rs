@@ -78,9 +78,22 @@ pub const LEGACY_PICKLES: u32 = 5;
 /// The legacy (pre-1.6, and `_use_new_zipfile_serialization=False`) `torch.save` format
 /// starts with a pickle of its magic number.
 pub fn is_legacy(src: &dyn ByteSource, start: u64) -> bool {
-    const MAGIC: &[u8] = b"\x80\x02\x8a\x0a\x6c\xfc\x9c\x46\xf9\x20\x6a\xa8\x50\x19";
-    let mut h = [0u8; 14];
-    src.read_exact_at(start, &mut h).is_ok() && h == MAGIC
+    // LONG1 of 0x1950a86a20f9469cfc6c, after PROTO 2..5 and, from protocol 4, a FRAME.
+    const MAGIC: &[u8] = b"\x8a\x0a\x6c\xfc\x9c\x46\xf9\x20\x6a\xa8\x50\x19";
+    let mut h = [0u8; 23];
+    let n = src.read_at(start, &mut h).unwrap_or(0);
+    let h = &h[..n];
+    let Some(&[0x80, proto]) = h.get(..2) else {
+        return false;
+    };
+    if !(2..=5).contains(&proto) {
+        return false;
+    }
+    let body = match h.get(2) {
+        Some(0x95) if proto >= 4 => h.get(11..),
+        _ => h.get(2..),
+    };
+    body.is_some_and(|b| b.starts_with(MAGIC))
 }
 
 #[cfg(test)]

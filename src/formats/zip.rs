@@ -471,7 +471,7 @@ fn parse_directory(
     let mut entries = Vec::new();
     let mut i = 0usize;
     while i + 46 <= cd.len() && (entries.len() as u64) < max_entries {
-        if &cd[i..i + 4] != CDH_SIG {
+        if cd[i..i + 4] != CDH_SIG {
             out.push(Finding::new(
                 RuleId::ZipMalformed,
                 Location {
@@ -482,15 +482,15 @@ fn parse_directory(
             ));
             break;
         }
-        let flags = u16le(&cd, i + 8);
-        let method = u16le(&cd, i + 10);
-        let crc = u32le(&cd, i + 16);
-        let mut csize = u32le(&cd, i + 20) as u64;
-        let mut usize_ = u32le(&cd, i + 24) as u64;
-        let nlen = u16le(&cd, i + 28) as usize;
-        let elen = u16le(&cd, i + 30) as usize;
-        let clen = u16le(&cd, i + 32) as usize;
-        let mut local = u32le(&cd, i + 42) as u64;
+        let flags = u16le(cd, i + 8);
+        let method = u16le(cd, i + 10);
+        let crc = u32le(cd, i + 16);
+        let mut csize = u32le(cd, i + 20) as u64;
+        let mut usize_ = u32le(cd, i + 24) as u64;
+        let nlen = u16le(cd, i + 28) as usize;
+        let elen = u16le(cd, i + 30) as usize;
+        let clen = u16le(cd, i + 32) as usize;
+        let mut local = u32le(cd, i + 42) as u64;
         let end = i + 46 + nlen + elen + clen;
         if end > cd.len() {
             out.push(Finding::new(
@@ -503,13 +503,13 @@ fn parse_directory(
             ));
             break;
         }
-        let name = String::from_utf8_lossy(&cd[i + 46..i + 46 + nlen]).into_owned();
+        let name = String::from_utf8_lossy(cd[i + 46..i + 46 + nlen]).into_owned();
         // Zip64 extra field: sizes and offset that overflowed 32 bits, in this order.
         let mut e = i + 46 + nlen;
         let eend = e + elen;
         while e + 4 <= eend {
-            let id = u16le(&cd, e);
-            let sz = u16le(&cd, e + 2) as usize;
+            let id = u16le(cd, e);
+            let sz = u16le(cd, e + 2) as usize;
             let body = e + 4;
             if body + sz > eend {
                 break;
@@ -517,15 +517,15 @@ fn parse_directory(
             if id == 1 {
                 let mut p = body;
                 if usize_ == 0xFFFF_FFFF && p + 8 <= body + sz {
-                    usize_ = u64le(&cd, p);
+                    usize_ = u64le(cd, p);
                     p += 8;
                 }
                 if csize == 0xFFFF_FFFF && p + 8 <= body + sz {
-                    csize = u64le(&cd, p);
+                    csize = u64le(cd, p);
                     p += 8;
                 }
                 if local == 0xFFFF_FFFF && p + 8 <= body + sz {
-                    local = u64le(&cd, p);
+                    local = u64le(cd, p);
                 }
             }
             e = body + sz;

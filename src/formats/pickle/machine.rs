@@ -1347,8 +1347,15 @@ impl<'a> Machine<'a> {
             }
             0x96 => {
                 let n = u64::from_le_bytes(self.input.fixed::<8>()?);
-                self.input.take_into(n, 0)?;
-                self.push(V::ByteArray)?;
+                if self.retain {
+                    // numpy's protocol-5 arrays are `_frombuffer(bytearray, ...)`: a
+                    // reader of the graph needs where the bytes are.
+                    let v = self.read_bytes(n)?;
+                    self.push(v)?;
+                } else {
+                    self.input.take_into(n, 0)?;
+                    self.push(V::ByteArray)?;
+                }
             }
             0x97 => {
                 // NEXT_BUFFER: no loader of model files passes out-of-band buffers, so

@@ -1,0 +1,211 @@
+//! `modelgate convert IN OUT.safetensors`: pickled checkpoints to safetensors without
+//! running them (SPEC §9).
+//!
+//! 1. The input is scanned as `modelgate scan` would; any finding at medium or above
+//!    refuses (exit 1, with the findings).
+//! 2. The pickle is emulated by a retaining machine (`Machine::retaining`), and its object
+//!    graph read by [`graph`]: only torch's tensor/parameter rebuilders over storages,
+//!    dicts, numeric NumPy arrays and plain values are honoured; anything else refuses.
+//! 3. Storages are located without reading them: zip members `<folder>/data/<key>`
+//!    (stored), the blocks after a legacy checkpoint's pickles, or the bytes inside the
+//!    pickle (NumPy). `.npy`/`.npz` are read from their headers.
+//! 4. The output is written to a temporary file beside `OUT`, tensor by tensor in bounded
+//!    chunks ([`tensor::Tensor::gather`]: contiguous, C order, little-endian), and renamed
+//!    into place only when complete; `--verify` re-reads it and compares every tensor
+//!    with a second gather of the source.
+
+pub mod graph;
+mod input;
+pub mod tensor;
+mod write;
+
+use std::path::PathBuf;
+
+use clap::Args;
+
+use crate::finding::Severity;
+use crate::limits::Limits;
+use crate::source::FileSource;
+use graph::Node;
+
+#[derive(Args, Debug)]
+pub struct ConvertArgs {
+    /// A PyTorch checkpoint (zip or legacy), a pickle of a dict of tensors or numeric
+    /// NumPy arrays, or a numeric .npy/.npz.
+    pub input: PathBuf,
+    /// The .safetensors file to write.
+    pub output: PathBuf,
+    /// Convert only this sub-dict (dotted path, e.g. `state_dict`).
+    #[arg(long, value_name = "PATH")]
+    pub key: Option<String>,
+    /// Re-read the output and compare every tensor with the source.
+    #[arg(long)]
+    pub verify: bool,
+    /// Write non-tensor leaves (epoch, lr, ...) to `__metadata__` as JSON strings instead
+    /// of listing them as dropped.
+    #[arg(long)]
+    pub metadata: bool,
+}
+
+/// Why a conversion did not happen.
+pub enum Refusal {
+    /// The file is outside the honoured set or the scan found something: exit 1.
+    Refuse(String),
+    /// A usage error (a missing `--key`): exit 2.
+    Usage(String),
+}
+
+pub fn convert_command(args: &ConvertArgs) -> Result<u8, String> {
+    match run(args) {
+        Ok(summary) => {
+            eprintln!("{summary}");
+            Ok(0)
+        }
+        Err(Refusal::Refuse(why)) => {
+            eprintln!("modelgate convert: refused: {why}");
+            Ok(1)
+        }
+        Err(Refusal::Usage(why)) => {
+            eprintln!("modelgate convert: {why}");
+            Ok(2)
+        }
+    }
+}
+
+fn run(args: &ConvertArgs) -> Result<String, Refusal> {
+    let display = args.input.display().to_string();
+    let src = FileSource::open(&args.input)
+        .map_err(|e| Refusal::Usage(format!("cannot read {display}: {e}")))?;
+    // 1. The scan decides first.
+    let limits = Limits::default();
+    let allow = |_: &str, _: &str| false;
+    let report = crate::scan::scan_bytes(&src, &display, &limits, &allow);
+    let blocking: Vec<String> = report
+        .findings
+        .iter()
+        .filter(|f| f.severity >= Severity::Medium)
+        .map(|f| format!("  {} {}: {}", f.severity, f.rule, f.message))
+        .collect();
+    if !blocking.is_empty() {
+        return Err(Refusal::Refuse(format!(
+            "the scan found {} finding(s) at medium or above:\n{}",
+            blocking.len(),
+            blocking.join("\n")
+        )));
+    }
+    // 2-3. The tree of tensors and values.
+    let format = report.format.clone().unwrap_or_default();
+    let stem = args
+        .input
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "tensor".into());
+    let (tree, resolve) = input::read(&src, &format, &stem, &limits).map_err(Refusal::Refuse)?;
+    // `--key` never makes a file convertible that is not as a whole.
+    if let Some(why) = graph::first_unsupported(&tree, "") {
+        return Err(Refusal::Refuse(why));
+    }
+    let tree = match &args.key {
+        None => tree,
+        Some(k) => select(tree, k)?,
+    };
+    let mut tensors = Vec::new();
+    let mut leaves = Vec::new();
+    flatten(tree, "", &mut tensors, &mut leaves).map_err(Refusal::Refuse)?;
+    let tensors = tensors
+        .into_iter()
+        .map(|(name, t)| resolve.tensor(name, t))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(Refusal::Refuse)?;
+    for t in &tensors {
+        t.check().map_err(Refusal::Refuse)?;
+    }
+    // 4. Write, then verify.
+    let metadata: Vec<(String, String)> = if args.metadata {
+        leaves
+            .iter()
+            .map(|(k, v)| (k.clone(), v.to_string()))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let written = write::write(&src, &tensors, &metadata, &args.output)
+        .map_err(|e| Refusal::Refuse(format!("cannot write {}: {e}", args.output.display())))?;
+    if args.verify {
+        if let Err(e) = write::verify(&src, &tensors, &args.output) {
+            // A file that does not verify is not left behind.
+            let _ = std::fs::remove_file(&args.output);
+            return Err(Refusal::Refuse(format!("verification failed: {e}")));
+        }
+    }
+    let mut summary = format!(
+        "wrote {} ({} tensor(s), {} bytes){}",
+        args.output.display(),
+        tensors.len(),
+        written,
+        if args.verify { ", verified" } else { "" }
+    );
+    if !leaves.is_empty() {
+        let names: Vec<&str> = leaves.iter().map(|(k, _)| k.as_str()).collect();
+        if args.metadata {
+            summary.push_str(&format!("\nmetadata: {}", names.join(", ")));
+        } else {
+            summary.push_str(&format!(
+                "\ndropped non-tensor value(s) (keep them with --metadata): {}",
+                names.join(", ")
+            ));
+        }
+    }
+    Ok(summary)
+}
+
+/// The sub-dict at dotted path `key`.
+fn select(tree: Node, key: &str) -> Result<Node, Refusal> {
+    let mut cur = tree;
+    for part in key.split('.') {
+        let Node::Dict(items) = cur else {
+            return Err(Refusal::Usage(format!("--key {key}: `{part}` is not inside a dict")));
+        };
+        cur = items
+            .into_iter()
+            .find(|(k, _)| k == part)
+            .map(|(_, v)| v)
+            .ok_or_else(|| Refusal::Usage(format!("--key {key}: no key `{part}`")))?;
+    }
+    match cur {
+        Node::Dict(_) => Ok(cur),
+        Node::Unsupported(why) => Err(Refusal::Refuse(why)),
+        _ => Err(Refusal::Usage(format!("--key {key} names a value, not a dict"))),
+    }
+}
+
+type Leaves = Vec<(String, serde_json::Value)>;
+
+/// Nested dicts to dotted names.
+fn flatten(
+    node: Node,
+    prefix: &str,
+    tensors: &mut Vec<(String, graph::TensorNode)>,
+    leaves: &mut Leaves,
+) -> Result<(), String> {
+    match node {
+        Node::Dict(items) => {
+            for (k, v) in items {
+                let name = if prefix.is_empty() {
+                    k
+                } else {
+                    format!("{prefix}.{k}")
+                };
+                match v {
+                    Node::Dict(_) => flatten(v, &name, tensors, leaves)?,
+                    Node::Tensor(t) => tensors.push((name, t)),
+                    Node::Leaf(j) => leaves.push((name, j)),
+                    Node::Unsupported(why) => return Err(format!("`{name}`: {why}")),
+                }
+            }
+            Ok(())
+        }
+        Node::Unsupported(why) => Err(why),
+        _ => Err("not a state dict: the file holds a single value, not a dict".into()),
+    }
+}
