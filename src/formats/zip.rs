@@ -471,7 +471,7 @@ fn parse_directory(
     let mut entries = Vec::new();
     let mut i = 0usize;
     while i + 46 <= cd.len() && (entries.len() as u64) < max_entries {
-        if cd[i..i + 4] != CDH_SIG {
+        if &cd[i..i + 4] != CDH_SIG {
             out.push(Finding::new(
                 RuleId::ZipMalformed,
                 Location {
@@ -503,7 +503,7 @@ fn parse_directory(
             ));
             break;
         }
-        let name = String::from_utf8_lossy(cd[i + 46..i + 46 + nlen]).into_owned();
+        let name = String::from_utf8_lossy(&cd[i + 46..i + 46 + nlen]).into_owned();
         // Zip64 extra field: sizes and offset that overflowed 32 bits, in this order.
         let mut e = i + 46 + nlen;
         let eend = e + elen;
