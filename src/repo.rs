@@ -199,13 +199,22 @@ pub fn repo_findings(inputs: &[Input], files: &mut [FileReport], limits: &Limits
     // Configs of this run's files, and those of the folders above them (in another shard
     // or excluded, a config still makes the loader import this run's files).
     let mut configs: BTreeMap<String, &Input> = BTreeMap::new();
+    let mut probed: BTreeSet<String> = BTreeSet::new();
     for input in inputs.iter().filter(|i| i.error.is_none()) {
         let name = input.display.rsplit('/').next().unwrap_or(&input.display);
         if HF_CONFIGS.contains(&name) || name == "MLmodel" {
             configs.insert(input.display.clone(), input);
         }
+        // Only source files need a config this run does not list; each folder is looked
+        // at once.
+        if !input.display.ends_with(".py") {
+            continue;
+        }
         let mut dir = parent(&input.display);
         for _ in 0..3 {
+            if !probed.insert(dir.to_string()) {
+                break;
+            }
             for n in HF_CONFIGS.iter().chain(["MLmodel"].iter()) {
                 let p = join(dir, n);
                 if !configs.contains_key(&p)
