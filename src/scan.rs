@@ -116,6 +116,13 @@ pub fn scan_source(src: &dyn ByteSource, ctx: &Ctx, loc: &Location) -> Scanned {
 fn scan_routed(src: &dyn ByteSource, route: &Route, ctx: &Ctx, loc: &Location) -> Scanned {
     let mut out = Scanned::default();
     let Some(spec) = route.primary else {
+        // A pointer text with content after it: that content is scanned.
+        if route.lfs_pointer {
+            if let Some(f) = crate::formats::lfs::scan_after_pointer(src, ctx, loc) {
+                out.format = Some("git-lfs-pointer".into());
+                out.findings = f;
+            }
+        }
         return out;
     };
     let outcome = (spec.scan)(src, ctx, loc, &mut out.findings);
@@ -138,6 +145,11 @@ fn scan_routed(src: &dyn ByteSource, route: &Route, ctx: &Ctx, loc: &Location) -
 }
 
 fn lfs_pointer_finding(src: &dyn ByteSource, ctx: &Ctx, loc: &Location) -> Vec<Finding> {
+    // Content after the pointer (found by another format's reader, e.g. a zip from its
+    // end record): the file is not a plain pointer.
+    if let Some(start) = crate::formats::lfs::trailing_start(src) {
+        return vec![crate::formats::lfs::trailing_finding(src, start, loc)];
+    }
     let mut f = Vec::new();
     if let Some(spec) = registry::spec_named("git-lfs-pointer") {
         (spec.scan)(src, ctx, loc, &mut f);
@@ -194,7 +206,10 @@ pub fn scan_bytes(
             )],
         };
     }
-    if route.primary.is_none() && route.lfs_pointer {
+    if route.primary.is_none()
+        && route.lfs_pointer
+        && crate::formats::lfs::trailing_start(src).is_none()
+    {
         return FileReport {
             path: display.to_string(),
             origin: Origin::Local,
@@ -212,6 +227,7 @@ pub fn scan_bytes(
     s.findings
         .extend(crate::mismatch::check(display, route.primary, &loc));
     cap_findings(&mut s.findings, &loc);
+    suggest_conversion(src, display, s.format.as_deref(), limits, &mut s.findings);
     match s.format {
         Some(format) => FileReport {
             path: display.to_string(),
@@ -301,5 +317,40 @@ mod tests {
         let mut small = vec![Finding::new(RuleId::PickleFormat, loc.clone(), "l")];
         cap_findings(&mut small, &loc);
         assert_eq!(small.len(), 1);
+    }
+}
+
+/// A local pickle checkpoint that `modelgate convert` would convert gets the command as the
+/// fix of its `pickle-format` finding (SPEC §9).
+fn suggest_conversion(
+    src: &dyn ByteSource,
+    display: &str,
+    format: Option<&str>,
+    limits: &Limits,
+    findings: &mut [Finding],
+) {
+    use crate::finding::Severity;
+    let Some(format) = format else {
+        return;
+    };
+    if display.contains("://")
+        || findings.iter().any(|f| f.severity > Severity::Low)
+        || !findings.iter().any(|f| f.rule == RuleId::PickleFormat)
+    {
+        return;
+    }
+    if !crate::convert::convertible(src, format, limits) {
+        return;
+    }
+    let stem = display
+        .rsplit_once('.')
+        .filter(|(stem, _)| !stem.ends_with('/') && !stem.is_empty())
+        .map_or(display, |(stem, _)| stem);
+    let cmd = format!("modelgate convert {display} {stem}.safetensors");
+    for f in findings
+        .iter_mut()
+        .filter(|f| f.rule == RuleId::PickleFormat)
+    {
+        f.fix = Some(format!("convert it without loading it: `{cmd}`"));
     }
 }

@@ -25,7 +25,13 @@ fn read_safetensors(path: &std::path::Path) -> (serde_json::Map<String, Value>, 
     (h, meta, b[8 + n..].to_vec())
 }
 
-fn check_output(label: &str, out: &std::path::Path, want: &Value, single: bool, problems: &mut Vec<String>) {
+fn check_output(
+    label: &str,
+    out: &std::path::Path,
+    want: &Value,
+    single: bool,
+    problems: &mut Vec<String>,
+) {
     let (mut header, _, data) = read_safetensors(out);
     let want = want.as_object().unwrap();
     if single && header.len() == 1 && want.len() == 1 {
@@ -43,28 +49,49 @@ fn check_output(label: &str, out: &std::path::Path, want: &Value, single: bool, 
     // Offsets tile the data section exactly, as the safetensors library requires.
     let mut spans: Vec<(u64, u64)> = header
         .values()
-        .map(|e| (e["data_offsets"][0].as_u64().unwrap(), e["data_offsets"][1].as_u64().unwrap()))
+        .map(|e| {
+            (
+                e["data_offsets"][0].as_u64().unwrap(),
+                e["data_offsets"][1].as_u64().unwrap(),
+            )
+        })
         .collect();
     spans.sort();
     let mut at = 0;
     for (s, e) in &spans {
         if *s != at {
-            problems.push(format!("{label}: data offsets leave a gap or overlap at {at}"));
+            problems.push(format!(
+                "{label}: data offsets leave a gap or overlap at {at}"
+            ));
         }
         at = *e;
     }
     if at != data.len() as u64 {
-        problems.push(format!("{label}: data section is {} bytes, offsets cover {at}", data.len()));
+        problems.push(format!(
+            "{label}: data section is {} bytes, offsets cover {at}",
+            data.len()
+        ));
     }
     for (name, w) in want {
         let e = &header[name];
-        let (s, t) = (e["data_offsets"][0].as_u64().unwrap() as usize, e["data_offsets"][1].as_u64().unwrap() as usize);
+        let (s, t) = (
+            e["data_offsets"][0].as_u64().unwrap() as usize,
+            e["data_offsets"][1].as_u64().unwrap() as usize,
+        );
         if e["dtype"] != w["dtype"] || e["shape"] != w["shape"] {
-            problems.push(format!("{label}: {name}: {} {} (want {} {})", e["dtype"], e["shape"], w["dtype"], w["shape"]));
+            problems.push(format!(
+                "{label}: {name}: {} {} (want {} {})",
+                e["dtype"], e["shape"], w["dtype"], w["shape"]
+            ));
         }
-        let hash = format!("{:x}", Sha256::digest(&data[s.min(data.len())..t.min(data.len())]));
+        let hash = format!(
+            "{:x}",
+            Sha256::digest(&data[s.min(data.len())..t.min(data.len())])
+        );
         if hash != w["sha256"] {
-            problems.push(format!("{label}: {name}: bytes differ from the real loader's"));
+            problems.push(format!(
+                "{label}: {name}: bytes differ from the real loader's"
+            ));
         }
     }
 }
@@ -87,10 +114,21 @@ fn every_convert_fixture_matches_the_real_loader() {
             cases.push((Some(k["key"].as_str().unwrap().to_string()), k.clone()));
         }
         for (key, case) in cases {
-            let label = format!("{path}{}", key.as_ref().map(|k| format!(" --key {k}")).unwrap_or_default());
-            let out = dir.path().join(format!("{}.safetensors", converted + refused));
+            let label = format!(
+                "{path}{}",
+                key.as_ref()
+                    .map(|k| format!(" --key {k}"))
+                    .unwrap_or_default()
+            );
+            let out = dir
+                .path()
+                .join(format!("{}.safetensors", converted + refused));
             let mut cmd = modelgate();
-            cmd.arg("convert").arg(&input).arg(&out).arg("--verify").arg("--metadata");
+            cmd.arg("convert")
+                .arg(&input)
+                .arg(&out)
+                .arg("--verify")
+                .arg("--metadata");
             if let Some(k) = &key {
                 cmd.args(["--key", k]);
             }
@@ -100,7 +138,10 @@ fn every_convert_fixture_matches_the_real_loader() {
                 "convert" => {
                     converted += 1;
                     if run.status.code() != Some(0) || !out.exists() {
-                        problems.push(format!("{label}: not converted ({:?}): {stderr}", run.status.code()));
+                        problems.push(format!(
+                            "{label}: not converted ({:?}): {stderr}",
+                            run.status.code()
+                        ));
                         continue;
                     }
                     let single = rec["single_array"].as_bool().unwrap_or(false);
@@ -108,7 +149,10 @@ fn every_convert_fixture_matches_the_real_loader() {
                     // Non-tensor leaves are in __metadata__ as JSON of their values.
                     let (_, meta, _) = read_safetensors(&out);
                     for (k, v) in case["metadata"].as_object().into_iter().flatten() {
-                        let got = meta.get(k).and_then(Value::as_str).map(|s| serde_json::from_str::<Value>(s).unwrap());
+                        let got = meta
+                            .get(k)
+                            .and_then(Value::as_str)
+                            .map(|s| serde_json::from_str::<Value>(s).unwrap());
                         if got.as_ref() != Some(v) {
                             problems.push(format!("{label}: metadata {k} = {got:?}, want {v}"));
                         }
@@ -118,7 +162,10 @@ fn every_convert_fixture_matches_the_real_loader() {
                     refused += 1;
                     let code = if outcome == "error" { 2 } else { 1 };
                     if run.status.code() != Some(code) {
-                        problems.push(format!("{label}: {outcome} expected (exit {code}), got {:?}: {stderr}", run.status.code()));
+                        problems.push(format!(
+                            "{label}: {outcome} expected (exit {code}), got {:?}: {stderr}",
+                            run.status.code()
+                        ));
                     }
                     if out.exists() {
                         problems.push(format!("{label}: an output file was left behind"));
@@ -127,8 +174,16 @@ fn every_convert_fixture_matches_the_real_loader() {
             }
         }
     }
-    assert!(converted >= 70 && refused >= 12, "{converted} converted, {refused} refused");
-    assert!(problems.is_empty(), "{} problem(s):\n{}", problems.len(), problems.join("\n"));
+    assert!(
+        converted >= 70 && refused >= 12,
+        "{converted} converted, {refused} refused"
+    );
+    assert!(
+        problems.is_empty(),
+        "{} problem(s):\n{}",
+        problems.len(),
+        problems.join("\n")
+    );
     // No temporary file remains either.
     let left: Vec<_> = std::fs::read_dir(dir.path())
         .unwrap()

@@ -263,8 +263,14 @@ impl Reader<'_> {
             .get(1)
             .and_then(|t| self.global(t))
             .ok_or("a storage without a type")?;
-        let key = parts.get(2).and_then(string).ok_or("a storage without a key")?;
-        let numel = parts.get(4).and_then(as_u64).ok_or("a storage without a size")?;
+        let key = parts
+            .get(2)
+            .and_then(string)
+            .ok_or("a storage without a key")?;
+        let numel = parts
+            .get(4)
+            .and_then(as_u64)
+            .ok_or("a storage without a size")?;
         let dtype = match ty.as_str() {
             "torch.storage.UntypedStorage" | "torch.UntypedStorage" => None,
             t => Some(
@@ -312,7 +318,10 @@ impl Reader<'_> {
             return Err(format!("an array dtype built by {f}"));
         }
         let args = items_of(&c.args).unwrap_or_default();
-        let code = args.first().and_then(string).ok_or("a dtype without a code")?;
+        let code = args
+            .first()
+            .and_then(string)
+            .ok_or("a dtype without a code")?;
         let order = c
             .state
             .borrow()
@@ -320,9 +329,8 @@ impl Reader<'_> {
             .and_then(items_of)
             .and_then(|s| s.get(1).and_then(string))
             .unwrap_or_else(|| "|".into());
-        let dtype = DType::of_numpy(&code).ok_or_else(|| {
-            format!("NumPy dtype `{code}` is outside the safetensors dtypes")
-        })?;
+        let dtype = DType::of_numpy(&code)
+            .ok_or_else(|| format!("NumPy dtype `{code}` is outside the safetensors dtypes"))?;
         Ok((dtype, order == ">"))
     }
 
@@ -355,8 +363,10 @@ impl Reader<'_> {
                 let args = items_of(&c.args).unwrap_or_default();
                 match (args.first(), args.get(1).and_then(string).as_deref()) {
                     (Some(V::Str(text, false)), Some("latin1" | "latin-1")) => {
-                        let bytes: Option<Vec<u8>> =
-                            text.chars().map(|ch| u8::try_from(u32::from(ch)).ok()).collect();
+                        let bytes: Option<Vec<u8>> = text
+                            .chars()
+                            .map(|ch| u8::try_from(u32::from(ch)).ok())
+                            .collect();
                         let bytes = bytes.ok_or("latin1 text with a character above 255")?;
                         Ok(Data::Owned(std::sync::Arc::new(
                             crate::source::MemSource::new(bytes),

@@ -93,7 +93,9 @@ fn machine_run(src: &dyn ByteSource, start: u64, limits: &Limits) -> Result<Pick
         .retaining()
         .run();
     if let Some((at, e)) = &run.error {
-        return Err(format!("the pickle at offset {start} does not parse (offset {at}: {e:?})"));
+        return Err(format!(
+            "the pickle at offset {start} does not parse (offset {at}: {e:?})"
+        ));
     }
     Ok(run)
 }
@@ -125,7 +127,10 @@ pub fn read(
         }
         "numpy" => {
             let t = npy(src, 0, src.len())?;
-            Ok((Node::Dict(vec![(stem.to_string(), Node::Tensor(t))]), Resolver::empty()))
+            Ok((
+                Node::Dict(vec![(stem.to_string(), Node::Tensor(t))]),
+                Resolver::empty(),
+            ))
         }
         "zip" => npz(src, limits),
         "numpy-object" => Err("an object array (it holds pickled Python objects)".into()),
@@ -200,7 +205,9 @@ fn legacy(src: &dyn ByteSource, limits: &Limits) -> Result<(Node, Resolver), Str
     let mut at = 0;
     for what in ["magic number", "protocol version", "sys_info"] {
         let run = machine_run(src, at, limits)?;
-        at = run.end.ok_or_else(|| format!("the {what} pickle does not end"))?;
+        at = run
+            .end
+            .ok_or_else(|| format!("the {what} pickle does not end"))?;
     }
     let main = machine_run(src, at, limits)?;
     at = main.end.ok_or("the checkpoint pickle does not end")?;
@@ -247,7 +254,9 @@ fn legacy(src: &dyn ByteSource, limits: &Limits) -> Result<(Node, Resolver), Str
 
 fn collect_storage_sizes(n: &Node, out: &mut HashMap<String, u64>) {
     match n {
-        Node::Dict(items) => items.iter().for_each(|(_, v)| collect_storage_sizes(v, out)),
+        Node::Dict(items) => items
+            .iter()
+            .for_each(|(_, v)| collect_storage_sizes(v, out)),
         Node::Tensor(t) => {
             if let Data::Storage(s) = &t.data {
                 out.insert(s.key.clone(), s.dtype.map_or(1, DType::size));
@@ -266,7 +275,10 @@ fn npy(src: &dyn ByteSource, start: u64, len: u64) -> Result<TensorNode, String>
     }
     let (hlen, hstart) = match h[6] {
         1 => (u64::from(u16::from_le_bytes([h[8], h[9]])), 10),
-        2 | 3 if got >= 12 => (u64::from(u32::from_le_bytes([h[8], h[9], h[10], h[11]])), 12),
+        2 | 3 if got >= 12 => (
+            u64::from(u32::from_le_bytes([h[8], h[9], h[10], h[11]])),
+            12,
+        ),
         v => return Err(format!(".npy format version {v}")),
     };
     if hlen > MAX_NPY_HEADER || hstart + hlen > len {
@@ -279,7 +291,9 @@ fn npy(src: &dyn ByteSource, start: u64, len: u64) -> Result<TensorNode, String>
     let descr = field(&header, "descr").ok_or(".npy header has no descr")?;
     let descr = descr.trim();
     let Some(code) = descr.strip_prefix('\'').and_then(|d| d.strip_suffix('\'')) else {
-        return Err(format!("structured dtype {descr} is outside the safetensors dtypes"));
+        return Err(format!(
+            "structured dtype {descr} is outside the safetensors dtypes"
+        ));
     };
     if code.contains('O') {
         return Err("an object array (it holds pickled Python objects)".into());

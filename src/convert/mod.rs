@@ -159,12 +159,43 @@ fn run(args: &ConvertArgs) -> Result<String, Refusal> {
     Ok(summary)
 }
 
+/// Plain pickles larger than this are not tried for [`convertible`] (a retaining emulation
+/// keeps their whole object graph).
+const MAX_PROBE_PICKLE: u64 = 64 << 20;
+
+/// Whether `src` (scanned as `format`, with nothing above low) would convert: the tree is
+/// read and every tensor located and bounds-checked, nothing is written. Used to put the
+/// command on `pickle-format` findings.
+pub fn convertible(src: &dyn crate::source::ByteSource, format: &str, limits: &Limits) -> bool {
+    let plain = matches!(format, "pickle");
+    if !matches!(format, "pytorch-zip" | "pytorch-legacy" | "pickle")
+        || (plain && src.len() > MAX_PROBE_PICKLE)
+    {
+        return false;
+    }
+    let Ok((tree, resolve)) = input::read(src, format, "tensor", limits) else {
+        return false;
+    };
+    if graph::first_unsupported(&tree, "").is_some() {
+        return false;
+    }
+    let (mut tensors, mut leaves) = (Vec::new(), Vec::new());
+    if flatten(tree, "", &mut tensors, &mut leaves).is_err() || tensors.is_empty() {
+        return false;
+    }
+    tensors
+        .into_iter()
+        .all(|(name, t)| resolve.tensor(name, t).is_ok_and(|t| t.check().is_ok()))
+}
+
 /// The sub-dict at dotted path `key`.
 fn select(tree: Node, key: &str) -> Result<Node, Refusal> {
     let mut cur = tree;
     for part in key.split('.') {
         let Node::Dict(items) = cur else {
-            return Err(Refusal::Usage(format!("--key {key}: `{part}` is not inside a dict")));
+            return Err(Refusal::Usage(format!(
+                "--key {key}: `{part}` is not inside a dict"
+            )));
         };
         cur = items
             .into_iter()
@@ -175,7 +206,9 @@ fn select(tree: Node, key: &str) -> Result<Node, Refusal> {
     match cur {
         Node::Dict(_) => Ok(cur),
         Node::Unsupported(why) => Err(Refusal::Refuse(why)),
-        _ => Err(Refusal::Usage(format!("--key {key} names a value, not a dict"))),
+        _ => Err(Refusal::Usage(format!(
+            "--key {key} names a value, not a dict"
+        ))),
     }
 }
 

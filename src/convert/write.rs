@@ -45,7 +45,10 @@ fn header(tensors: &[Tensor], metadata: &[(String, String)]) -> io::Result<Vec<u
     let mut at = 0u64;
     for t in tensors {
         if t.name == "__metadata__" || !seen.insert(t.name.as_str()) {
-            return Err(io::Error::other(format!("tensor name `{}` appears twice", t.name)));
+            return Err(io::Error::other(format!(
+                "tensor name `{}` appears twice",
+                t.name
+            )));
         }
         let n = t
             .nbytes()
