@@ -27,6 +27,9 @@ const MAX_INTERP_DEPTH: usize = 16;
 const MAX_TARGET: usize = 1024;
 /// Nodes visited per document walk.
 const MAX_VISITS: usize = 2_000_000;
+/// Interpolations resolved per target (a chain of values each interpolating the next
+/// several times would otherwise be exponential).
+const MAX_INTERP_WORK: usize = 10_000;
 
 /// One `_target_` (or NeMo `target`) a loader would instantiate.
 #[derive(Debug, Clone)]
@@ -272,6 +275,7 @@ pub fn targets(doc: &Doc, nemo: bool) -> (Vec<Target>, bool) {
         out: Vec::new(),
         visits: 0,
         stopped: false,
+        work: std::cell::Cell::new(0),
     };
     for &root in &doc.roots {
         if nemo && doc.is_map(root) {
@@ -293,6 +297,8 @@ struct Walker<'d> {
     out: Vec<Target>,
     visits: usize,
     stopped: bool,
+    /// Interpolations resolved for the current target.
+    work: std::cell::Cell<usize>,
 }
 
 fn show_path(path: &[String]) -> String {
@@ -364,6 +370,7 @@ impl Walker<'_> {
         nemo_class: bool,
     ) -> Option<Target> {
         let raw = self.doc.scalar(value)?.to_string();
+        self.work.set(0);
         let pos = merged_at.unwrap_or(self.doc.node(value)?.pos);
         let resolved = self.resolve(&raw, chain, 0).and_then(|s| {
             if s.trim().is_empty() {
@@ -411,6 +418,10 @@ impl Walker<'_> {
                 return Err("an interpolation is not closed".into());
             };
             let inner = &body[..end];
+            self.work.set(self.work.get() + 1);
+            if self.work.get() > MAX_INTERP_WORK {
+                return Err("its interpolations take more steps than modelgate follows".into());
+            }
             if let Some(name) = resolver_name(inner) {
                 return Err(format!(
                     "it calls the OmegaConf resolver `{}`, whose value is only known at load time",

@@ -61,78 +61,136 @@ fn is_nemo_config(name: &str) -> bool {
     base_name(name).eq_ignore_ascii_case("model_config.yaml")
 }
 
-/// `text` with the escapes YAML double-quoted scalars and JSON strings decode (`\xHH`,
-/// `\uHHHH`, `\UHHHHHHHH`, an escaped line break with the indentation after it)
-/// applied, so that a key spelled `"_tar\x67et_"` is found by a plain search. Other
-/// escapes stay as written: they cannot produce the letters searched for.
-pub fn unescaped(text: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(text.len());
-    let mut i = 0;
-    while i < text.len() {
-        let c = text[i];
-        if c != b'\\' {
-            out.push(c);
-            i += 1;
-            continue;
-        }
-        let hex_len = match text.get(i + 1) {
-            Some(b'x') => 2,
-            Some(b'u') => 4,
-            Some(b'U') => 8,
-            Some(b'\n') | Some(b'\r') => {
-                i += 2;
-                while matches!(text.get(i), Some(b' ' | b'\t' | b'\n' | b'\r')) {
-                    i += 1;
-                }
-                continue;
-            }
-            _ => 0,
-        };
-        let digits = text.get(i + 2..i + 2 + hex_len);
-        let value = digits
-            .and_then(|d| std::str::from_utf8(d).ok())
-            .and_then(|d| u32::from_str_radix(d, 16).ok())
-            .and_then(char::from_u32);
-        match value {
-            Some(ch) if hex_len > 0 => {
-                let mut buf = [0u8; 4];
-                out.extend_from_slice(ch.encode_utf8(&mut buf).as_bytes());
-                i += 2 + hex_len;
-            }
-            _ => {
-                out.push(c);
-                i += 1;
-            }
-        }
-    }
-    out
-}
-
-fn mentions(hay: &[u8], needle: &[u8]) -> bool {
-    hay.windows(needle.len()).any(|w| w == needle)
+/// Searches text for the names that make a config worth parsing, with the escapes YAML
+/// double-quoted scalars and JSON strings decode applied on the way (`\xHH`, `\uHHHH`,
+/// `\UHHHHHHHH`, an escaped line break with the whitespace after it), so that a key
+/// spelled `"_tar\x67et_"` is found. Other escapes stay as written: they cannot produce
+/// the letters searched for. Streams: constant memory, any number of [`Searcher::feed`]s.
+#[derive(Default)]
+struct Searcher {
+    /// The last bytes produced (enough for the longest needle).
+    window: Vec<u8>,
+    /// Bytes of an escape being read (`\`, the letter, hex digits).
+    escape: Vec<u8>,
+    /// After an escaped line break: whitespace is dropped.
+    skip_ws: bool,
+    found: Mentions,
 }
 
 /// What the text mentions that makes it worth parsing.
+#[derive(Default, Clone, Copy)]
 struct Mentions {
     target: bool,
     chat_template: bool,
 }
 
+const NEEDLE_TARGET: &[u8] = b"_target_";
+const NEEDLE_TEMPLATE: &[u8] = b"chat_template";
+
+impl Searcher {
+    fn emit(&mut self, b: u8) {
+        if self.window.len() >= NEEDLE_TEMPLATE.len() {
+            self.window.remove(0);
+        }
+        self.window.push(b);
+        self.found.target |= self.window.ends_with(NEEDLE_TARGET);
+        self.found.chat_template |= self.window.ends_with(NEEDLE_TEMPLATE);
+    }
+
+    fn emit_all(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.emit(b);
+        }
+    }
+
+    fn feed(&mut self, text: &[u8]) {
+        for &b in text {
+            if self.skip_ws {
+                if matches!(b, b' ' | b'\t' | b'\n' | b'\r') {
+                    continue;
+                }
+                self.skip_ws = false;
+            }
+            if self.escape.is_empty() {
+                if b == b'\\' {
+                    self.escape.push(b);
+                } else {
+                    self.emit(b);
+                }
+                continue;
+            }
+            self.escape.push(b);
+            let want = match self.escape.get(1) {
+                Some(b'x') => 2,
+                Some(b'u') => 4,
+                Some(b'U') => 8,
+                Some(b'\n' | b'\r') => {
+                    self.escape.clear();
+                    self.skip_ws = true;
+                    continue;
+                }
+                _ => {
+                    // Not an escape that can spell a letter: the bytes as written.
+                    let e = std::mem::take(&mut self.escape);
+                    self.emit_all(&e);
+                    continue;
+                }
+            };
+            let digits = self.escape.get(2..).unwrap_or_default();
+            if !digits.iter().all(u8::is_ascii_hexdigit) {
+                let e = std::mem::take(&mut self.escape);
+                self.emit_all(&e);
+                continue;
+            }
+            if digits.len() < want {
+                continue;
+            }
+            let e = std::mem::take(&mut self.escape);
+            let ch = std::str::from_utf8(e.get(2..).unwrap_or_default())
+                .ok()
+                .and_then(|d| u32::from_str_radix(d, 16).ok())
+                .and_then(char::from_u32);
+            match ch {
+                Some(ch) => {
+                    let mut buf = [0u8; 4];
+                    self.emit_all(ch.encode_utf8(&mut buf).as_bytes());
+                }
+                None => self.emit_all(&e),
+            }
+        }
+    }
+
+    fn done(&self) -> bool {
+        self.found.target && self.found.chat_template
+    }
+}
+
 fn mentions_of(text: &[u8]) -> Mentions {
-    let check = |t: &[u8]| Mentions {
-        target: mentions(t, b"_target_"),
-        chat_template: mentions(t, b"chat_template"),
-    };
-    let m = check(text);
-    if (m.target && m.chat_template) || !text.contains(&b'\\') {
-        return m;
+    let mut s = Searcher::default();
+    s.feed(text);
+    s.found
+}
+
+/// Bytes read at a time when searching a file.
+const CHUNK: usize = 1 << 20;
+
+/// Searches `src` from the start, at most `max` bytes, a chunk at a time.
+fn search(src: &dyn ByteSource, max: u64, ctx: &Ctx) -> Mentions {
+    let mut s = Searcher::default();
+    let end = src.len().min(max);
+    let mut pos = 0u64;
+    while pos < end && !s.done() && !ctx.expired() {
+        let n = usize::try_from((end - pos).min(CHUNK as u64)).unwrap_or(CHUNK);
+        let Ok(chunk) = src.read_vec(pos, n) else {
+            break;
+        };
+        if chunk.is_empty() {
+            break;
+        }
+        s.feed(&chunk);
+        pos += chunk.len() as u64;
     }
-    let u = unescaped(text);
-    let n = check(&u);
-    Mentions {
-        target: m.target || n.target,
-        chat_template: m.chat_template || n.chat_template,
-    }
+    s.found
 }
 
 /// Reads at most [`MAX_TEXT`] bytes of `src`.
@@ -142,20 +200,21 @@ fn read_text(src: &dyn ByteSource) -> std::io::Result<Vec<u8>> {
 }
 
 /// The detector: a name claim for configs a loader instantiates or templates it renders.
-/// Reads the file (at most [`MAX_TEXT`] bytes) only when the name is `.yaml`, `.yml` or
-/// `.json`, and only to search it.
+/// Reads the file only when the name is `.yaml`, `.yml` or `.json`, and only to search
+/// it: streamed a chunk at a time, at most `limits.max-member-size` bytes (a larger file
+/// whose first bytes mention neither name is not claimed). A claimed file over
+/// [`MAX_TEXT`] is reported as not scanned by [`scan`].
 pub fn detect(p: &Probe) -> Option<crate::formats::registry::Claim> {
     use crate::formats::registry::Claim;
     let kind = kind_of(p.name)?;
     if kind == Kind::Jinja || is_nemo_config(p.name) {
         return Some(Claim::Name);
     }
-    let text: std::borrow::Cow<[u8]> = if p.src.len() <= p.head.len() as u64 {
-        std::borrow::Cow::Borrowed(p.head)
+    let m = if p.src.len() <= p.head.len() as u64 {
+        mentions_of(p.head)
     } else {
-        std::borrow::Cow::Owned(read_text(p.src).ok()?)
+        search(p.src, p.ctx.limits.max_member_size, p.ctx)
     };
-    let m = mentions_of(&text);
     (m.target || m.chat_template).then_some(Claim::Name)
 }
 

@@ -102,3 +102,64 @@ fn chat_templates_in_json_and_jinja() {
     )
     .is_empty());
 }
+
+#[test]
+fn the_search_streams_across_chunks() {
+    let text = br#"{"a": "\u005ftar\u0067et_", "b": "_tar\
+      get_"}"#;
+    let mut s = Searcher::default();
+    for b in text.iter() {
+        s.feed(std::slice::from_ref(b));
+    }
+    assert!(s.found.target);
+    // An escaped backslash starts no escape.
+    assert!(!mentions_of(br#""\\x5ftarget_""#).target);
+    let mut big = vec![b' '; 3 * CHUNK + 5];
+    big.extend_from_slice(b"\"_tar\\x67et_\": x");
+    let limits = Limits::default();
+    let allow = |_: &str, _: &str| false;
+    let ctx = Ctx::new(&limits, &allow);
+    assert!(search(&MemSource::new(big.clone()), u64::MAX, &ctx).target);
+    assert!(!search(&MemSource::new(big), CHUNK as u64, &ctx).target);
+}
+
+#[test]
+fn hostile_configs_are_bounded() {
+    // Interpolations that fan out at every level, and merge chains that repeat.
+    let mut y = String::from("v0: ''\n");
+    for i in 1..40 {
+        let p = i - 1;
+        y.push_str(&format!("v{i}: '${{v{p}}}${{v{p}}}${{v{p}}}${{v{p}}}'\n"));
+    }
+    y.push_str("m:\n  _target_: os.${v39}system\n");
+    let t = std::time::Instant::now();
+    let f = scan_text("c.yaml", &y);
+    assert!(t.elapsed().as_secs() < 5);
+    assert_eq!(f[0].rule, RuleId::HydraTargetDynamic, "{f:?}");
+    let mut y = String::from("a0: &a0 {k: 1}\n");
+    for i in 1..60 {
+        let p = i - 1;
+        y.push_str(&format!("a{i}: &a{i}\n  <<: [*a{p}, *a{p}, *a{p}]\n"));
+    }
+    y.push_str("m:\n  <<: [*a59, *a59]\n  _target_: torch.nn.Linear\n");
+    let t = std::time::Instant::now();
+    let f = scan_text("c.yaml", &y);
+    assert!(t.elapsed().as_secs() < 5);
+    assert_eq!(worst(&f), Some(Severity::Low));
+    // Deep nesting and garbage give a finding or nothing, never a panic.
+    let deep = "a:\n".to_string()
+        + &(1..2000)
+            .map(|i| format!("{}b:\n", " ".repeat(i)))
+            .collect::<String>()
+        + "_target_: x\n";
+    let _ = scan_text("c.yaml", &deep);
+    for junk in [
+        "\u{0}_target_",
+        "{_target_: [",
+        "_target_: *x",
+        "? [_target_]\n: os.system",
+        "_target_: !!binary aGk=",
+    ] {
+        let _ = scan_text("c.yaml", junk);
+    }
+}

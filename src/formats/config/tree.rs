@@ -243,7 +243,8 @@ impl Doc {
     /// skipped (OmegaConf refuses them).
     pub fn entries(&self, id: Id) -> Vec<Entry<'_>> {
         let mut out = Vec::new();
-        self.collect_entries(self.deref(id), None, 0, &mut out);
+        let mut seen = std::collections::HashSet::new();
+        self.collect_entries(self.deref(id), None, 0, &mut out, &mut seen);
         out
     }
 
@@ -253,7 +254,13 @@ impl Doc {
         merged_at: Option<Pos>,
         depth: usize,
         out: &mut Vec<Entry<'d>>,
+        seen: &mut std::collections::HashSet<Id>,
     ) {
+        // A map merged twice adds nothing the first time did not (earlier keys win):
+        // skipping it keeps `<<: [*a, *a, ...]` chains linear.
+        if !seen.insert(map) {
+            return;
+        }
         let Some(Kind::Map(items)) = self.nodes.get(map).map(|n| &n.kind) else {
             return;
         };
@@ -297,10 +304,7 @@ impl Doc {
             return;
         }
         for (m, at) in merges {
-            if m == map {
-                continue;
-            }
-            self.collect_entries(m, Some(at), depth + 1, out);
+            self.collect_entries(m, Some(at), depth + 1, out, seen);
         }
     }
 
