@@ -201,12 +201,21 @@ pub fn judge(target: &str, trust_remote_code: bool, allow: &dyn Fn(&str, &str) -
         );
     }
     let t = target.trim();
-    if let Some((_, why)) = RUNS_CODE.iter().find(|(e, _)| matches_entry(t, e)) {
-        return Verdict::Code((*why).into());
-    }
-    // Hydra's `_locate` imports the longest module prefix and walks attributes for the
-    // rest: try every split, as the pickle classifier does for a dotted name.
     let parts: Vec<&str> = t.split('.').collect();
+    // Hydra's `_locate` imports the longest module prefix and walks attributes for the
+    // rest, so `torch.nn.modules.module.sympy.sympify` (were sympy imported there) is
+    // sympify: every suffix is checked.
+    for i in 0..parts.len() {
+        let suffix = parts[i..].join(".");
+        if let Some((_, why)) = RUNS_CODE.iter().find(|(e, _)| matches_entry(&suffix, e)) {
+            return Verdict::Code(if i == 0 {
+                (*why).into()
+            } else {
+                format!("reaches `{suffix}` through attributes, which {why}")
+            });
+        }
+    }
+    // Try every split, as the pickle classifier does for a dotted name.
     let mut worst: Option<(Tier, String)> = None;
     let mut safe_call = false;
     for i in 1..parts.len() {

@@ -163,3 +163,32 @@ fn hostile_configs_are_bounded() {
         let _ = scan_text("c.yaml", junk);
     }
 }
+
+#[test]
+fn attribute_walks_under_safe_prefixes_are_judged_by_what_they_reach() {
+    let allow = |_: &str, _: &str| false;
+    for t in [
+        "torch.nn.modules.module.torch.load",
+        "torch.nn.functional.os.system",
+        "torch.optim.sgd.torch.hub.load",
+        "nemo.collections.x.hydra.utils.instantiate",
+    ] {
+        assert!(
+            matches!(hydra::judge(t, false, &allow), hydra::Verdict::Code(_)),
+            "{t}: {:?}",
+            hydra::judge(t, false, &allow)
+        );
+    }
+    assert!(matches!(
+        hydra::judge(
+            "nemo.collections.asr.models.ASRModel.from_pretrained",
+            false,
+            &allow
+        ),
+        hydra::Verdict::Unknown
+    ));
+    assert!(matches!(
+        hydra::judge("torch.optim.lr_scheduler.CosineAnnealingLR", false, &allow),
+        hydra::Verdict::Safe(_)
+    ));
+}
