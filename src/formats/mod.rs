@@ -8,6 +8,7 @@ pub mod gguf;
 pub mod hdf5;
 pub mod jinja;
 pub mod keras;
+pub mod lfs;
 pub mod numpy;
 pub mod onnx;
 pub mod paths;
