@@ -192,3 +192,16 @@ fn attribute_walks_under_safe_prefixes_are_judged_by_what_they_reach() {
         hydra::Verdict::Safe(_)
     ));
 }
+
+#[test]
+fn wide_maps_stay_linear() {
+    let mut j = String::from("{\"chat_template\": \"{{ x }}\", \"added\": {");
+    for i in 0..200_000 {
+        j.push_str(&format!("\"k{i}\": {{\"content\": \"t\"}},"));
+    }
+    j.push_str("\"end\": 1}}");
+    let t = std::time::Instant::now();
+    let f = scan_text("tokenizer_config.json", &j);
+    assert!(f.is_empty(), "{f:?}");
+    assert!(t.elapsed().as_secs() < 20, "{:?}", t.elapsed());
+}

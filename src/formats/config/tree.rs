@@ -244,7 +244,8 @@ impl Doc {
     pub fn entries(&self, id: Id) -> Vec<Entry<'_>> {
         let mut out = Vec::new();
         let mut seen = std::collections::HashSet::new();
-        self.collect_entries(self.deref(id), None, 0, &mut out, &mut seen);
+        let mut keys = std::collections::HashSet::new();
+        self.collect_entries(self.deref(id), None, 0, &mut out, &mut seen, &mut keys);
         out
     }
 
@@ -255,6 +256,7 @@ impl Doc {
         depth: usize,
         out: &mut Vec<Entry<'d>>,
         seen: &mut std::collections::HashSet<Id>,
+        keys: &mut std::collections::HashSet<&'d str>,
     ) {
         // A map merged twice adds nothing the first time did not (earlier keys win):
         // skipping it keeps `<<: [*a, *a, ...]` chains linear.
@@ -292,7 +294,7 @@ impl Doc {
                 }
                 continue;
             }
-            if !out.iter().any(|e| e.key == text.as_str()) {
+            if keys.insert(text.as_str()) {
                 out.push(Entry {
                     key: text,
                     value: v,
@@ -304,7 +306,7 @@ impl Doc {
             return;
         }
         for (m, at) in merges {
-            self.collect_entries(m, Some(at), depth + 1, out, seen);
+            self.collect_entries(m, Some(at), depth + 1, out, seen, keys);
         }
     }
 
