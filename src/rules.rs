@@ -221,7 +221,7 @@ catalogue! {
         precision: High,
         incomplete: false,
         short: "Keras config reaches the network or the file system on load",
-        full: "The config references a callable that downloads, reads or writes files: `keras.utils.get_file` (CVE-2025-8747, a download to a path the config chooses), `load_model`/`load_weights`/`TFSMLayer` on a path the config chooses, a function outside Keras that the pickle tables classify as file or network access, or a tf_keras `TFOpLambda` layer naming a TensorFlow file API (`tf.io.write_file`, `tf.io.gfile.*`, `tf.data` readers, `tf.saved_model.load`, ...).",
+        full: "The config references a callable that downloads, reads or writes files: `keras.utils.get_file` (CVE-2025-8747, a download to a path the config chooses), `load_model`/`load_weights` on a path the config chooses, a `TFSMLayer` whose config names no `filepath` (one that names it is `keras-external-file`), a function outside Keras that the pickle tables classify as file or network access, or a tf_keras `TFOpLambda` layer naming a TensorFlow file API (`tf.io.write_file`, `tf.io.gfile.*`, `tf.data` readers, `tf.saved_model.load`, ...).",
         fix: "Do not load the model. Remove the reference, or rebuild the model in code and load its weights only.",
         tags: ["security", "keras", "supply-chain"],
         cwe: Some(502),
