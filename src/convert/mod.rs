@@ -163,9 +163,31 @@ fn run(args: &ConvertArgs) -> Result<String, Refusal> {
 /// keeps their whole object graph).
 const MAX_PROBE_PICKLE: u64 = 64 << 20;
 
-/// Whether `src` (scanned as `format`, with nothing above low) would convert: the tree is
-/// read and every tensor located and bounds-checked, nothing is written. Used to put the
-/// command on `pickle-format` findings.
+/// The tensors `src` (scanned as `format`) would convert to, located and bounds-checked;
+/// nothing is written. Refuses like `modelgate convert` does (without the scan).
+pub fn plan(
+    src: &dyn crate::source::ByteSource,
+    format: &str,
+    limits: &Limits,
+) -> Result<Vec<tensor::Tensor>, String> {
+    let (tree, resolve) = input::read(src, format, "tensor", limits)?;
+    if let Some(why) = graph::first_unsupported(&tree, "") {
+        return Err(why);
+    }
+    let (mut tensors, mut leaves) = (Vec::new(), Vec::new());
+    flatten(tree, "", &mut tensors, &mut leaves)?;
+    let tensors = tensors
+        .into_iter()
+        .map(|(name, t)| resolve.tensor(name, t))
+        .collect::<Result<Vec<_>, _>>()?;
+    for t in &tensors {
+        t.check()?;
+    }
+    Ok(tensors)
+}
+
+/// Whether `src` (scanned as `format`, with nothing above low) would convert. Used to put
+/// the command on `pickle-format` findings.
 pub fn convertible(src: &dyn crate::source::ByteSource, format: &str, limits: &Limits) -> bool {
     let plain = matches!(format, "pickle");
     if !matches!(format, "pytorch-zip" | "pytorch-legacy" | "pickle")
@@ -173,19 +195,7 @@ pub fn convertible(src: &dyn crate::source::ByteSource, format: &str, limits: &L
     {
         return false;
     }
-    let Ok((tree, resolve)) = input::read(src, format, "tensor", limits) else {
-        return false;
-    };
-    if graph::first_unsupported(&tree, "").is_some() {
-        return false;
-    }
-    let (mut tensors, mut leaves) = (Vec::new(), Vec::new());
-    if flatten(tree, "", &mut tensors, &mut leaves).is_err() || tensors.is_empty() {
-        return false;
-    }
-    tensors
-        .into_iter()
-        .all(|(name, t)| resolve.tensor(name, t).is_ok_and(|t| t.check().is_ok()))
+    plan(src, format, limits).is_ok_and(|t| !t.is_empty())
 }
 
 /// The sub-dict at dotted path `key`.

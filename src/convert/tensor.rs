@@ -178,6 +178,16 @@ impl Tensor {
         if numel == 0 {
             return Ok(());
         }
+        // A view can hold more elements than its storage (`expand`: stride 0); one that
+        // would write over 1024 times its storage (and over 64 MiB) is refused, which
+        // bounds the output and the work by the input's size.
+        let bytes = numel.saturating_mul(self.dtype.size());
+        if bytes > self.region.len.saturating_mul(1024).max(64 << 20) {
+            return Err(format!(
+                "`{}`: a view of {numel} elements over a storage of {} bytes (broadcast or overlapping strides)",
+                self.name, self.region.len
+            ));
+        }
         let mut last = self.offset;
         for (&d, &s) in self.shape.iter().zip(&self.strides) {
             last = (d - 1)
@@ -317,5 +327,66 @@ impl<'a> Cache<'a> {
         let off = (at - self.start) as usize;
         out.copy_from_slice(&self.buf[off..off + n as usize]);
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::MemSource;
+
+    fn t(shape: &[u64], strides: &[u64], offset: u64, swap: bool, len: u64) -> Tensor {
+        Tensor {
+            name: "t".into(),
+            dtype: DType::I16,
+            shape: shape.to_vec(),
+            region: Region { start: 2, len },
+            offset,
+            strides: strides.to_vec(),
+            swap,
+            source: None,
+        }
+    }
+
+    fn gathered(t: &Tensor, src: &MemSource) -> Vec<u16> {
+        let mut out = Vec::new();
+        t.gather(src, &mut out).unwrap();
+        out.chunks(2)
+            .map(|c| u16::from_le_bytes([c[0], c[1]]))
+            .collect()
+    }
+
+    #[test]
+    fn views_are_written_contiguous_in_c_order() {
+        // Two bytes of padding, then the i16 values 0..6 little-endian.
+        let mut b = vec![0xee, 0xee];
+        b.extend((0u16..6).flat_map(|v| v.to_le_bytes()));
+        let src = MemSource::new(b);
+        // The 2x3 matrix and its transpose (3x2, strides (1, 3)).
+        assert_eq!(
+            gathered(&t(&[2, 3], &[3, 1], 0, false, 12), &src),
+            [0, 1, 2, 3, 4, 5]
+        );
+        assert_eq!(
+            gathered(&t(&[3, 2], &[1, 3], 0, false, 12), &src),
+            [0, 3, 1, 4, 2, 5]
+        );
+        // An offset column view and an expanded row (stride 0).
+        assert_eq!(gathered(&t(&[2], &[3], 1, false, 12), &src), [1, 4]);
+        assert_eq!(
+            gathered(&t(&[2, 3], &[0, 1], 0, false, 12), &src),
+            [0, 1, 2, 0, 1, 2]
+        );
+        // Big-endian storage bytes are swapped.
+        assert_eq!(gathered(&t(&[1], &[1], 1, true, 12), &src), [0x0100]);
+    }
+
+    #[test]
+    fn out_of_storage_views_are_refused() {
+        assert!(t(&[2, 3], &[3, 1], 1, false, 12).check().is_err());
+        assert!(t(&[7], &[1], 0, false, 12).check().is_err());
+        assert!(t(&[1 << 40, 4], &[0, 1], 0, false, 12).check().is_err());
+        assert!(t(&[2, 3], &[3, 1], 0, false, 12).check().is_ok());
+        assert!(t(&[0, 3], &[3, 1], 99, false, 12).check().is_ok());
     }
 }
