@@ -16,6 +16,8 @@ use crate::rules::RuleId;
 use crate::scan::Ctx;
 use crate::source::ByteSource;
 
+mod refs;
+
 pub const MAGIC: &[u8; 8] = b"\x89HDF\r\n\x1a\n";
 /// Most header messages read from one object header, continuation chunks included.
 const MAX_MESSAGES: usize = 4096;
@@ -117,8 +119,8 @@ pub fn find_superblock(src: &dyn ByteSource) -> Option<u64> {
     None
 }
 
-/// Reads the superblock and the root group's attributes.
-pub fn read_root(src: &dyn ByteSource) -> R<Root> {
+/// Opens the superblock: the reader and the root group's object header address.
+fn open(src: &dyn ByteSource) -> R<(Reader<'_>, u64)> {
     let at = find_superblock(src).ok_or("no HDF5 signature")?;
     let sb = src
         .read_vec(at, 96)
@@ -155,10 +157,15 @@ pub fn read_root(src: &dyn ByteSource) -> R<Root> {
     // The base address is normally the superblock's own offset; files written with a
     // user block record it, older tools left it 0.
     let base = if base == 0 { at } else { base };
-    let r = Reader { src, base, so, sl };
-    let mut root = Root::default();
-    let mut seen = 0usize;
-    let mut chunks = vec![(root_addr, 0u64, true)];
+    Ok((Reader { src, base, so, sl }, root_addr))
+}
+
+/// The messages of the object header at `addr`, continuation chunks followed (bounded
+/// by [`MAX_CHUNKS`] and [`MAX_MESSAGES`]).
+fn object_messages(r: &Reader, addr: u64) -> R<Vec<(u16, Vec<u8>)>> {
+    let (so, sl) = (r.so, r.sl);
+    let mut all = Vec::new();
+    let mut chunks = vec![(addr, 0u64, true)];
     let mut followed = 0usize;
     let mut hversion = 0;
     while let Some((addr, len, first)) = chunks.pop() {
@@ -172,7 +179,7 @@ pub fn read_root(src: &dyn ByteSource) -> R<Root> {
             let head = r.read(addr, 16.min(r.src.len().saturating_sub(addr)))?;
             if head.starts_with(b"OHDR") {
                 hversion = 2;
-                v2_chunk0(&r, addr)?
+                v2_chunk0(r, addr)?
             } else if head.first() == Some(&1) {
                 hversion = 1;
                 let hb = &head;
@@ -186,7 +193,7 @@ pub fn read_root(src: &dyn ByteSource) -> R<Root> {
                 let data = r.read(addr + 16, v1_len)?;
                 v1_messages(&data)?
             } else {
-                return Err("root object header has an unknown version".into());
+                return Err("object header has an unknown version".into());
             }
         } else if hversion == 2 {
             if !(8..=MAX_CHUNK).contains(&len) {
@@ -204,45 +211,58 @@ pub fn read_root(src: &dyn ByteSource) -> R<Root> {
             v1_messages(&r.read(addr, len)?)?
         };
         for (ty, body) in msgs {
-            seen += 1;
-            if seen > MAX_MESSAGES {
+            if all.len() >= MAX_MESSAGES {
                 return Err(format!("more than {MAX_MESSAGES} object header messages"));
             }
-            match ty {
+            if ty == 0x10 {
                 // Continuation: more messages elsewhere.
-                0x10 => {
-                    let mut mb = Buf::new(&body);
-                    let a = mb.u(so)?;
-                    let l = mb.u(sl)?;
-                    chunks.push((a, l, false));
-                }
-                // Attribute. One that does not decode does not hide the others.
-                0x0C if root.attrs.len() < MAX_ATTRS => match attribute(&r, &body) {
-                    Ok(a) => root.attrs.push(a),
-                    Err(e) => root.errors.push(e),
-                },
-                // Attribute info: dense storage when the fractal heap address is defined.
-                0x15 => {
-                    let mut mb = Buf::new(&body);
-                    mb.take(1)?;
-                    let flags = mb.u(1)?;
-                    if flags & 1 != 0 {
-                        mb.take(2)?;
-                    }
-                    let heap = mb.u(so)?;
-                    if !r.undefined(heap) {
-                        match dense_attributes(&r, heap) {
-                            Ok((found, 0)) => root.attrs.extend(found),
-                            Ok((found, huge)) => {
-                                root.attrs.extend(found);
-                                root.dense_error = Some(format!("{huge} attribute(s) stored as huge objects, which are not read"));
-                            }
-                            Err(e) => root.dense_error = Some(e),
-                        }
-                    }
-                }
-                _ => {}
+                let mut mb = Buf::new(&body);
+                let a = mb.u(so)?;
+                let l = mb.u(sl)?;
+                chunks.push((a, l, false));
+                continue;
             }
+            all.push((ty, body));
+        }
+    }
+    Ok(all)
+}
+
+/// Reads the superblock and the root group's attributes.
+pub fn read_root(src: &dyn ByteSource) -> R<Root> {
+    let (r, root_addr) = open(src)?;
+    let so = r.so;
+    let mut root = Root::default();
+    for (ty, body) in object_messages(&r, root_addr)? {
+        match ty {
+            // Attribute. One that does not decode does not hide the others.
+            0x0C if root.attrs.len() < MAX_ATTRS => match attribute(&r, &body) {
+                Ok(a) => root.attrs.push(a),
+                Err(e) => root.errors.push(e),
+            },
+            // Attribute info: dense storage when the fractal heap address is defined.
+            0x15 => {
+                let mut mb = Buf::new(&body);
+                mb.take(1)?;
+                let flags = mb.u(1)?;
+                if flags & 1 != 0 {
+                    mb.take(2)?;
+                }
+                let heap = mb.u(so)?;
+                if !r.undefined(heap) {
+                    match dense_attributes(&r, heap) {
+                        Ok((found, 0)) => root.attrs.extend(found),
+                        Ok((found, huge)) => {
+                            root.attrs.extend(found);
+                            root.dense_error = Some(format!(
+                                "{huge} attribute(s) stored as huge objects, which are not read"
+                            ));
+                        }
+                        Err(e) => root.dense_error = Some(e),
+                    }
+                }
+            }
+            _ => {}
         }
     }
     Ok(root)
@@ -586,6 +606,7 @@ RuleId::ContentNotScanned,
             format!("root group attributes are kept in dense storage (a fractal heap) that modelgate could not search ({e}); a Keras model_config there was not checked"),
         ));
     }
+    refs::scan(src, ctx, loc, out);
     if keras {
         "keras-h5"
     } else {
