@@ -167,6 +167,8 @@ const MAX_EMBED_DEPTH: u32 = 32;
 /// fuzz/README.md). Longer walks keep their first and last components; any dotted name is at
 /// least a dynamic import, whatever it resolves to.
 const MAX_NAME_PARTS: usize = 16;
+/// Nested deserialiser arguments queued for a scan per pickle.
+pub const MAX_NESTED: usize = 1024;
 
 /// One distinct global imported by the stream.
 #[derive(Clone, Debug)]
@@ -194,6 +196,9 @@ pub struct GlobalUse {
     /// (NEWOBJ, `copyreg._reconstructor` / `__newobj__`).
     pub called: u32,
     pub constructed: u32,
+    /// Calls of a nested deserialiser whose bytes argument is a run of the source queued
+    /// for a nested scan ([`PickleRun::nested`]).
+    pub nested_scanned: u32,
 }
 
 impl GlobalUse {
@@ -661,6 +666,7 @@ impl<'a> Machine<'a> {
             clean_calls: 0,
             called: 0,
             constructed: 0,
+            nested_scanned: 0,
         });
         self.global_ids.insert((module, name), id);
         V::Global(id)
@@ -768,17 +774,23 @@ impl<'a> Machine<'a> {
             } else if tier != Tier::Safe && (!has_call || nested_func) {
                 let rendered = self.render_call(&func, &args);
                 self.run.globals[id as usize].call = Some(rendered);
-                if tier == Tier::Code && why.starts_with("deserialises") {
-                    if let Some(V::Bytes(b)) = first_arg(&args) {
-                        if let Some(off) = b.offset {
-                            // The same bytes object passed again (from the memo) is scanned
-                            // once: nested scans of distinct objects then cover disjoint
-                            // bytes, where repeats multiplied 16-fold per level of nesting.
-                            if self.run.nested.len() < 16
-                                && !self.run.nested.iter().any(|&(o, _)| o == off)
-                            {
-                                self.run.nested.push((off, b.len));
-                            }
+            }
+            if !wrapper && tier == Tier::Code && why.starts_with("deserialises") {
+                // Every call's bytes, when they are a run of the source: a checkpoint
+                // pickled with plain `pickle` calls `torch.storage._load_from_bytes` once
+                // per tensor. The same bytes object passed again (from the memo) is
+                // scanned once, so nested scans cover disjoint bytes; their count is
+                // bounded here and by the file's archive-entry budget (`report_run`).
+                if let Some(V::Bytes(b)) = first_arg(&args) {
+                    if let Some(off) = b.offset {
+                        let known = self.run.nested.iter().any(|&(o, _)| o == off);
+                        let queued = !known && self.run.nested.len() < MAX_NESTED;
+                        if queued {
+                            self.run.nested.push((off, b.len));
+                        }
+                        if known || queued {
+                            let g = &mut self.run.globals[id as usize];
+                            g.nested_scanned = g.nested_scanned.saturating_add(1);
                         }
                     }
                 }

@@ -504,9 +504,15 @@ fn report_run(
     for e in &run.embedded {
         report_run(e, src, ctx, loc, findings);
     }
+    // Bytes handed to a nested deserialiser (pickle.loads(b"...")) are a pickle of their
+    // own, scanned first: a checkpoint's `torch.storage._load_from_bytes` calls are judged
+    // by what their bytes hold.
+    let mut nested_findings = Vec::new();
+    let nested_clean = scan_nested(run, src, ctx, loc, &mut nested_findings);
     for g in &run.globals {
         let rule = match g.tier() {
             Tier::Safe => continue,
+            Tier::Code if nested_clean && vetted_storage_load(g) => RuleId::PickleUnknownGlobal,
             Tier::Unknown => RuleId::PickleUnknownGlobal,
             Tier::System => RuleId::PickleSystemAccess,
             Tier::Dynamic => RuleId::PickleDynamicImport,
@@ -520,6 +526,12 @@ fn report_run(
         msg.push_str(&format!(": {}", g.why()));
         if g.call.is_some() {
             msg.push_str(", and the pickle calls it");
+        }
+        if rule == RuleId::PickleUnknownGlobal && g.tier() == Tier::Code {
+            msg.push_str(&format!(
+                "; each of its {} call(s) loads bytes stored in this file, which were scanned as a pickle of their own and import only what is reported for them",
+                g.called
+            ));
         }
         findings.push(
             Finding::new(rule, at(loc, g.offset), msg)
@@ -553,27 +565,64 @@ RuleId::ContentNotScanned, at(loc, *off), format!("read error: {m}")),
         };
         findings.push(f);
     }
-    // Bytes handed to a nested deserialiser (pickle.loads(b"...")) are a pickle of their own.
+    findings.extend(nested_findings);
+}
+
+/// `torch.storage._load_from_bytes` used only as plain `pickle` writes it for a tensor
+/// storage: called, every call on bytes that are a run of this file queued for a nested
+/// scan, never pushed for anything else.
+fn vetted_storage_load(g: &machine::GlobalUse) -> bool {
+    g.module == "torch.storage"
+        && g.name == "_load_from_bytes"
+        && g.called > 0
+        && g.nested_scanned == g.called
+        && g.pushes <= g.called
+        && g.constructed == 0
+}
+
+/// Scans the bytes handed to nested deserialisers; true when every one was a pickle that
+/// was scanned completely (no limit, no malformed stream, nothing left unread).
+fn scan_nested(
+    run: &PickleRun,
+    src: &dyn ByteSource,
+    ctx: &Ctx,
+    loc: &Location,
+    findings: &mut Vec<Finding>,
+) -> bool {
+    let mut clean = true;
     for &(off, len) in &run.nested {
-        if ctx.depth + 1 > ctx.limits.max_archive_depth {
-            break;
+        if ctx.depth + 1 > ctx.limits.max_archive_depth || !ctx.take_entry() {
+            findings.push(Finding::new(
+                RuleId::ContentNotScanned,
+                at(loc, off),
+                "nested pickles beyond the depth or entry limits were not scanned",
+            ));
+            return false;
         }
         let inner = SliceSource::new(src, off, len);
         if !probe(&inner, 0, ctx) {
+            clean = false;
             continue;
         }
         let nested_ctx = ctx.deeper();
         let nested_loc = loc.member(&format!("<nested pickle @{off}>"));
         let r = scan_stream(&inner, 0, &nested_ctx, &nested_loc);
+        clean &= !r
+            .findings
+            .iter()
+            .any(|f| f.rule.rule().incomplete || f.rule == RuleId::PickleMalformed);
         findings.extend(
             r.findings
                 .into_iter()
                 .filter(|f| f.severity > Severity::Low),
         );
     }
+    clean
 }
 
 #[cfg(test)]
 mod stream_tests;
+#[cfg(test)]
+mod nested_tests;
 #[cfg(test)]
 mod tests;
