@@ -621,8 +621,8 @@ fn scan_nested(
 }
 
 #[cfg(test)]
-mod stream_tests;
-#[cfg(test)]
 mod nested_tests;
+#[cfg(test)]
+mod stream_tests;
 #[cfg(test)]
 mod tests;
