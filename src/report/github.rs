@@ -250,6 +250,35 @@ pub fn write_step_summary(report: &Report, out: &mut dyn Write) -> io::Result<()
         }
     }
 
+    // Pickle checkpoints `modelgate convert` would turn into safetensors (their
+    // `pickle-format` finding carries the command).
+    let convertible: Vec<&str> = report
+        .files
+        .iter()
+        .filter(|f| {
+            f.findings
+                .iter()
+                .any(|x| x.rule == crate::rules::RuleId::PickleFormat && x.fix.is_some())
+        })
+        .map(|f| f.path.as_str())
+        .collect();
+    if !convertible.is_empty() {
+        writeln!(
+            out,
+            "
+### Pickle checkpoints that convert to safetensors
+
+             `modelgate convert IN OUT.safetensors` rebuilds their tensors without loading them:
+"
+        )?;
+        for p in convertible.iter().take(SUMMARY_MAX_ROWS) {
+            writeln!(out, "- <code>{}</code>", md_text(p))?;
+        }
+        if convertible.len() > SUMMARY_MAX_ROWS {
+            writeln!(out, "- … and {} more", convertible.len() - SUMMARY_MAX_ROWS)?;
+        }
+    }
+
     let errored: Vec<_> = report
         .files
         .iter()
