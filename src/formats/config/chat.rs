@@ -60,6 +60,20 @@ pub fn tree_findings(doc: &Doc, loc: &Location, out: &mut Vec<Finding>) -> usize
                     }
                 }
             }
+            // A mapping of name → template (how a tokenizer holds several in memory).
+            Some(Kind::Map(_)) => {
+                for entry in doc.entries(v) {
+                    if n >= MAX_TEMPLATES {
+                        break;
+                    }
+                    if doc.scalar(entry.value).is_some() {
+                        n += 1;
+                        let label =
+                            format!("chat_template `{}`", crate::finding::shorten(entry.key, 60));
+                        scalar_template(doc, entry.value, &label, loc, out);
+                    }
+                }
+            }
             _ => {}
         }
     }
@@ -73,20 +87,14 @@ fn scalar_template(doc: &Doc, value: Id, label: &str, loc: &Location, out: &mut 
     let Some(node) = doc.node(value) else {
         return;
     };
-    // A block scalar's lines are the file's (after its indicator line); a JSON string or
-    // a quoted YAML scalar is located at its start.
+    // A block scalar's lines are the file's; a JSON string or a quoted YAML scalar is
+    // located at its start.
     let block = matches!(
         doc.node(doc.deref(value)).map(|n| &n.kind),
         Some(Kind::Scalar { block: true, .. })
     ) && doc.deref(value) == value;
-    let start = if block {
-        Pos {
-            line: node.pos.line.saturating_add(1),
-            col: 1,
-        }
-    } else {
-        node.pos
-    };
+    // (The parser places a block scalar at its first content line.)
+    let start = node.pos;
     template(label, text, start, block, loc, out);
 }
 

@@ -205,3 +205,16 @@ fn wide_maps_stay_linear() {
     assert!(f.is_empty(), "{f:?}");
     assert!(t.elapsed().as_secs() < 20, "{:?}", t.elapsed());
 }
+
+#[test]
+fn named_templates_as_a_list_or_a_mapping() {
+    let list = "{\"chat_template\": [\n {\"name\": \"default\", \"template\": \"{{ m }}\"},\n {\"name\": \"tool_use\", \"template\": \"{{ joiner.__init__.__globals__ }}\"}]}";
+    let f = scan_text("tokenizer_config.json", list);
+    assert_eq!(f.len(), 1, "{f:?}");
+    assert_eq!(f[0].location.line, Some(3));
+    assert!(f[0].message.contains("tool_use"));
+    let map = "chat_template:\n  default: '{{ m }}'\n  rag: |\n    {{ m }}\n    {{ lipsum.__globals__ }}\n";
+    let f = scan_text("tokenizer_config.yaml", map);
+    assert_eq!(f.len(), 1, "{f:?}");
+    assert_eq!(f[0].location.line, Some(5));
+}
