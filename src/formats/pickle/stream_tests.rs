@@ -29,12 +29,18 @@ fn more_pickles_than_the_limit_are_a_finding_not_a_skip() {
     let ctx = Ctx::new(&limits, &allow);
     assert!(probe(&MemSource::new(data.clone()), 0, &ctx));
     let r = rules(&data, &limits);
-    assert!(r.iter().any(|(rule, _)| rule == "pickle-limit-reached"), "{r:?}");
+    assert!(
+        r.iter().any(|(rule, _)| rule == "pickle-limit-reached"),
+        "{r:?}"
+    );
     // The default reads far more than 64 pickles in a row.
     let mut data = b"N.".repeat(100);
     data.extend_from_slice(b"cposix\nsystem\n(S'echo x'\ntR.");
     let r = rules(&data, &Limits::default());
-    assert!(r.iter().any(|(rule, _)| rule == "pickle-code-execution"), "{r:?}");
+    assert!(
+        r.iter().any(|(rule, _)| rule == "pickle-code-execution"),
+        "{r:?}"
+    );
 }
 
 #[test]
@@ -48,5 +54,8 @@ fn a_later_pickle_failing_before_any_import_is_reported() {
     );
     // A newline after the last pickle is not a pickle that failed.
     let r = rules(b"\x80\x02N.\n", &Limits::default());
-    assert!(r.iter().all(|(rule, _)| rule != "pickle-trailing-data"), "{r:?}");
+    assert!(
+        r.iter().all(|(rule, _)| rule != "pickle-trailing-data"),
+        "{r:?}"
+    );
 }
