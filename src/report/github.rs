@@ -265,11 +265,7 @@ pub fn write_step_summary(report: &Report, out: &mut dyn Write) -> io::Result<()
     if !convertible.is_empty() {
         writeln!(
             out,
-            "
-### Pickle checkpoints that convert to safetensors
-
-             `modelgate convert IN OUT.safetensors` rebuilds their tensors without loading them:
-"
+            "\n### Pickle checkpoints that convert to safetensors\n\n`modelgate convert IN OUT.safetensors` rebuilds their tensors without loading them:\n"
         )?;
         for p in convertible.iter().take(SUMMARY_MAX_ROWS) {
             writeln!(out, "- <code>{}</code>", md_text(p))?;
