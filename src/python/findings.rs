@@ -5,6 +5,9 @@ use super::analyze::{Analysis, Behaviour, Kind};
 use crate::finding::{shorten, Finding, Location};
 use crate::rules::RuleId;
 
+/// Most behaviour findings listed for one source.
+pub const MAX_PER_SOURCE: usize = 500;
+
 /// The rule for a behaviour: full severity when it runs at load time, one level lower when
 /// it runs only once a function is called after the load.
 pub fn rule_for(b: &Behaviour) -> RuleId {
@@ -42,6 +45,20 @@ pub fn behaviour_findings(
             Finding::new(rule_for(b), at(b.line, b.column), msg)
                 .with_evidence(shorten(&b.evidence, 300)),
         );
+    }
+    if out.len() > MAX_PER_SOURCE {
+        let total = out.len();
+        // Stable: the most severe first, in source order among equals.
+        out.sort_by_key(|f| std::cmp::Reverse(f.severity));
+        out.truncate(MAX_PER_SOURCE);
+        out.sort_by_key(|f| (f.location.line, f.location.column));
+        out.push(Finding::new(
+            RuleId::FindingsTruncated,
+            at(1, 1),
+            format!(
+                "{total} behaviours found in this source; the {MAX_PER_SOURCE} most severe are listed"
+            ),
+        ));
     }
     if a.truncated {
         out.push(Finding::new(

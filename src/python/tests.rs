@@ -253,3 +253,29 @@ fn hostile_input_is_bounded() {
     let _ = analyze("def", &[]);
     let _ = analyze("x = lambda", &[]);
 }
+
+#[test]
+fn findings_are_located_ruled_and_capped() {
+    use super::findings::{behaviour_findings, MAX_PER_SOURCE};
+    use crate::finding::Location;
+    let src =
+        "import os\nclass A:\n    def forward(self):\n        os.system('x')\nos.system('y')\n";
+    let a = analyze(src, &[]);
+    let at = |l: u32, c: u32| Location::text("m.py", l, c);
+    let f = behaviour_findings(&a, &at, "imported");
+    let got: Vec<(&str, Option<u32>)> = f
+        .iter()
+        .map(|x| (x.rule.as_str(), x.location.line))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("python-deferred-execution", Some(4)),
+            ("python-code-execution", Some(5))
+        ]
+    );
+    let many = "import os\n".to_string() + &"os.system('x')\n".repeat(MAX_PER_SOURCE + 10);
+    let f = behaviour_findings(&analyze(&many, &[]), &at, "imported");
+    assert_eq!(f.len(), MAX_PER_SOURCE + 1);
+    assert!(f.iter().any(|x| x.rule == "findings-truncated"));
+}
