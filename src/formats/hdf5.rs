@@ -56,7 +56,13 @@ struct Reader<'a> {
     base: u64,
     so: usize,
     sl: usize,
+    /// Bytes read so far through this reader, bounded by [`MAX_TOTAL_READ`]: a file of
+    /// many objects pointing at large headers cannot make the walk read without end.
+    spent: std::cell::Cell<u64>,
 }
+
+/// Most bytes read from one file's structures (headers, heaps, B-tree nodes).
+const MAX_TOTAL_READ: u64 = 512 << 20;
 
 fn le(b: &[u8]) -> u64 {
     b.iter().rev().fold(0u64, |a, &x| (a << 8) | x as u64)
@@ -89,6 +95,13 @@ impl<'b> Buf<'b> {
 impl Reader<'_> {
     fn read(&self, addr: u64, len: u64) -> R<Vec<u8>> {
         let abs = self.base.checked_add(addr).ok_or("address overflow")?;
+        let spent = self.spent.get().saturating_add(len);
+        if spent > MAX_TOTAL_READ {
+            return Err(format!(
+                "more than {MAX_TOTAL_READ} bytes of HDF5 structures read"
+            ));
+        }
+        self.spent.set(spent);
         if len > MAX_CHUNK.max(MAX_VALUE) || abs.saturating_add(len) > self.src.len() {
             return Err(format!(
                 "a structure of {len} bytes at address {addr} lies outside the file"
@@ -157,7 +170,16 @@ fn open(src: &dyn ByteSource) -> R<(Reader<'_>, u64)> {
     // The base address is normally the superblock's own offset; files written with a
     // user block record it, older tools left it 0.
     let base = if base == 0 { at } else { base };
-    Ok((Reader { src, base, so, sl }, root_addr))
+    Ok((
+        Reader {
+            src,
+            base,
+            so,
+            sl,
+            spent: std::cell::Cell::new(0),
+        },
+        root_addr,
+    ))
 }
 
 /// The messages of the object header at `addr`, continuation chunks followed (bounded

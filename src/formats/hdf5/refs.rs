@@ -168,6 +168,9 @@ fn symbol_table(
                 if cache == 2 {
                     continue;
                 }
+                if todo.len() >= MAX_OBJECTS {
+                    return Err(format!("more than {MAX_OBJECTS} objects"));
+                }
                 let name = local_heap_name(r, heap, name_off)?;
                 todo.push((obj, join(path, &name)));
             }
@@ -182,6 +185,9 @@ fn symbol_table(
             return Err("a group's B-tree node is not a group node".into());
         }
         let used = le(&head[6..8]);
+        if (stack.len() as u64).saturating_add(used) > MAX_NODES as u64 {
+            return Err(format!("more than {MAX_NODES} B-tree nodes"));
+        }
         // key0 child0 key1 child1 ... keyN: keys are heap offsets (size of lengths).
         let len = (used + 1)
             .saturating_mul(r.sl as u64)
@@ -219,6 +225,7 @@ fn link(
     let nlen = b.u(1 << (flags & 3))? as usize;
     let name = String::from_utf8_lossy(b.take(nlen)?).into_owned();
     match ty {
+        0 if todo.len() >= MAX_OBJECTS => return Err(format!("more than {MAX_OBJECTS} objects")),
         0 => todo.push((b.u(r.so)?, join(path, &name))),
         1 => {}
         64 => {
@@ -406,5 +413,65 @@ pub fn scan(src: &dyn ByteSource, ctx: &Ctx, loc: &Location, out: &mut Vec<Findi
                 w.errors.len()
             ),
         ));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::limits::Limits;
+    use crate::source::MemSource;
+
+    fn fixture(name: &str) -> Vec<u8> {
+        std::fs::read(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("tests/fixtures")
+                .join(name),
+        )
+        .unwrap()
+    }
+
+    fn findings(data: Vec<u8>) -> Vec<Finding> {
+        let limits = Limits::default();
+        let allow = |_: &str, _: &str| false;
+        let ctx = Ctx::new(&limits, &allow);
+        let mut out = Vec::new();
+        scan(
+            &MemSource::new(data),
+            &ctx,
+            &Location::file("x.h5"),
+            &mut out,
+        );
+        out
+    }
+
+    #[test]
+    fn references_are_found_and_internal_ones_are_not() {
+        let f = findings(fixture("malicious/coderun/hdf5/virtual_dataset_dotdot.h5"));
+        assert!(
+            f.iter().any(|x| x.rule == "hdf-external-reference"
+                && x.severity == Severity::High
+                && x.message.contains("../modelgate-outside.h5")),
+            "{f:#?}"
+        );
+        let f = findings(fixture("benign/coderun/hdf5/links_and_internal_vds.h5"));
+        assert!(f.is_empty(), "{f:#?}");
+    }
+
+    #[test]
+    fn a_b_tree_node_pointing_at_itself_ends() {
+        // The root group's B-tree node (at 136 in this h5py file) made to list itself as
+        // its only child, at level 1: the walk stops at the node bound, with a finding.
+        let mut d = fixture("benign/coderun/hdf5/links_and_internal_vds.h5");
+        assert_eq!(&d[136..140], b"TREE");
+        d[141] = 1; // level
+        d[142..144].copy_from_slice(&1u16.to_le_bytes());
+        d[136 + 24 + 8..136 + 24 + 16].copy_from_slice(&136u64.to_le_bytes());
+        let f = findings(d);
+        assert!(
+            f.iter()
+                .any(|x| x.rule == "content-not-scanned" && x.message.contains("B-tree")),
+            "{f:#?}"
+        );
     }
 }
