@@ -344,7 +344,9 @@ fn read_views(
 ) -> Option<Archive> {
     let len = src.len();
     let tail_len = len.min(EOCD_SEARCH);
-    let tail = src.read_vec(len - tail_len, tail_len as usize).unwrap_or_default();
+    let tail = src
+        .read_vec(len - tail_len, tail_len as usize)
+        .unwrap_or_default();
     let mut arc = read_tolerant(src, &tail, ctx, loc, out);
     let max_entries = ctx.limits.max_archive_entries as u64;
     let mut notes: Vec<String> = Vec::new();
@@ -377,9 +379,15 @@ fn read_views(
             }
         }
         let entries = match src.read_vec(dir.cd_start, dir.cd_size as usize) {
-            Ok(cd) => {
-                parse_directory(&cd, dir.cd_start, dir.base, view, max_entries, loc, &mut Vec::new())
-            }
+            Ok(cd) => parse_directory(
+                &cd,
+                dir.cd_start,
+                dir.base,
+                view,
+                max_entries,
+                loc,
+                &mut Vec::new(),
+            ),
             Err(_) => Vec::new(),
         };
         if entries.is_empty() {
