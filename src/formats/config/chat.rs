@@ -31,50 +31,51 @@ pub fn tree_findings(doc: &Doc, loc: &Location, out: &mut Vec<Finding>) -> usize
         if !doc.is_map(root) {
             continue;
         }
-        let Some(e) = doc.get(root, "chat_template") else {
-            continue;
-        };
-        let v = doc.deref(e.value);
-        match doc.node(v).map(|n| &n.kind) {
-            Some(Kind::Scalar { .. }) => {
-                n += 1;
-                scalar_template(doc, e.value, "chat_template", loc, out);
-            }
-            Some(Kind::Seq(items)) => {
-                for (i, &item) in items.iter().enumerate() {
-                    if n >= MAX_TEMPLATES {
-                        break;
-                    }
-                    if !doc.is_map(item) {
-                        continue;
-                    }
-                    let label = match doc.get(item, "name").and_then(|x| doc.scalar(x.value)) {
-                        Some(name) => {
-                            format!("chat_template `{}`", crate::finding::shorten(name, 60))
+        for e in doc.all(root, "chat_template") {
+            let v = doc.deref(e.value);
+            match doc.node(v).map(|n| &n.kind) {
+                Some(Kind::Scalar { .. }) => {
+                    n += 1;
+                    scalar_template(doc, e.value, "chat_template", loc, out);
+                }
+                Some(Kind::Seq(items)) => {
+                    for (i, &item) in items.iter().enumerate() {
+                        if n >= MAX_TEMPLATES {
+                            break;
                         }
-                        None => format!("chat_template[{i}]"),
-                    };
-                    if let Some(t) = doc.get(item, "template") {
-                        n += 1;
-                        scalar_template(doc, t.value, &label, loc, out);
+                        if !doc.is_map(item) {
+                            continue;
+                        }
+                        let label = match doc.get(item, "name").and_then(|x| doc.scalar(x.value)) {
+                            Some(name) => {
+                                format!("chat_template `{}`", crate::finding::shorten(name, 60))
+                            }
+                            None => format!("chat_template[{i}]"),
+                        };
+                        if let Some(t) = doc.get(item, "template") {
+                            n += 1;
+                            scalar_template(doc, t.value, &label, loc, out);
+                        }
                     }
                 }
-            }
-            // A mapping of name → template (how a tokenizer holds several in memory).
-            Some(Kind::Map(_)) => {
-                for entry in doc.entries(v) {
-                    if n >= MAX_TEMPLATES {
-                        break;
-                    }
-                    if doc.scalar(entry.value).is_some() {
-                        n += 1;
-                        let label =
-                            format!("chat_template `{}`", crate::finding::shorten(entry.key, 60));
-                        scalar_template(doc, entry.value, &label, loc, out);
+                // A mapping of name → template (how a tokenizer holds several in memory).
+                Some(Kind::Map(_)) => {
+                    for entry in doc.entries(v) {
+                        if n >= MAX_TEMPLATES {
+                            break;
+                        }
+                        if doc.scalar(entry.value).is_some() {
+                            n += 1;
+                            let label = format!(
+                                "chat_template `{}`",
+                                crate::finding::shorten(entry.key, 60)
+                            );
+                            scalar_template(doc, entry.value, &label, loc, out);
+                        }
                     }
                 }
+                _ => {}
             }
-            _ => {}
         }
     }
     n

@@ -288,7 +288,7 @@ pub fn targets(doc: &Doc, nemo: bool) -> (Vec<Target>, bool) {
     };
     for &root in &doc.roots {
         if nemo && doc.is_map(root) {
-            if let Some(e) = doc.get(root, "target") {
+            for e in doc.all(root, "target") {
                 if let Some(t) = w.target_at(&[root], root, e.value, e.merged_at, "target", true) {
                     w.out.push(t);
                 }
@@ -339,7 +339,7 @@ impl Walker<'_> {
         };
         match &node.kind {
             Kind::Map(items) => {
-                if let Some(e) = self.doc.get(id, "_target_") {
+                for e in self.doc.all(id, "_target_") {
                     let p = show_path(path);
                     if let Some(t) = self.target_at(chain, id, e.value, e.merged_at, &p, false) {
                         self.out.push(t);

@@ -303,7 +303,7 @@ pub fn scan(
         ));
     }
     let templates = chat::tree_findings(&doc, loc, out);
-    if targets.is_empty() && templates > 0 {
+    if targets.is_empty() && (templates > 0 || (!m.target && !nemo)) {
         "chat-template"
     } else {
         "hydra-config"

@@ -218,3 +218,24 @@ fn named_templates_as_a_list_or_a_mapping() {
     assert_eq!(f.len(), 1, "{f:?}");
     assert_eq!(f[0].location.line, Some(5));
 }
+
+#[test]
+fn duplicate_keys_are_each_judged() {
+    let f = scan_text(
+        "c.yaml",
+        "m:\n  _target_: torch.nn.Linear\n  _target_: os.system\n",
+    );
+    assert_eq!(worst(&f), Some(Severity::Critical), "{f:?}");
+    assert_eq!(f[0].location.line, Some(3));
+    let f = scan_text(
+        "c.json",
+        "{\"m\": {\"_target_\": \"os.system\", \"_target_\": \"torch.nn.Linear\"}}",
+    );
+    assert_eq!(worst(&f), Some(Severity::Critical), "{f:?}");
+    // An interpolated key resolves to the last duplicate, as PyYAML keeps it.
+    let f = scan_text(
+        "c.yaml",
+        "x: torch.nn.Linear\nx: os.system\nm:\n  _target_: ${x}\n",
+    );
+    assert_eq!(worst(&f), Some(Severity::Critical), "{f:?}");
+}

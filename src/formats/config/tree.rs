@@ -267,7 +267,9 @@ impl Doc {
             return;
         };
         let mut merges: Vec<(Id, Pos)> = Vec::new();
-        for &(k, v) in items {
+        let mut own: Vec<Entry<'d>> = Vec::new();
+        // Backwards: of duplicate keys the last one is what PyYAML keeps.
+        for &(k, v) in items.iter().rev() {
             let Some(Node {
                 kind: Kind::Scalar { text, plain, .. },
                 ..
@@ -295,19 +297,47 @@ impl Doc {
                 continue;
             }
             if keys.insert(text.as_str()) {
-                out.push(Entry {
+                own.push(Entry {
                     key: text,
                     value: v,
                     merged_at,
                 });
             }
         }
+        own.reverse();
+        merges.reverse();
+        out.append(&mut own);
         if depth >= MAX_MERGE_DEPTH {
             return;
         }
         for (m, at) in merges {
             self.collect_entries(m, Some(at), depth + 1, out, seen, keys);
         }
+    }
+
+    /// Every value a map gives `key` as written (duplicates included, in order), or the
+    /// merged one when the map does not write it: loaders disagree on which duplicate
+    /// wins (PyYAML keeps the last, other readers the first), so callers judging a key
+    /// judge each.
+    pub fn all(&self, map: Id, key: &str) -> Vec<Entry<'_>> {
+        let map = self.deref(map);
+        let mut out = Vec::new();
+        if let Some(Kind::Map(items)) = self.nodes.get(map).map(|n| &n.kind) {
+            for &(k, v) in items {
+                match self.scalar(k) {
+                    Some(text) if text == key => out.push(Entry {
+                        key: text,
+                        value: v,
+                        merged_at: None,
+                    }),
+                    _ => {}
+                }
+            }
+        }
+        if out.is_empty() {
+            out.extend(self.get(map, key));
+        }
+        out
     }
 
     /// The value of `key` in a map (after merges).
