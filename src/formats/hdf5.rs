@@ -212,7 +212,7 @@ fn object_messages(r: &Reader, addr: u64) -> R<Vec<(u16, Vec<u8>)>> {
                 if v1_len > MAX_CHUNK {
                     return Err(format!("object header of {v1_len} bytes"));
                 }
-                let data = r.read(addr + 16, v1_len)?;
+                let data = r.read(addr.saturating_add(16), v1_len)?;
                 v1_messages(&data)?
             } else {
                 return Err("object header has an unknown version".into());

@@ -157,7 +157,7 @@ fn symbol_table(
         if head.starts_with(b"SNOD") {
             let count = le(&head[6..8]);
             let entry = 2 * r.so as u64 + 24;
-            let data = r.read(node + 8, count.saturating_mul(entry))?;
+            let data = r.read(node.saturating_add(8), count.saturating_mul(entry))?;
             let mut e = Buf::new(&data);
             for _ in 0..count {
                 let name_off = e.u(r.so)?;
@@ -192,7 +192,7 @@ fn symbol_table(
         let len = (used + 1)
             .saturating_mul(r.sl as u64)
             .saturating_add(used.saturating_mul(r.so as u64));
-        let data = r.read(node + 8 + 2 * r.so as u64, len)?;
+        let data = r.read(node.saturating_add(8 + 2 * r.so as u64), len)?;
         let mut k = Buf::new(&data);
         for _ in 0..used {
             k.take(r.sl)?;
