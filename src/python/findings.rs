@@ -31,6 +31,8 @@ pub fn behaviour_findings(
         let what = b.what.strip_prefix("builtins.").unwrap_or(&b.what);
         let timing = if b.load_time {
             format!("at load time ({}; {when})", b.scope.describe())
+        } else if b.scope == super::analyze::Scope::Deferred {
+            format!("in a lambda or an `if __name__ == \"__main__\"` block, which runs only when called or run as a script ({when})")
         } else {
             format!(
                 "when {} is called after loading ({when})",
@@ -75,16 +77,27 @@ pub fn behaviour_findings(
 
 /// Short list of what a source does, for messages about the file that imports it.
 pub fn summary(a: &Analysis) -> String {
-    let mut kinds: Vec<Kind> = a.behaviours.iter().map(|b| b.kind).collect();
-    kinds.sort();
-    kinds.dedup();
-    if kinds.is_empty() {
-        "no process, code, network, file-write or secret access found".into()
-    } else {
-        kinds
+    let kinds = |load: bool| {
+        let mut k: Vec<Kind> = a
+            .behaviours
             .iter()
+            .filter(|b| b.load_time == load)
+            .map(|b| b.kind)
+            .collect();
+        k.sort();
+        k.dedup();
+        k.iter()
             .map(|k| k.describe())
             .collect::<Vec<_>>()
             .join(", ")
+    };
+    let (now, later) = (kinds(true), kinds(false));
+    match (now.is_empty(), later.is_empty()) {
+        (true, true) => "no process, code, network, file-write or secret access found".into(),
+        (false, true) => now,
+        (true, false) => {
+            format!("at load time nothing found; when its functions are called: {later}")
+        }
+        (false, false) => format!("{now}; when its functions are called: {later}"),
     }
 }
