@@ -17,6 +17,7 @@ pub mod plan;
 pub mod policy;
 pub mod progress;
 pub mod python;
+pub mod refs;
 pub mod rego;
 pub mod remote;
 pub mod repo;

@@ -831,6 +831,61 @@ catalogue! {
         tags: ["inventory"],
         cwe: None,
     }
+    ModelRefUnpinned {
+        id: "model-ref-unpinned",
+        severity: Medium,
+        precision: High,
+        incomplete: false,
+        short: "Code pulls a model from the Hub without pinning a commit",
+        full: "A call in the repository's code (transformers/diffusers/peft `from_pretrained`, `pipeline(model=...)`, huggingface_hub `hf_hub_download`/`snapshot_download`, `SentenceTransformer`, timm/open_clip `hf-hub:` names, keras_hub `from_preset(\"hf://...\")`, `torch.hub.load`) names a repository without a `revision`, or with a branch or tag. Whatever the repository holds when the code runs is what gets loaded: a later push (or a takeover of the account) changes the model under the code. Found offline from the Python source (imports and aliases resolved, constants folded), at the call's line and column.",
+        fix: "Pass `revision=\"<40-hex commit>\"` (for torch.hub: `owner/repo:<commit>`), the commit you reviewed.",
+        tags: ["security", "supply-chain", "model-reference"],
+        cwe: Some(829),
+    }
+    ModelRefRemoteCode {
+        id: "model-ref-remote-code",
+        severity: High,
+        precision: High,
+        incomplete: false,
+        short: "Code loads a model with its repository's Python code enabled",
+        full: "`trust_remote_code=True` (or a value that is not a constant `False`) makes transformers import the Python files the repository's `auto_map` names, and `torch.hub.load` of a GitHub repository runs its `hubconf.py`: loading runs whatever code the repository holds at that revision.",
+        fix: "Use a model class the library ships, or pin the revision and review its code (scan it: `modelgate scan hf://OWNER/NAME@SHA`).",
+        tags: ["security", "supply-chain", "model-reference", "code-execution"],
+        cwe: Some(94),
+    }
+    ModelRefLookalikePublisher {
+        id: "model-ref-lookalike-publisher",
+        severity: High,
+        precision: Medium,
+        incomplete: false,
+        short: "Code pulls a model from an owner that imitates a well-known organisation",
+        full: "The repository owner in a model reference looks like a well-known Hub organisation (or one of `huggingface.trusted-orgs`) without being it: look-alike characters (`0penai`), an added suffix or prefix (`meta-llama-hf`, `official-openai`), or one edit away from a long name. Impersonating organisations on the Hub is an active attack.",
+        fix: "Check the owner on the Hub; use the organisation's own repository.",
+        tags: ["security", "supply-chain", "model-reference"],
+        cwe: Some(349),
+    }
+    ModelRefUnsafeLoad {
+        id: "model-ref-unsafe-load",
+        severity: Medium,
+        precision: High,
+        incomplete: false,
+        short: "Code loads a model file with code execution enabled",
+        full: "`torch.load(..., weights_only=False)`, `numpy.load(..., allow_pickle=True)` and Keras `load_model(..., safe_mode=False)` run what the file carries (pickle programs, Lambda layers). Whatever file the code is given can run code in the process.",
+        fix: "Drop the flag (torch >= 2.6 defaults to weights_only=True), or convert the file to safetensors (`modelgate convert`).",
+        tags: ["security", "model-reference"],
+        cwe: Some(502),
+    }
+    ModelRefDynamic {
+        id: "model-ref-dynamic",
+        severity: Low,
+        precision: Medium,
+        incomplete: true,
+        short: "Code pulls a model whose id or revision is not a constant",
+        full: "A model loader's repository id or revision comes from a variable, a call or an f-string of non-constants, so which model is pulled cannot be checked from the source.",
+        fix: "Name the repository and commit as constants, or check the value where it is set.",
+        tags: ["model-reference"],
+        cwe: None,
+    }
 }
 
 /// The rule with kebab-case id `id`.
@@ -1022,6 +1077,11 @@ mod tests {
             "remote-code-unresolved:medium",
             "remote-code-external:high",
             "file-skipped:info",
+            "model-ref-unpinned:medium",
+            "model-ref-remote-code:high",
+            "model-ref-lookalike-publisher:high",
+            "model-ref-unsafe-load:medium",
+            "model-ref-dynamic:low",
         ];
         assert_eq!(got, want);
     }

@@ -330,6 +330,17 @@ pub static FORMATS: &[FormatSpec] = &[
         promised_by: &[],
         extensions: &[],
     },
+    // Python source and notebooks: the models the code pulls (SPEC §8; name claims).
+    FormatSpec {
+        name: "python-source",
+        labels: &[label("python-source"), label("notebook")],
+        detect: crate::refs::detect,
+        scan: |src, ctx, loc, out| Outcome::label(crate::refs::scan(src, ctx, loc, out)),
+        bounded_reads: false,
+        carries_code: false,
+        promised_by: &[],
+        extensions: &[],
+    },
 ];
 
 /// Names whose extension promises content that cannot carry code at all (text, images, a

@@ -934,6 +934,12 @@ impl Analyzer<'_> {
             };
             let val = self.eval_range(t, vx, y, depth + 1);
             let value = match &val {
+                // `True` / `False` / `None` written as such (`trust_remote_code=True`).
+                _ if vx + 1 == y
+                    && matches!(name_at(t, vx), Some("True" | "False" | "None")) =>
+                {
+                    ArgValue::Name(name_at(t, vx).unwrap_or_default().to_string())
+                }
                 Val::Const(Const::Str(s)) => ArgValue::Str(s.clone()),
                 Val::Const(Const::Bytes(b)) => ArgValue::Bytes(b.clone()),
                 Val::Path(p) | Val::Local(p) => ArgValue::Name(p.clone()),
