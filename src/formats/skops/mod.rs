@@ -125,9 +125,13 @@ fn trusted() -> &'static Table {
     })
 }
 
-fn is_trusted(full: &str) -> bool {
+/// Whether skops trusts `full` by default. A node that calls what it names with the
+/// schema's arguments (`ReduceNode`, `ConstructorFromReduceNode`) is trusted only for an
+/// exact entry: a prefix such as `numpy.` covers arrays and dtypes, not every numpy
+/// function (`numpy.lib._datasource.open` reads a URL).
+fn is_trusted(full: &str, calls: bool) -> bool {
     let t = trusted();
-    t.exact.contains(&full) || t.prefixes.iter().any(|p| full.starts_with(p))
+    t.exact.contains(&full) || (!calls && t.prefixes.iter().any(|p| full.starts_with(p)))
 }
 
 /// Judges every node of a parsed schema.
@@ -259,7 +263,8 @@ fn judge(
         ),
         Tier::Safe => return None,
         Tier::Unknown => {
-            if is_trusted(&full) {
+            let calls = matches!(loader, "ReduceNode" | "ConstructorFromReduceNode");
+            if is_trusted(&full, calls) {
                 return None;
             }
             (

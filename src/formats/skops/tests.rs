@@ -51,4 +51,12 @@ fn nodes_are_judged_by_what_they_name() {
         r#"{"__class__": "ndarray", "__module__": "numpy", "__loader__": "NdArrayNode", "protocol": 2}"#,
     );
     assert!(f.is_empty(), "{f:?}");
+    let f = judge_schema(
+        r#"{"__class__": "open", "__module__": "numpy.lib._datasource", "__loader__": "ConstructorFromReduceNode", "protocol": 2}"#,
+    );
+    assert_eq!(
+        f.first().map(|x| x.severity),
+        Some(Severity::Medium),
+        "{f:?}"
+    );
 }
