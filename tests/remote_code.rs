@@ -6,6 +6,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
+// Only part of the mock Hub is used here.
+#[allow(dead_code)]
 #[path = "common/mockhub.rs"]
 mod mockhub;
 
