@@ -358,7 +358,9 @@ fn hf_remote_code(
         // Unreadable configs are the per-file scan's business.
         _ => return,
     };
-    if !text.contains("auto_map") && !text.contains("custom_pipelines") {
+    // JSON keys may be spelled with escapes (`"\u0061uto_map"`): only text that has
+    // neither the keys nor an escape is skipped unparsed.
+    if !text.contains("auto_map") && !text.contains("custom_pipelines") && !text.contains("\\u") {
         return;
     }
     let Ok(config) = serde_json::from_str::<Value>(&text) else {
