@@ -287,39 +287,6 @@ RuleId::FindingsTruncated,
     ));
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::finding::Severity;
-
-    #[test]
-    fn findings_are_capped_keeping_the_most_severe() {
-        let loc = Location::file("x.pkl");
-        let mut f: Vec<Finding> = (0..MAX_FINDINGS_PER_FILE + 500)
-            .map(|i| Finding::new(RuleId::PickleUnknownGlobal, loc.clone(), format!("{i}")))
-            .collect();
-        f.insert(
-            1200,
-            Finding::new(RuleId::PickleCodeExecution, loc.clone(), "c"),
-        );
-        cap_findings(&mut f, &loc);
-        assert_eq!(f.len(), MAX_FINDINGS_PER_FILE + 1);
-        assert!(f.iter().any(|x| x.severity == Severity::Critical));
-        let last = f.last().expect("the truncation finding");
-        assert_eq!(last.rule, "findings-truncated");
-        assert!(
-            last.message.starts_with("1501 findings"),
-            "{}",
-            last.message
-        );
-        // The earliest medium findings are the ones kept.
-        assert_eq!(f[0].message, "0");
-        let mut small = vec![Finding::new(RuleId::PickleFormat, loc.clone(), "l")];
-        cap_findings(&mut small, &loc);
-        assert_eq!(small.len(), 1);
-    }
-}
-
 /// A local pickle checkpoint that `modelgate convert` would convert gets the command as the
 /// fix of its `pickle-format` finding (SPEC §9).
 fn suggest_conversion(
@@ -352,5 +319,38 @@ fn suggest_conversion(
         .filter(|f| f.rule == RuleId::PickleFormat)
     {
         f.fix = Some(format!("convert it without loading it: `{cmd}`"));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::finding::Severity;
+
+    #[test]
+    fn findings_are_capped_keeping_the_most_severe() {
+        let loc = Location::file("x.pkl");
+        let mut f: Vec<Finding> = (0..MAX_FINDINGS_PER_FILE + 500)
+            .map(|i| Finding::new(RuleId::PickleUnknownGlobal, loc.clone(), format!("{i}")))
+            .collect();
+        f.insert(
+            1200,
+            Finding::new(RuleId::PickleCodeExecution, loc.clone(), "c"),
+        );
+        cap_findings(&mut f, &loc);
+        assert_eq!(f.len(), MAX_FINDINGS_PER_FILE + 1);
+        assert!(f.iter().any(|x| x.severity == Severity::Critical));
+        let last = f.last().expect("the truncation finding");
+        assert_eq!(last.rule, "findings-truncated");
+        assert!(
+            last.message.starts_with("1501 findings"),
+            "{}",
+            last.message
+        );
+        // The earliest medium findings are the ones kept.
+        assert_eq!(f[0].message, "0");
+        let mut small = vec![Finding::new(RuleId::PickleFormat, loc.clone(), "l")];
+        cap_findings(&mut small, &loc);
+        assert_eq!(small.len(), 1);
     }
 }

@@ -933,6 +933,12 @@ fn check_crc(src: &dyn ByteSource, start: u64, e: &Entry, loc: &Location, out: &
     }
 }
 
+/// Where a member's (stored) data starts, past its local header; `None` when the local
+/// header cannot be read. For readers of stored members (`modelgate convert`).
+pub fn member_data_start(src: &dyn ByteSource, _arc: &Archive, e: &Entry) -> Option<u64> {
+    data_start(src, e, &Location::default(), &mut Vec::new())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1046,10 +1052,4 @@ mod tests {
             .iter()
             .any(|f| f.message.contains("nested archives included")));
     }
-}
-
-/// Where a member's (stored) data starts, past its local header; `None` when the local
-/// header cannot be read. For readers of stored members (`modelgate convert`).
-pub fn member_data_start(src: &dyn ByteSource, _arc: &Archive, e: &Entry) -> Option<u64> {
-    data_start(src, e, &Location::default(), &mut Vec::new())
 }

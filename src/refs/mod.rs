@@ -133,7 +133,7 @@ const LOADERS: &[Loader] = &[
     },
 ];
 
-fn constant<'a>(v: Option<&'a ArgValue>) -> Option<&'a str> {
+fn constant(v: Option<&ArgValue>) -> Option<&str> {
     match v {
         Some(ArgValue::Str(s)) => Some(s),
         _ => None,
@@ -377,9 +377,12 @@ fn unsafe_load(call: &Call, callee: &str, loc: &Location, out: &mut Vec<Finding>
     );
 }
 
-/// The code cells of a notebook, joined, with each joined line's (line in the `.ipynb`
-/// file, cell number, line in the cell).
-pub fn notebook_code(raw: &str) -> Option<(String, Vec<(u32, usize, u32)>)> {
+/// For each line of a notebook's joined code: (line in the `.ipynb` file, cell number,
+/// line in the cell).
+pub type CellLines = Vec<(u32, usize, u32)>;
+
+/// The code cells of a notebook, joined, with where each joined line comes from.
+pub fn notebook_code(raw: &str) -> Option<(String, CellLines)> {
     let v: serde_json::Value = serde_json::from_str(raw).ok()?;
     let cells = v.get("cells")?.as_array()?;
     let raw_lines: Vec<&str> = raw.lines().collect();
