@@ -12,7 +12,8 @@
 
 use crate::finding::{Finding, Location};
 use crate::formats::{
-    compressed, config, gguf, hdf5, keras, numpy, onnx, pickle, safetensors, savedmodel, sevenz, tar, zip,
+    compressed, config, gguf, hdf5, keras, numpy, onnx, pickle, safetensors, savedmodel, sevenz,
+    tar, zip,
 };
 use crate::rules::RuleId;
 use crate::scan::Ctx;

@@ -1182,7 +1182,11 @@ impl<'a> Machine<'a> {
     fn read_str(&mut self, len: u64) -> Result<V, Stop> {
         // A retaining machine keeps long strings whole: protocol 2 pickles bytes (a NumPy
         // array's data) as `_codecs.encode(str, "latin1")`.
-        let keep = if self.retain { RETAIN_KEEP_STR } else { KEEP_STR };
+        let keep = if self.retain {
+            RETAIN_KEEP_STR
+        } else {
+            KEEP_STR
+        };
         let (bytes, truncated) = self.input.take(len, keep)?;
         Ok(V::Str(
             Rc::from(String::from_utf8_lossy(&bytes).as_ref()),
