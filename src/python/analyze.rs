@@ -656,6 +656,7 @@ impl Analyzer<'_> {
             Some(Binding::Const(c)) => Val::Const(c.clone()),
             Some(Binding::Opaque) => Val::Local(n.to_string()),
             None if BUILTINS.contains(&n) => Val::Path(format!("builtins.{n}")),
+            None if n == "__builtins__" => Val::Path("builtins".into()),
             None => {
                 for m in &self.star {
                     let full = format!("{m}.{n}");
@@ -850,13 +851,39 @@ impl Analyzer<'_> {
                         }
                         self.walk(t, j + 1, close, depth + 1, scope);
                     }
-                    v = Val::Unknown;
+                    v = match &v {
+                        Val::Path(p) if is_namespace(p) => {
+                            match self.eval_range(t, j + 1, close, depth + 1) {
+                                Val::Const(Const::Str(k)) => self.item_of(p, &k),
+                                _ => Val::Unknown,
+                            }
+                        }
+                        _ => Val::Unknown,
+                    };
                     j = (close + 1).min(b);
                 }
                 _ => break,
             }
         }
         (v, j)
+    }
+
+    /// `namespace[key]` for the namespaces that map names to modules and callables:
+    /// `sys.modules["os"]`, `os.__dict__["system"]`, `vars(os)["system"]`,
+    /// `__builtins__["exec"]`, `globals()["__builtins__"]`, `globals()["os"]`.
+    fn item_of(&self, p: &str, k: &str) -> Val {
+        if p == "sys.modules" {
+            return Val::Path(k.to_string());
+        }
+        if matches!(p, "builtins.globals()" | "builtins.locals()") {
+            return if k == "__builtins__" {
+                Val::Path("builtins".into())
+            } else {
+                self.resolve_name(k)
+            };
+        }
+        let base = p.strip_suffix(".__dict__").unwrap_or(p);
+        Val::Path(format!("{base}.{k}"))
     }
 
     /// Walks the tokens of an f-string from its start token; returns the index after it.
@@ -935,9 +962,7 @@ impl Analyzer<'_> {
             let val = self.eval_range(t, vx, y, depth + 1);
             let value = match &val {
                 // `True` / `False` / `None` written as such (`trust_remote_code=True`).
-                _ if vx + 1 == y
-                    && matches!(name_at(t, vx), Some("True" | "False" | "None")) =>
-                {
+                _ if vx + 1 == y && matches!(name_at(t, vx), Some("True" | "False" | "None")) => {
                     ArgValue::Name(name_at(t, vx).unwrap_or_default().to_string())
                 }
                 Val::Const(Const::Str(s)) => ArgValue::Str(s.clone()),
@@ -981,6 +1006,7 @@ impl Analyzer<'_> {
                 ("builtins.getattr", [Val::Path(o), Val::Const(Const::Str(n)), ..]) => {
                     Val::Path(format!("{o}.{n}"))
                 }
+                ("builtins.vars", [Val::Path(o)]) => Val::Path(format!("{o}.__dict__")),
                 ("builtins.getattr", [Val::Local(o), Val::Const(Const::Str(n)), ..]) => {
                     Val::Local(format!("{o}.{n}"))
                 }
@@ -1356,6 +1382,14 @@ impl Analyzer<'_> {
             load_time: c.load_time,
         })
     }
+}
+
+/// Values whose items are modules or callables (see [`Analyzer::item_of`]).
+fn is_namespace(p: &str) -> bool {
+    matches!(
+        p,
+        "sys.modules" | "builtins" | "builtins.globals()" | "builtins.locals()"
+    ) || p.ends_with(".__dict__")
 }
 
 /// `(start, end)` ranges of `t[a..b]` split at top-level `sep`.

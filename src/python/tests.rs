@@ -279,3 +279,37 @@ fn findings_are_located_ruled_and_capped() {
     assert_eq!(f.len(), MAX_PER_SOURCE + 1);
     assert!(f.iter().any(|x| x.rule == "findings-truncated"));
 }
+
+#[test]
+fn namespaces_resolve_their_items() {
+    let src = r#"
+import sys, os, builtins
+__builtins__["exec"]("1")
+globals()["__builtins__"]["eval"]("2")
+sys.modules["subprocess"].run("x")
+os.__dict__["system"]("y")
+vars(os)["popen"]("z")
+getattr(builtins, "ex" + "ec")("3")
+d = {}
+d["exec"]("not a builtin")
+"#;
+    let k = kinds(src);
+    let got: Vec<(&str, u32)> = k.iter().map(|x| (x.1.as_str(), x.2)).collect();
+    assert_eq!(
+        got,
+        [
+            ("builtins.exec", 3),
+            ("builtins.eval", 4),
+            ("subprocess.run", 5),
+            ("os.system", 6),
+            ("os.popen", 7),
+            ("builtins.exec", 8),
+        ]
+    );
+}
+
+#[test]
+fn tricky_strings_do_not_leak_code() {
+    let src = "x = f\"{'os.system(1)'}\" + rb'\\'exec(1)' + '#' + \"\\N{BULLET} eval(2)\"\ny = f'{a!r:>{width}}' # exec(3)\nz = '''a\n'''; w = \"\"\"b\"c\"\"\"\n";
+    assert!(kinds(src).is_empty(), "{:?}", kinds(src));
+}
