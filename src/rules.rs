@@ -556,6 +556,17 @@ catalogue! {
         tags: ["security", "keras", "supply-chain"],
         cwe: Some(73),
     }
+    YamlPythonTag {
+        id: "yaml-python-tag",
+        severity: Critical,
+        precision: High,
+        incomplete: false,
+        short: "YAML with PyYAML Python tags: loading it with an unsafe loader calls or imports Python objects",
+        full: "A YAML file has a PyYAML Python tag: `!!python/object/apply:` calls the callable it names with the node's arguments and `!!python/object/new:` its `__new__` (critical when the callable runs commands or code, high otherwise), `!!python/object:` builds an instance and sets its state, `!!python/name:` and `!!python/module:` import what they name (high for a dangerous name, medium otherwise). `yaml.unsafe_load` and `yaml.load(..., Loader=yaml.Loader)` / `UnsafeLoader` construct these in every PyYAML release; `yaml.load` without a Loader did before PyYAML 5.1, and `yaml.full_load` / `FullLoader` (what Lightning's `load_hparams_from_yaml` calls) before 5.4 (CVE-2020-1747, CVE-2020-14343). OmegaConf and Hydra load configs with a safe loader and refuse them. Tags are read as the parser resolves them: `!!`, `%TAG` handles, verbatim `!<tag:yaml.org,2002:python/...>` and `%XX` escapes.",
+        fix: "Do not load the file with an unsafe YAML loader; load configs with yaml.safe_load (or OmegaConf), and remove the tag.",
+        tags: ["security", "config", "code-execution", "supply-chain"],
+        cwe: Some(502),
+    }
     SafetensorsMalformed {
         id: "safetensors-malformed",
         severity: Medium,
@@ -1052,6 +1063,7 @@ mod tests {
             "skops-system-access:high",
             "skops-unknown-type:medium",
             "keras-external-file:high",
+            "yaml-python-tag:critical",
             "safetensors-malformed:medium",
             "onnx-external-data:high",
             "hdf-external-reference:high",

@@ -14,6 +14,7 @@
 
 pub mod chat;
 pub mod hydra;
+pub mod pytag;
 pub mod tree;
 
 use crate::finding::{Finding, Location, Severity};
@@ -82,19 +83,26 @@ struct Searcher {
 struct Mentions {
     target: bool,
     chat_template: bool,
+    /// A YAML tag that may be one of PyYAML's Python tags (`!!python/`, a `%TAG` or
+    /// verbatim `tag:yaml.org,2002:` prefix, a `%`-escaped `!!` suffix).
+    py_tag: bool,
 }
 
 const NEEDLE_TARGET: &[u8] = b"_target_";
 const NEEDLE_TEMPLATE: &[u8] = b"chat_template";
+const NEEDLES_PY_TAG: &[&[u8]] = &[b"!!p", b"!!%", b"tag:yaml.org,2002:"];
+/// The longest needle.
+const WINDOW: usize = 18;
 
 impl Searcher {
     fn emit(&mut self, b: u8) {
-        if self.window.len() >= NEEDLE_TEMPLATE.len() {
+        if self.window.len() >= WINDOW {
             self.window.remove(0);
         }
         self.window.push(b);
         self.found.target |= self.window.ends_with(NEEDLE_TARGET);
         self.found.chat_template |= self.window.ends_with(NEEDLE_TEMPLATE);
+        self.found.py_tag |= NEEDLES_PY_TAG.iter().any(|n| self.window.ends_with(n));
     }
 
     fn emit_all(&mut self, bytes: &[u8]) {
@@ -161,7 +169,7 @@ impl Searcher {
     }
 
     fn done(&self) -> bool {
-        self.found.target && self.found.chat_template
+        self.found.target && self.found.chat_template && self.found.py_tag
     }
 }
 
@@ -215,7 +223,8 @@ pub fn detect(p: &Probe) -> Option<crate::formats::registry::Claim> {
     } else {
         search(p.src, p.ctx.limits.max_member_size, p.ctx)
     };
-    (m.target || m.chat_template).then_some(Claim::Name)
+    let yaml = !base_name(p.name).to_ascii_lowercase().ends_with(".json");
+    (m.target || m.chat_template || (yaml && m.py_tag)).then_some(Claim::Name)
 }
 
 /// The location of `pos` in the file (or member) at `loc`.
@@ -275,13 +284,19 @@ pub fn scan(
     let doc = match tree::parse(text, MAX_NODES, MAX_DEPTH) {
         Ok(d) => d,
         Err(e) => {
-            if m.target || m.chat_template || nemo {
+            if m.target || m.chat_template || m.py_tag || nemo {
                 out.push(Finding::new(
                     RuleId::ContentNotScanned,
                     at(loc, e.pos),
                     format!(
                         "the config mentions {} but is not YAML/JSON modelgate can parse ({}); a loader may still read it, so it was not checked",
-                        if m.target || nemo { "`_target_`" } else { "`chat_template`" },
+                        if m.target || nemo {
+                            "`_target_`"
+                        } else if m.chat_template {
+                            "`chat_template`"
+                        } else {
+                            "YAML tags"
+                        },
                         crate::finding::shorten(&e.msg, 200)
                     ),
                 ));
@@ -302,6 +317,7 @@ pub fn scan(
             "the config is larger than the walk's budget; the rest of it was not checked",
         ));
     }
+    pytag::findings(&doc, ctx, loc, out);
     let templates = chat::tree_findings(&doc, loc, out);
     if targets.is_empty() && (templates > 0 || (!m.target && !nemo)) {
         "chat-template"

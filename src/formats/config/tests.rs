@@ -239,3 +239,23 @@ fn duplicate_keys_are_each_judged() {
     );
     assert_eq!(worst(&f), Some(Severity::Critical), "{f:?}");
 }
+
+#[test]
+fn pyyaml_python_tags() {
+    let f = scan_text("hparams.yaml", "net: !!python/object/apply:os.system [\"id\"]\n");
+    assert_eq!(f[0].rule, RuleId::YamlPythonTag);
+    assert_eq!(f[0].severity, Severity::Critical);
+    assert_eq!(f[0].location.line, Some(1));
+    let f = scan_text(
+        "c.yaml",
+        "%TAG !p! tag:yaml.org,2002:python/\n---\na: 1\nb: !p!object/apply:subprocess.run [[id]]\n",
+    );
+    assert_eq!(worst(&f), Some(Severity::Critical), "{f:?}");
+    assert_eq!(f[0].location.line, Some(4));
+    let f = scan_text("c.yaml", "a: !<tag:yaml.org,2002:python/object/new:mypkg.X> []\n");
+    assert_eq!(worst(&f), Some(Severity::High), "{f:?}");
+    let f = scan_text("c.yaml", "a: !!p%79thon/name:os.system ''\n");
+    assert_eq!(worst(&f), Some(Severity::High), "{f:?}");
+    assert!(scan_text("c.yaml", "a: !!python/tuple [1, 2]\nb: !!str x\n").is_empty());
+    assert!(!mentions_of(b"a: 1\nb: !!str x\n").py_tag);
+}

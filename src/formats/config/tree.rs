@@ -47,6 +47,9 @@ pub enum Kind {
 pub struct Node {
     pub kind: Kind,
     pub pos: Pos,
+    /// The node's tag, resolved (`!!str` is `tag:yaml.org,2002:str`) and with `%XX`
+    /// escapes decoded, as PyYAML's constructors see it.
+    pub tag: Option<String>,
 }
 
 /// One parsed stream: every document's root, in order.
@@ -101,7 +104,7 @@ pub fn parse(text: &str, max_nodes: usize, max_depth: usize) -> Result<Doc, Erro
                 None
             }
             Event::DocumentEnd => None,
-            Event::Scalar(text, style, anchor, _) => Some((
+            Event::Scalar(text, style, anchor, tag) => Some((
                 Kind::Scalar {
                     plain: style == ScalarStyle::Plain,
                     block: matches!(style, ScalarStyle::Literal | ScalarStyle::Folded),
@@ -112,6 +115,7 @@ pub fn parse(text: &str, max_nodes: usize, max_depth: usize) -> Result<Doc, Erro
                 },
                 anchor,
                 false,
+                tag.map(|t| full_tag(&t)),
             )),
             Event::Alias(anchor) => {
                 let Some(&target) = anchors.get(&anchor) else {
@@ -120,10 +124,20 @@ pub fn parse(text: &str, max_nodes: usize, max_depth: usize) -> Result<Doc, Erro
                         pos,
                     });
                 };
-                Some((Kind::Alias(target), 0, false))
+                Some((Kind::Alias(target), 0, false, None))
             }
-            Event::SequenceStart(anchor, _) => Some((Kind::Seq(Vec::new()), anchor, true)),
-            Event::MappingStart(anchor, _) => Some((Kind::Map(Vec::new()), anchor, true)),
+            Event::SequenceStart(anchor, tag) => Some((
+                Kind::Seq(Vec::new()),
+                anchor,
+                true,
+                tag.map(|t| full_tag(&t)),
+            )),
+            Event::MappingStart(anchor, tag) => Some((
+                Kind::Map(Vec::new()),
+                anchor,
+                true,
+                tag.map(|t| full_tag(&t)),
+            )),
             Event::SequenceEnd | Event::MappingEnd => {
                 let closed = match stack.pop() {
                     Some(Frame::Seq(id)) | Some(Frame::Map(id, _)) => id,
@@ -138,7 +152,7 @@ pub fn parse(text: &str, max_nodes: usize, max_depth: usize) -> Result<Doc, Erro
                 None
             }
         };
-        let Some((kind, anchor, opens)) = new else {
+        let Some((kind, anchor, opens, tag)) = new else {
             continue;
         };
         if doc.nodes.len() >= max_nodes {
@@ -148,7 +162,7 @@ pub fn parse(text: &str, max_nodes: usize, max_depth: usize) -> Result<Doc, Erro
             });
         }
         let id = doc.nodes.len();
-        doc.nodes.push(Node { kind, pos });
+        doc.nodes.push(Node { kind, pos, tag });
         if anchor != 0 {
             anchors.insert(anchor, id);
         }
@@ -174,6 +188,34 @@ pub fn parse(text: &str, max_nodes: usize, max_depth: usize) -> Result<Doc, Erro
         });
     }
     Ok(doc)
+}
+
+/// A tag as a URI: handle prefix and suffix joined, `%XX` escapes decoded.
+fn full_tag(t: &saphyr_parser::Tag) -> String {
+    let raw = format!("{}{}", t.handle, t.suffix);
+    if !raw.contains('%') {
+        return raw;
+    }
+    let b = raw.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        let hex = b
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
+        match (b[i], hex) {
+            (b'%', Some(v)) => {
+                out.push(v);
+                i += 3;
+            }
+            (c, _) => {
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// Adds a finished node to the collection being built (or as a document root).
