@@ -116,10 +116,21 @@ const RUNS_CODE: &[(&str, &str)] = &[
     ("hydra.utils.get_class", "resolves any class by name"),
     ("hydra.utils.get_object", "resolves any object by name"),
     (
-        "hydra._internal.",
-        "Hydra internals (instantiation and target lookup)",
+        "hydra._internal.instantiate.",
+        "instantiates another config (nested instantiation escapes blocklists)",
     ),
-    ("hydra.core.", "Hydra internals"),
+    (
+        "hydra._internal.utils._locate",
+        "resolves any object by name",
+    ),
+    (
+        "hydra._internal.utils.call",
+        "calls another config's target",
+    ),
+    (
+        "hydra._internal.utils.run_and_report",
+        "runs a function it is given",
+    ),
     (
         "omegaconf.OmegaConf.load",
         "reads another config, whose targets are then instantiated",

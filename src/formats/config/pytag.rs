@@ -19,8 +19,8 @@ use crate::scan::Ctx;
 const PREFIX: &str = "tag:yaml.org,2002:python/";
 /// Python tags PyYAML builds plain data from.
 const DATA: &[&str] = &[
-    "none", "bool", "str", "unicode", "bytes", "int", "long", "float", "complex", "list",
-    "tuple", "dict",
+    "none", "bool", "str", "unicode", "bytes", "int", "long", "float", "complex", "list", "tuple",
+    "dict",
 ];
 /// Findings per document.
 const MAX: usize = 200;

@@ -242,7 +242,10 @@ fn duplicate_keys_are_each_judged() {
 
 #[test]
 fn pyyaml_python_tags() {
-    let f = scan_text("hparams.yaml", "net: !!python/object/apply:os.system [\"id\"]\n");
+    let f = scan_text(
+        "hparams.yaml",
+        "net: !!python/object/apply:os.system [\"id\"]\n",
+    );
     assert_eq!(f[0].rule, RuleId::YamlPythonTag);
     assert_eq!(f[0].severity, Severity::Critical);
     assert_eq!(f[0].location.line, Some(1));
@@ -252,10 +255,21 @@ fn pyyaml_python_tags() {
     );
     assert_eq!(worst(&f), Some(Severity::Critical), "{f:?}");
     assert_eq!(f[0].location.line, Some(4));
-    let f = scan_text("c.yaml", "a: !<tag:yaml.org,2002:python/object/new:mypkg.X> []\n");
+    let f = scan_text(
+        "c.yaml",
+        "a: !<tag:yaml.org,2002:python/object/new:mypkg.X> []\n",
+    );
     assert_eq!(worst(&f), Some(Severity::High), "{f:?}");
     let f = scan_text("c.yaml", "a: !!p%79thon/name:os.system ''\n");
     assert_eq!(worst(&f), Some(Severity::High), "{f:?}");
     assert!(scan_text("c.yaml", "a: !!python/tuple [1, 2]\nb: !!str x\n").is_empty());
     assert!(!mentions_of(b"a: 1\nb: !!str x\n").py_tag);
+}
+
+#[test]
+fn a_hydra_run_record_is_not_a_payload() {
+    // The start of the `.hydra/hydra.yaml` every Hydra run writes.
+    let y = "hydra:\n  run:\n    dir: outputs/${now:%Y-%m-%d}/${now:%H-%M-%S}\n  launcher:\n    _target_: hydra._internal.core_plugins.basic_launcher.BasicLauncher\n  sweeper:\n    _target_: hydra._internal.core_plugins.basic_sweeper.BasicSweeper\n    max_batch_size: null\n    params: null\n  job_logging:\n    handlers:\n      file:\n        class: logging.FileHandler\n        filename: ${hydra.runtime.output_dir}/${hydra.job.name}.log\n";
+    let f = scan_text(".hydra/hydra.yaml", y);
+    assert_eq!(worst(&f), Some(Severity::Low), "{f:?}");
 }
