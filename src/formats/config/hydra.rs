@@ -140,10 +140,9 @@ const RUNS_CODE: &[(&str, &str)] = &[
         "imports remote-code modules",
     ),
     (
-        "transformers.pipeline",
-        "builds a pipeline that may import remote code",
+        "datasets.load_dataset",
+        "runs the dataset's loading script (datasets before 2.16 without asking)",
     ),
-    ("datasets.load_dataset", "may run a dataset loading script"),
     (
         "lightning.pytorch.cli.",
         "parses and instantiates further configuration",
