@@ -72,6 +72,10 @@ fn scan_command(args: ScanArgs, env: Env) -> Result<u8, String> {
     // What loaders read besides the file they are handed (remote code, MLflow loaders).
     crate::repo::repo_findings(&inputs, &mut files, &settings.limits);
 
+    if settings.resolve_models {
+        let scan_one = |i: &Input| scan_input(i, &settings.limits, &allow);
+        crate::refs::resolve::resolve(&mut files, &inputs, &settings, &scan_one);
+    }
     crate::remote::hub_findings(&plan.packages, &mut files, &settings.remote);
     let report = settings.policy.judge(files, &plan.packages)?;
     emit(&report, &args.report, &settings.env)

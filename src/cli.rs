@@ -62,6 +62,10 @@ pub struct ScanArgs {
     /// Never draw a progress bar.
     #[arg(long)]
     pub no_progress: bool,
+    /// Resolve the models the code pulls (`from_pretrained("org/name")`, ...) through the
+    /// Hub API and scan their files like hf://OWNER/NAME@SHA (network needed).
+    #[arg(long)]
+    pub resolve_models: bool,
 }
 
 #[derive(Args, Debug)]

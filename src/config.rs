@@ -74,6 +74,8 @@ pub struct Config {
     pub huggingface: HuggingFace,
     /// What a Git LFS pointer (a file whose content was not checked out) counts as.
     pub lfs_pointers: LfsPointers,
+    /// Model references in code (SPEC §8).
+    pub models: Models,
     /// The file this configuration was loaded from (`None` for the built-in defaults).
     /// Relative paths inside it (`policy.rego`) are resolved against its folder.
     #[serde(skip)]
@@ -1215,6 +1217,16 @@ impl<'de> Deserialize<'de> for RegoEntry {
         }
         d.deserialize_any(V)
     }
+}
+
+/// `models:`: the models the repository's code pulls.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case", default)]
+pub struct Models {
+    /// Resolve each constant reference through the Hub API and scan the files it names
+    /// (as `--resolve-models`; network needed). Default false: references are checked
+    /// offline only.
+    pub resolve: bool,
 }
 
 /// `huggingface:`: settings for `hf://` targets.

@@ -886,6 +886,28 @@ catalogue! {
         tags: ["security", "model-reference"],
         cwe: Some(502),
     }
+    ModelRefRisky {
+        id: "model-ref-risky",
+        severity: Critical,
+        precision: High,
+        incomplete: false,
+        short: "Code pulls a model whose files have findings",
+        full: "With `--resolve-models`, the model this call pulls was resolved through the Hub API and its files scanned like `hf://OWNER/NAME@SHA` (range reads). The worst finding among them is reported here, at the call site, with that severity and the model file as a related location; the model's own findings are reported at their `hf://` locations.",
+        fix: "Do not load the model; see the findings at its hf:// locations. Pin a reviewed commit of a clean repository.",
+        tags: ["security", "supply-chain", "model-reference"],
+        cwe: Some(829),
+    }
+    ModelRefUnresolved {
+        id: "model-ref-unresolved",
+        severity: Medium,
+        precision: High,
+        incomplete: true,
+        short: "A model the code pulls could not be resolved and scanned",
+        full: "With `--resolve-models`, the repository a call names could not be resolved or read (offline, 401/403 without a token, 404, a network error, too many references): what the call would load was not scanned, which is never a pass.",
+        fix: "Give the scan network access and a token (HF_TOKEN) for private repositories, or fix the reference.",
+        tags: ["model-reference"],
+        cwe: None,
+    }
     ModelRefDynamic {
         id: "model-ref-dynamic",
         severity: Low,
@@ -1093,6 +1115,8 @@ mod tests {
             "model-ref-remote-code:high",
             "model-ref-lookalike-publisher:high",
             "model-ref-unsafe-load:medium",
+            "model-ref-risky:critical",
+            "model-ref-unresolved:medium",
             "model-ref-dynamic:low",
         ];
         assert_eq!(got, want);

@@ -25,6 +25,8 @@ pub struct Settings {
     pub policy: Policy,
     /// `huggingface:` settings for remote targets.
     pub remote: crate::remote::Options,
+    /// Resolve and scan the models the code pulls (`--resolve-models`, `models.resolve`).
+    pub resolve_models: bool,
 }
 
 /// The configuration file (`--config`; none with `--no-config`; else the first one
@@ -95,7 +97,9 @@ impl Settings {
             hub_scan: config.huggingface.hub_scan,
             trusted_orgs: config.huggingface.trusted_orgs.clone(),
         };
+        let resolve_models = args.resolve_models || config.models.resolve;
         Ok(Settings {
+            resolve_models,
             env,
             targets,
             remote,

@@ -6,9 +6,16 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
+// Only part of the mock Hub is used here.
+#[allow(dead_code)]
+#[path = "common/mockhub.rs"]
+mod mockhub;
+
+use std::sync::Arc;
 
 use common::*;
-use serde_json::Value;
+use mockhub::{Content, MockFile, MockRepo};
+use serde_json::{json, Value};
 
 const TRAIN: &str = "import torch\nfrom transformers import AutoModel, AutoTokenizer\n\nMODEL = \"acme/totally-harmless\"\n\n\ndef main():\n    tok = AutoTokenizer.from_pretrained(MODEL, revision=\"0123456789abcdef0123456789abcdef01234567\")\n    model = AutoModel.from_pretrained(\"acme/totally-harmless\")\n    return tok, model\n";
 
@@ -93,4 +100,134 @@ fn json_names_the_call_and_the_notebook_is_scanned() {
     // The line of the call in the .ipynb file (its JSON source array).
     assert_eq!(finding["location"]["line"], 10);
     assert!(finding["evidence"].as_str().unwrap().contains("pipeline("));
+}
+
+const HARMLESS_SHA: &str = "3333333333333333333333333333333333333333";
+const BIG_SHA: &str = "89abcdef0123456789abcdef0123456789abcdef";
+
+fn repo(id: &str, sha: &str, files: Vec<(&str, Vec<u8>)>) -> MockRepo {
+    MockRepo {
+        id: id.into(),
+        sha: sha.into(),
+        private: false,
+        files: files
+            .into_iter()
+            .map(|(path, b)| MockFile {
+                path: path.into(),
+                content: Content::Bytes(Arc::new(b)),
+                lfs: path.ends_with(".bin"),
+                security: "safe",
+            })
+            .collect(),
+        security: json!({"scansDone": true, "filesWithIssues": []}),
+    }
+}
+
+/// SPEC §8's example: with `--resolve-models` against a Hub whose `acme/totally-harmless`
+/// checkpoint carries an `eval` payload, the scan fails with `model-ref-risky` (critical)
+/// at the call's line, the checkpoint's own findings at its hf:// location; the pinned,
+/// clean reference stays quiet; a reference to a repository the Hub does not have is
+/// `model-ref-unresolved`.
+#[test]
+fn resolved_references_carry_the_models_findings_to_the_call_site() {
+    let payload = std::fs::read(root().join("examples/malicious/eval_in_checkpoint.pt")).unwrap();
+    let clean = std::fs::read(root().join("examples/benign/weights.safetensors")).unwrap();
+    let hub = mockhub::start(vec![
+        repo(
+            "acme/totally-harmless",
+            HARMLESS_SHA,
+            vec![
+                ("config.json", b"{}".to_vec()),
+                ("pytorch_model.bin", payload),
+            ],
+        ),
+        repo(
+            "acme/big-model",
+            BIG_SHA,
+            vec![("model.safetensors", clean)],
+        ),
+    ]);
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "train.py", TRAIN.as_bytes());
+    write(dir.path(), "demo.ipynb", NOTEBOOK.as_bytes());
+    write(
+        dir.path(),
+        "other.py",
+        b"from huggingface_hub import snapshot_download\nsnapshot_download(\"acme/missing\", revision=\"4444444444444444444444444444444444444444\")\n",
+    );
+    let mut c = modelgate();
+    for k in [
+        "HF_TOKEN",
+        "HUGGING_FACE_HUB_TOKEN",
+        "HF_HUB_OFFLINE",
+        "HF_HOME",
+        "HF_HUB_CACHE",
+        "HTTP_PROXY",
+        "HTTPS_PROXY",
+        "ALL_PROXY",
+        "http_proxy",
+        "https_proxy",
+        "all_proxy",
+    ] {
+        c.env_remove(k);
+    }
+    let out = c
+        .env("HF_ENDPOINT", &hub.endpoint)
+        .env("MODELGATE_HTTP_BACKOFF_MS", "1")
+        .current_dir(dir.path())
+        .args([
+            "scan",
+            ".",
+            "--no-config",
+            "--no-progress",
+            "--resolve-models",
+            "--format",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let files = report["files"].as_array().unwrap();
+    let train = files.iter().find(|f| f["path"] == "train.py").unwrap();
+    let risky: Vec<&Value> = train["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"] == "model-ref-risky")
+        .collect();
+    // Both calls in train.py name acme/totally-harmless: the pinned tokenizer call (at a
+    // commit the Hub does not serve) and the unpinned model call.
+    let at_9 = risky
+        .iter()
+        .find(|f| f["location"]["line"] == 9)
+        .expect("risky at line 9");
+    assert_eq!(at_9["severity"], "critical", "{train:#}");
+    assert!(at_9["related"][0]["location"]["path"]
+        .as_str()
+        .unwrap()
+        .starts_with("hf://acme/totally-harmless@"));
+    // The model's own finding, at its hf:// location.
+    assert!(files.iter().any(
+        |f| f["path"].as_str().unwrap().ends_with("/pytorch_model.bin")
+            && f["findings"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|x| x["severity"] == "critical")
+    ));
+    // The pinned clean reference: no call-site finding.
+    let nb = files.iter().find(|f| f["path"] == "demo.ipynb").unwrap();
+    assert_eq!(nb["findings"].as_array().unwrap().len(), 0, "{nb:#}");
+    // The missing repository is a finding, not a pass.
+    let other = files.iter().find(|f| f["path"] == "other.py").unwrap();
+    assert!(
+        other["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["rule"] == "model-ref-unresolved"),
+        "{other:#}"
+    );
 }

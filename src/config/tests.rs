@@ -179,7 +179,8 @@ fn unknown_top_level_key_names_file_line_column_and_key() {
     assert_eq!(
         shown,
         ".modelgate.yml:2:1: fail_on: unknown field `fail_on`, expected one of `fail-on`, \
-         `paths`, `allow`, `deny`, `ignore`, `limits`, `policy`, `huggingface`, `lfs-pointers`"
+         `paths`, `allow`, `deny`, `ignore`, `limits`, `policy`, `huggingface`, `lfs-pointers`, \
+         `models`"
     );
     assert!(!shown.contains('\n'), "{shown}");
     // The position is printed once, in front, not repeated by yaml_serde.

@@ -15,10 +15,23 @@
 //! (`--resolve-models`), the lock file, CycloneDX, config-file keys.
 
 mod lookalike;
+pub mod resolve;
 
 use crate::finding::{Finding, Location};
 use crate::python::{self, ArgValue, Call};
 use crate::rules::RuleId;
+
+/// A constant reference to a Hub repository, where the code makes it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Reference {
+    /// `owner/name` (or a canonical name without owner).
+    pub repo: String,
+    /// The `revision` argument, when it is a constant.
+    pub revision: Option<String>,
+    pub callee: String,
+    /// The call site.
+    pub location: Location,
+}
 
 /// Largest source file read (bytes).
 pub const MAX_SOURCE: u64 = 4 << 20;
@@ -172,8 +185,19 @@ pub fn scan_source(
     trusted: &[String],
     lines: &dyn Fn(u32) -> (u32, u32),
 ) -> Vec<Finding> {
+    analyse(text, path, trusted, lines).0
+}
+
+/// Findings and the constant Hub references of one Python source.
+fn analyse(
+    text: &str,
+    path: &str,
+    trusted: &[String],
+    lines: &dyn Fn(u32) -> (u32, u32),
+) -> (Vec<Finding>, Vec<Reference>) {
     let analysis = python::analyze(text, &[]);
     let mut out = Vec::new();
+    let mut refs = Vec::new();
     for call in &analysis.calls {
         let Some(callee) = call.callee.as_deref() else {
             continue;
@@ -185,13 +209,15 @@ pub fn scan_source(
             ..loc
         };
         if let Some(loader) = LOADERS.iter().find(|l| (l.callee)(callee)) {
-            reference(call, callee, loader, &loc, trusted, &mut out);
+            if let Some(r) = reference(call, callee, loader, &loc, trusted, &mut out) {
+                refs.push(r);
+            }
         } else if callee == "torch.hub.load" {
             torch_hub(call, &loc, trusted, &mut out);
         }
         unsafe_load(call, callee, &loc, &mut out);
     }
-    out
+    (out, refs)
 }
 
 fn repo_arg<'a>(call: &'a Call, loader: &Loader) -> Option<&'a ArgValue> {
@@ -209,27 +235,23 @@ fn reference(
     loc: &Location,
     trusted: &[String],
     out: &mut Vec<Finding>,
-) {
-    let Some(arg) = repo_arg(call, loader) else {
-        return;
-    };
+) -> Option<Reference> {
+    let arg = repo_arg(call, loader)?;
     let Some(raw) = constant(Some(arg)) else {
         out.push(Finding::new(
             RuleId::ModelRefDynamic,
             loc.clone(),
             format!("`{callee}` loads a model whose id is not a constant: which repository it pulls cannot be checked"),
         ).with_evidence(call.text.clone()));
-        return;
+        return None;
     };
     let id = match loader.prefix {
-        Some(prefixes) => match prefixes.iter().find_map(|p| raw.strip_prefix(p)) {
-            Some(id) => id,
-            None => return, // a model name of the library itself, not a Hub repository
-        },
+        // No prefix: a model name of the library itself, not a Hub repository.
+        Some(prefixes) => prefixes.iter().find_map(|p| raw.strip_prefix(p))?,
         None => raw,
     };
     if local_path(id) {
-        return;
+        return None;
     }
     if let Some(org) = id
         .split_once('/')
@@ -294,6 +316,12 @@ fn reference(
             }
         }
     }
+    Some(Reference {
+        repo: id.to_string(),
+        revision: constant(call.keyword("revision")).map(str::to_string),
+        callee: callee.to_string(),
+        location: loc.clone(),
+    })
 }
 
 /// `torch.hub.load("owner/repo[:ref]", "entry")` runs the repository's `hubconf.py`.
@@ -431,23 +459,36 @@ pub fn notebook_code(raw: &str) -> Option<(String, CellLines)> {
 }
 
 /// Scans a `.py` file or a notebook's code cells.
+/// The constant Hub references of a `.py` file or notebook.
+pub fn references_in(raw: &str, path: &str) -> Vec<Reference> {
+    file_analysis(raw, path, &[]).1
+}
+
+/// Scans a `.py` file or a notebook's code cells.
 pub fn scan_file_text(raw: &str, path: &str, trusted: &[String]) -> Vec<Finding> {
+    file_analysis(raw, path, trusted).0
+}
+
+fn file_analysis(raw: &str, path: &str, trusted: &[String]) -> (Vec<Finding>, Vec<Reference>) {
     if path.ends_with(".ipynb") {
         let Some((text, map)) = notebook_code(raw) else {
-            return Vec::new();
+            return (Vec::new(), Vec::new());
         };
         let lines = |l: u32| {
             map.get(l.saturating_sub(1) as usize)
                 .map_or((1, 1), |&(file_line, _, _)| (file_line, 1))
         };
-        let mut out = scan_source(&text, path, trusted, &lines);
+        let (mut out, mut refs) = analyse(&text, path, trusted, &lines);
+        // The column of a cell line is not the column in the JSON file.
         for f in &mut out {
-            // The column of a cell line is not the column in the JSON file.
             f.location.column = None;
         }
-        out
+        for r in &mut refs {
+            r.location.column = None;
+        }
+        (out, refs)
     } else {
-        scan_source(raw, path, trusted, &|l| (l, 1))
+        analyse(raw, path, trusted, &|l| (l, 1))
     }
 }
 
