@@ -135,3 +135,73 @@ fn hf_repository_configs_templates_and_skops_are_reported_at_their_lines() {
         "{quiet:#}"
     );
 }
+
+/// The same files in a local Hugging Face cache (`models--*/snapshots/<rev>/` symlinks
+/// into `blobs/`): routed by the snapshot names, reported at the same lines.
+#[cfg(unix)]
+#[test]
+fn hf_cache_configs_templates_and_skops_are_reported_at_their_lines() {
+    use std::os::unix::fs::symlink;
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = tmp.path().join("hub/models--acme--configs");
+    std::fs::create_dir_all(repo.join("blobs")).unwrap();
+    std::fs::create_dir_all(repo.join("refs")).unwrap();
+    std::fs::write(repo.join("refs/main"), format!("{SHA}\n")).unwrap();
+    let snap = repo.join("snapshots").join(SHA);
+    std::fs::create_dir_all(snap.join("conf")).unwrap();
+    let files = [
+        (
+            "malicious/coderun/hydra_config/interpolation.yaml",
+            "conf/model.yaml",
+        ),
+        (
+            "malicious/coderun/chat_template/named_tool_use/tokenizer_config.json",
+            "tokenizer_config.json",
+        ),
+        (
+            "malicious/coderun/nemo/encoder_os_system.nemo",
+            "model.nemo",
+        ),
+        (
+            "malicious/coderun/skops/constructor_builtins_eval.skops",
+            "model.skops",
+        ),
+    ];
+    for (i, (rel, path)) in files.iter().enumerate() {
+        let blob = format!("b{i:040}");
+        std::fs::write(
+            repo.join("blobs").join(&blob),
+            std::fs::read(root().join("tests/fixtures").join(rel)).unwrap(),
+        )
+        .unwrap();
+        let depth = path.matches('/').count() + 2;
+        let up = "../".repeat(depth);
+        symlink(format!("{up}blobs/{blob}"), snap.join(path)).unwrap();
+    }
+    let out = modelgate()
+        .env_remove("HF_HUB_CACHE")
+        .env_remove("HF_HOME")
+        .args(["scan", "--format", "json", "--no-progress", "--no-config"])
+        .arg(tmp.path().join("hub"))
+        .output()
+        .expect("runs");
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!("{e}: {}", String::from_utf8_lossy(&out.stderr));
+    });
+    let at = |p: &str| format!("models--acme--configs/snapshots/{SHA}/{p}");
+    let want = [
+        ("conf/model.yaml", "hydra-target-code-execution", 5),
+        ("tokenizer_config.json", "chat-template-injection", 37),
+        ("model.nemo", "hydra-target-code-execution", 6),
+        ("model.skops", "skops-code-execution", 509),
+    ];
+    for (path, rule, line) in want {
+        let f = file(&v, &at(path));
+        let found = f["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|x| x["rule"] == rule && x["location"]["line"] == line);
+        assert!(found, "{path}: no {rule} at line {line}: {f:#}");
+    }
+}
