@@ -11,7 +11,7 @@
 # Inputs (environment only; action.yml never interpolates inputs into the script):
 #   MODELGATE_BIN (from install.sh), INPUT_TARGETS, INPUT_CONFIG, INPUT_FAIL_ON,
 #   INPUT_SARIF_FILE, INPUT_JSON_FILE, INPUT_CATEGORY, INPUT_ANNOTATIONS, INPUT_SUMMARY,
-#   INPUT_SHARD, INPUT_MERGE, RUNNER_TEMP, GITHUB_OUTPUT, GITHUB_STEP_SUMMARY
+#   INPUT_SHARD, INPUT_MERGE, INPUT_RESOLVE_MODELS, RUNNER_TEMP, GITHUB_OUTPUT, GITHUB_STEP_SUMMARY
 set -euo pipefail
 
 die() {
@@ -94,6 +94,11 @@ else
     [[ "$shard" =~ ^[0-9]+/[0-9]+$ ]] || die "shard must be K/N (e.g. 2/4), got '$shard'"
     args+=(--shard "$shard")
   fi
+  case "${INPUT_RESOLVE_MODELS:-false}" in
+    true) args+=(--resolve-models) ;;
+    false | "") ;;
+    *) die "resolve-models must be true or false, got '${INPUT_RESOLVE_MODELS}'" ;;
+  esac
   targets=()
   while IFS= read -r item; do targets+=("$item"); done < <(split_list "${INPUT_TARGETS:-.}")
   [ "${#targets[@]}" -gt 0 ] || targets=(.)
