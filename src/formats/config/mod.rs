@@ -301,10 +301,10 @@ pub fn scan(
                     ),
                 ));
             }
-            return if m.target || nemo {
-                "hydra-config"
-            } else {
+            return if m.chat_template && !m.target && !nemo {
                 "chat-template"
+            } else {
+                "hydra-config"
             };
         }
     };
@@ -319,7 +319,7 @@ pub fn scan(
     }
     pytag::findings(&doc, ctx, loc, out);
     let templates = chat::tree_findings(&doc, loc, out);
-    if targets.is_empty() && (templates > 0 || (!m.target && !nemo)) {
+    if targets.is_empty() && (templates > 0 || (m.chat_template && !m.target && !nemo)) {
         "chat-template"
     } else {
         "hydra-config"
