@@ -16,7 +16,7 @@ export RUSTC_BOOTSTRAP=1
 export ASAN_OPTIONS="${ASAN_OPTIONS:-quarantine_size_mb=64}"
 cargo fuzz build
 for t in "${targets[@]}"; do
-  mkdir -p "corpus/$t"
+  mkdir -p "corpus/$t" "seeds/$t"
   echo "== $t (${secs}s)"
   mkdir -p logs
   status=0
