@@ -210,6 +210,106 @@ static DANGEROUS_NAMES: &[(&str, &str, Tier, &str)] = &[
     ("torch.storage", "_load_from_bytes", Tier::Code, NESTED),
     ("torch.jit", "load", Tier::Code, NESTED),
     ("torch.hub", "load", Tier::Code, "downloads and runs code"),
+    // Functions ML libraries ship that run code when called with pickle-supplied strings
+    // (found by tracing their calls to eval/exec/import-by-name/processes).
+    (
+        "sympy",
+        "sympify",
+        Tier::Code,
+        "evaluates a string as Python (eval)",
+    ),
+    (
+        "sympy.core.sympify",
+        "sympify",
+        Tier::Code,
+        "evaluates a string as Python (eval)",
+    ),
+    (
+        "sympy.parsing.sympy_parser",
+        "parse_expr",
+        Tier::Code,
+        "evaluates a string as Python (eval)",
+    ),
+    (
+        "hydra.utils",
+        "instantiate",
+        Tier::Code,
+        "imports and calls a callable named by a string",
+    ),
+    (
+        "hydra.utils",
+        "call",
+        Tier::Code,
+        "imports and calls a callable named by a string",
+    ),
+    (
+        "hydra.utils",
+        "get_method",
+        Tier::Code,
+        "imports a callable named by a string",
+    ),
+    (
+        "hydra.utils",
+        "get_class",
+        Tier::Code,
+        "imports a class named by a string",
+    ),
+    (
+        "hydra._internal.utils",
+        "_locate",
+        Tier::Code,
+        "imports an object named by a string",
+    ),
+    (
+        "hydra._internal.instantiate._instantiate2",
+        "instantiate",
+        Tier::Code,
+        "imports and calls a callable named by a string",
+    ),
+    (
+        "transformers.dynamic_module_utils",
+        "get_class_from_dynamic_module",
+        Tier::Code,
+        "downloads and imports remote Python code",
+    ),
+    (
+        "transformers.dynamic_module_utils",
+        "get_class_in_module",
+        Tier::Code,
+        "imports a Python file",
+    ),
+    (
+        "transformers.dynamic_module_utils",
+        "get_cached_module_file",
+        Tier::Code,
+        "downloads remote Python code",
+    ),
+    ("numpy.lib.format", "read_array", Tier::Code, NESTED),
+    ("numpy.lib._format_impl", "read_array", Tier::Code, NESTED),
+    (
+        "sklearn.utils._testing",
+        "assert_run_python_script",
+        Tier::Code,
+        RUNS_CODE,
+    ),
+    (
+        "sklearn.utils._testing",
+        "assert_run_python_script_without_output",
+        Tier::Code,
+        RUNS_CODE,
+    ),
+    (
+        "omegaconf._utils",
+        "_locate",
+        Tier::Code,
+        "imports an object named by a string",
+    ),
+    (
+        "pydoc",
+        "locate",
+        Tier::Code,
+        "imports an object named by a string",
+    ),
     (
         "torch.hub",
         "load_state_dict_from_url",
@@ -267,6 +367,18 @@ static DANGEROUS_MODULES: &[(&str, Tier, &str)] = &[
     ("_posixsubprocess", Tier::Code, RUNS_CMD),
     ("pty", Tier::Code, RUNS_CMD),
     ("multiprocessing", Tier::Code, RUNS_CMD),
+    // Resolve dotted names from configuration and call them (`()` factories, `ext://`).
+    (
+        "logging.config",
+        Tier::Code,
+        "resolves dotted names and calls them",
+    ),
+    // Process launchers inside ML libraries.
+    ("joblib.externals.loky", Tier::Code, RUNS_CMD),
+    ("loky", Tier::Code, RUNS_CMD),
+    ("torch.distributed.elastic", Tier::Code, RUNS_CMD),
+    ("torch.distributed.run", Tier::Code, RUNS_CMD),
+    ("torch.multiprocessing", Tier::Code, RUNS_CMD),
     ("concurrent", Tier::Code, RUNS_CMD),
     ("asyncio", Tier::Code, RUNS_CMD),
     ("platform", Tier::Code, RUNS_CMD),
@@ -1162,6 +1274,34 @@ mod tests {
         );
         assert_eq!(tier("sklearn.utils._testing", "SkipTest"), Tier::Unknown);
         assert_eq!(tier("numpy.random.bit_generator", "other"), Tier::Unknown);
+    }
+
+    #[test]
+    fn library_gadgets_are_critical() {
+        for (m, n) in [
+            ("sympy", "sympify"),
+            ("hydra.utils", "instantiate"),
+            ("hydra.utils", "get_method"),
+            (
+                "transformers.dynamic_module_utils",
+                "get_class_from_dynamic_module",
+            ),
+            ("numpy.lib.format", "read_array"),
+            ("logging.config", "dictConfig"),
+            ("logging.config", "_resolve"),
+            ("joblib.externals.loky.backend.popen_loky_posix", "Popen"),
+            (
+                "torch.distributed.elastic.multiprocessing.api",
+                "start_processes",
+            ),
+            ("sklearn.utils._testing", "assert_run_python_script"),
+            ("pydoc", "locate"),
+        ] {
+            assert_eq!(tier(m, n), Tier::Code, "{m}.{n}");
+        }
+        // Ordinary classes beside them stay what they were.
+        assert_eq!(tier("sklearn.utils._testing", "SkipTest"), Tier::Unknown);
+        assert_ne!(tier("logging", "Logger"), Tier::Code);
     }
 
     #[test]
