@@ -97,18 +97,18 @@ pub fn escape_findings(
             _ => String::new(),
         };
         let name = crate::finding::shorten(&m.name, 200);
-        let mut f = Finding::new(
-            RuleId::ArchivePathEscape,
-            Location {
-                offset: Some(m.offset),
-                ..loc.clone()
-            },
-            format!(
-                "tar member `{name}` is {why}: extracting the archive writes outside its folder{}",
-                extracts.map(|who| format!(", and {who}")).unwrap_or_default()
-            ),
-        )
-        .with_evidence(format!("{name}{target}"));
+        let who = extracts
+            .map(|who| format!(", and {who}"))
+            .unwrap_or_default();
+        let msg = format!(
+            "tar member `{name}` is {why}: extracting the archive writes outside its folder{who}"
+        );
+        let at = Location {
+            offset: Some(m.offset),
+            ..loc.clone()
+        };
+        let mut f = Finding::new(RuleId::ArchivePathEscape, at, msg)
+            .with_evidence(format!("{name}{target}"));
         if extracts.is_none() {
             f = f.with_severity(crate::finding::Severity::Medium);
         }
