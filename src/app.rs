@@ -28,7 +28,7 @@ pub fn run(cli: Cli) -> Result<u8, String> {
         Command::Rules(args) => rules_command(&args),
         Command::Init(args) => init_command(&args),
         Command::Merge(args) => merge::merge_command(&args, &env),
-        Command::Convert(args) => crate::convert::convert_command(&args),
+        Command::Convert(args) => crate::convert::convert_command(&args, &env),
     }
 }
 

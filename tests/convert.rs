@@ -8,6 +8,12 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
+// Only part of the mock Hub is used here.
+#[allow(dead_code)]
+#[path = "common/mockhub.rs"]
+mod mockhub;
+
+use std::sync::Arc;
 
 use common::*;
 use serde_json::Value;
@@ -207,4 +213,81 @@ fn refusal_names_the_payload_and_writes_nothing() {
     let stderr = String::from_utf8_lossy(&run.stderr);
     assert!(stderr.contains("system"), "{stderr}");
     assert!(!out.exists());
+}
+
+/// `hf://OWNER/NAME@REV/FILE` is converted through range reads, like a local file.
+#[test]
+fn a_hub_checkpoint_converts_over_http() {
+    let sha = "5555555555555555555555555555555555555555";
+    let ckpt = std::fs::read(root().join("tests/fixtures/convert/torch/nested.pt")).unwrap();
+    let hub = mockhub::start(vec![mockhub::MockRepo {
+        id: "acme/ckpt".into(),
+        sha: sha.into(),
+        private: false,
+        files: vec![mockhub::MockFile {
+            path: "weights/nested.pt".into(),
+            content: mockhub::Content::Bytes(Arc::new(ckpt)),
+            lfs: true,
+            security: "safe",
+        }],
+        security: serde_json::json!({"scansDone": true, "filesWithIssues": []}),
+    }]);
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("nested.safetensors");
+    let mut c = modelgate();
+    for k in [
+        "HF_TOKEN",
+        "HUGGING_FACE_HUB_TOKEN",
+        "HF_HUB_OFFLINE",
+        "HTTP_PROXY",
+        "HTTPS_PROXY",
+        "ALL_PROXY",
+        "http_proxy",
+        "https_proxy",
+        "all_proxy",
+    ] {
+        c.env_remove(k);
+    }
+    let run = c
+        .env("HF_ENDPOINT", &hub.endpoint)
+        .env("MODELGATE_HTTP_BACKOFF_MS", "1")
+        .arg("convert")
+        .arg(format!("hf://acme/ckpt@{sha}/weights/nested.pt"))
+        .arg(&out)
+        .arg("--verify")
+        .output()
+        .unwrap();
+    assert_eq!(
+        run.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let expected: Value = serde_json::from_str(
+        &std::fs::read_to_string(root().join("tests/fixtures/convert/expected.json")).unwrap(),
+    )
+    .unwrap();
+    let mut problems = Vec::new();
+    check_output(
+        "hf nested.pt",
+        &out,
+        &expected["files"]["convert/torch/nested.pt"]["tensors"],
+        false,
+        &mut problems,
+    );
+    assert!(problems.is_empty(), "{problems:#?}");
+    // A file the repository does not have is a usage error, and nothing is written.
+    let missing = dir.path().join("missing.safetensors");
+    let mut c = modelgate();
+    let run = c
+        .env("HF_ENDPOINT", &hub.endpoint)
+        .env("MODELGATE_HTTP_BACKOFF_MS", "1")
+        .env_remove("HF_HUB_OFFLINE")
+        .arg("convert")
+        .arg(format!("hf://acme/ckpt@{sha}/nope.pt"))
+        .arg(&missing)
+        .output()
+        .unwrap();
+    assert_eq!(run.status.code(), Some(2));
+    assert!(!missing.exists());
 }

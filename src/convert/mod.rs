@@ -25,14 +25,15 @@ use clap::Args;
 
 use crate::finding::Severity;
 use crate::limits::Limits;
-use crate::source::FileSource;
+use crate::source::{ByteSource, FileSource};
 use graph::Node;
 
 #[derive(Args, Debug)]
 pub struct ConvertArgs {
     /// A PyTorch checkpoint (zip or legacy), a pickle of a dict of tensors or numeric
-    /// NumPy arrays, or a numeric .npy/.npz.
-    pub input: PathBuf,
+    /// NumPy arrays, or a numeric .npy/.npz: a local path, hf://OWNER/NAME[@REV]/FILE or
+    /// an http(s) URL (read with range requests, never downloaded whole).
+    pub input: String,
     /// The .safetensors file to write.
     pub output: PathBuf,
     /// Convert only this sub-dict (dotted path, e.g. `state_dict`).
@@ -55,8 +56,8 @@ pub enum Refusal {
     Usage(String),
 }
 
-pub fn convert_command(args: &ConvertArgs) -> Result<u8, String> {
-    match run(args) {
+pub fn convert_command(args: &ConvertArgs, env: &crate::env::Env) -> Result<u8, String> {
+    match run(args, env) {
         Ok(summary) => {
             eprintln!("{summary}");
             Ok(0)
@@ -72,14 +73,74 @@ pub fn convert_command(args: &ConvertArgs) -> Result<u8, String> {
     }
 }
 
-fn run(args: &ConvertArgs) -> Result<String, Refusal> {
-    let display = args.input.display().to_string();
-    let src = FileSource::open(&args.input)
-        .map_err(|e| Refusal::Usage(format!("cannot read {display}: {e}")))?;
+/// The input as a byte source: a local file, or a remote one read with range requests.
+fn open_input(input: &str, env: &crate::env::Env) -> Result<Box<dyn ByteSource>, Refusal> {
+    let remote =
+        input.starts_with("hf://") || input.starts_with("http://") || input.starts_with("https://");
+    if !remote {
+        let src = FileSource::open(std::path::Path::new(input))
+            .map_err(|e| Refusal::Usage(format!("cannot read {input}: {e}")))?;
+        return Ok(Box::new(src));
+    }
+    // hf://OWNER/NAME[@REV]/FILE: the repository, listed for that one file.
+    let (target, include) = match input.strip_prefix("hf://") {
+        Some(rest) => {
+            let mut parts = rest.splitn(3, '/');
+            let (owner, name, file) = (parts.next(), parts.next(), parts.next());
+            let (Some(owner), Some(name), Some(file)) = (owner, name, file) else {
+                return Err(Refusal::Usage(format!(
+                    "{input}: expected hf://OWNER/NAME[@REVISION]/FILE"
+                )));
+            };
+            (format!("hf://{owner}/{name}"), vec![file.to_string()])
+        }
+        None => (input.to_string(), Vec::new()),
+    };
+    let target = crate::target::Target::parse(&target, &env.hf).map_err(Refusal::Usage)?;
+    let filters = crate::filters::Filters::new(&[], &[], None).map_err(Refusal::Usage)?;
+    let plan = crate::plan::plan(
+        &[target],
+        &filters,
+        &crate::remote::Options::default(),
+        &env.hf,
+    )
+    .map_err(|e| Refusal::Usage(format!("{input}: {e}")))?;
+    let found = plan.inputs.into_iter().find(|i| {
+        i.skip.is_none()
+            && include
+                .first()
+                .is_none_or(|f| i.display.ends_with(&format!("/{f}")))
+    });
+    match found.map(|i| i.source) {
+        Some(crate::target::Source::Remote(file)) => {
+            let src = match file.size {
+                Some(n) => crate::remote::http::HttpSource::new(
+                    file.client.clone(),
+                    file.url.clone(),
+                    n,
+                    u64::MAX,
+                ),
+                None => crate::remote::http::HttpSource::open(
+                    file.client.clone(),
+                    file.url.clone(),
+                    u64::MAX,
+                )
+                .map_err(|e| Refusal::Usage(format!("{input}: {e}")))?,
+            };
+            Ok(Box::new(src))
+        }
+        _ => Err(Refusal::Usage(format!("{input}: no such file"))),
+    }
+}
+
+fn run(args: &ConvertArgs, env: &crate::env::Env) -> Result<String, Refusal> {
+    let display = args.input.clone();
+    let src = open_input(&args.input, env)?;
+    let src: &dyn ByteSource = src.as_ref();
     // 1. The scan decides first.
     let limits = Limits::default();
     let allow = |_: &str, _: &str| false;
-    let report = crate::scan::scan_bytes(&src, &display, &limits, &allow);
+    let report = crate::scan::scan_bytes(src, &display, &limits, &allow);
     let blocking: Vec<String> = report
         .findings
         .iter()
@@ -95,12 +156,11 @@ fn run(args: &ConvertArgs) -> Result<String, Refusal> {
     }
     // 2-3. The tree of tensors and values.
     let format = report.format.clone().unwrap_or_default();
-    let stem = args
-        .input
+    let stem = std::path::Path::new(args.input.rsplit('/').next().unwrap_or(&args.input))
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_else(|| "tensor".into());
-    let (tree, resolve) = input::read(&src, &format, &stem, &limits).map_err(Refusal::Refuse)?;
+    let (tree, resolve) = input::read(src, &format, &stem, &limits).map_err(Refusal::Refuse)?;
     // `--key` never makes a file convertible that is not as a whole.
     if let Some(why) = graph::first_unsupported(&tree, "") {
         return Err(Refusal::Refuse(why));
@@ -129,10 +189,10 @@ fn run(args: &ConvertArgs) -> Result<String, Refusal> {
     } else {
         Vec::new()
     };
-    let written = write::write(&src, &tensors, &metadata, &args.output)
+    let written = write::write(src, &tensors, &metadata, &args.output)
         .map_err(|e| Refusal::Refuse(format!("cannot write {}: {e}", args.output.display())))?;
     if args.verify {
-        if let Err(e) = write::verify(&src, &tensors, &args.output) {
+        if let Err(e) = write::verify(src, &tensors, &args.output) {
             // A file that does not verify is not left behind.
             let _ = std::fs::remove_file(&args.output);
             return Err(Refusal::Refuse(format!("verification failed: {e}")));
