@@ -107,20 +107,29 @@ fn string(v: &V) -> Option<String> {
 
 /// C-order strides of `shape`, in elements.
 pub fn c_strides(shape: &[u64]) -> Vec<u64> {
-    let mut s = vec![1u64; shape.len()];
-    for i in (0..shape.len().saturating_sub(1)).rev() {
-        s[i] = s[i + 1].saturating_mul(shape[i + 1].max(1));
-    }
+    let mut s: Vec<u64> = shape
+        .iter()
+        .rev()
+        .scan(1u64, |acc, &d| {
+            let here = *acc;
+            *acc = acc.saturating_mul(d.max(1));
+            Some(here)
+        })
+        .collect();
+    s.reverse();
     s
 }
 
 /// Fortran-order strides of `shape`, in elements.
 pub fn f_strides(shape: &[u64]) -> Vec<u64> {
-    let mut s = vec![1u64; shape.len()];
-    for i in 1..shape.len() {
-        s[i] = s[i - 1].saturating_mul(shape[i - 1].max(1));
-    }
-    s
+    shape
+        .iter()
+        .scan(1u64, |acc, &d| {
+            let here = *acc;
+            *acc = acc.saturating_mul(d.max(1));
+            Some(here)
+        })
+        .collect()
 }
 
 impl Reader<'_> {

@@ -249,8 +249,9 @@ impl Tensor {
         // Strided: walk the index space; runs of the last dimension with stride 1 are
         // read at once, everything else element by element through a small cache.
         let dims = self.shape.len();
-        let last_d = self.shape[dims - 1];
-        let last_s = self.strides[dims - 1];
+        let (Some(&last_d), Some(&last_s)) = (self.shape.last(), self.strides.last()) else {
+            return Ok(()); // 0-d tensors are contiguous
+        };
         let run = if last_s == 1 { last_d } else { 1 };
         let mut idx = vec![0u64; dims];
         let mut cache = Cache::new(src);
@@ -265,16 +266,17 @@ impl Tensor {
             cache.read(self.region.start + elem * es, &mut buf)?;
             self.emit(&mut buf, out)?;
             done += run;
-            // Advance the index (the last dimension by `run`).
-            let mut k = dims;
+            // Advance the index (the last dimension by `run`), carrying leftwards.
             let mut carry = run;
-            while k > 0 && carry > 0 {
-                k -= 1;
-                idx[k] += carry;
-                if idx[k] < self.shape[k] {
+            for (i, &d) in idx.iter_mut().zip(&self.shape).rev() {
+                if carry == 0 {
+                    break;
+                }
+                *i += carry;
+                if *i < d {
                     carry = 0;
                 } else {
-                    idx[k] = 0;
+                    *i = 0;
                     carry = 1;
                 }
             }
@@ -325,7 +327,11 @@ impl<'a> Cache<'a> {
             self.start = at;
         }
         let off = (at - self.start) as usize;
-        out.copy_from_slice(&self.buf[off..off + n as usize]);
+        let cached = self
+            .buf
+            .get(off..off + n as usize)
+            .ok_or_else(|| io::Error::other("read past the cached window"))?;
+        out.copy_from_slice(cached);
         Ok(())
     }
 }

@@ -51,8 +51,8 @@ fn within_one_edit(a: &str, b: &str) -> bool {
         return false;
     }
     let (mut i, mut j, mut edits) = (0, 0, 0);
-    while i < a.len() && j < b.len() {
-        if a[i] == b[j] {
+    while let (Some(x), Some(y)) = (a.get(i), b.get(j)) {
+        if x == y {
             i += 1;
             j += 1;
             continue;
