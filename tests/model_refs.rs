@@ -231,3 +231,32 @@ fn resolved_references_carry_the_models_findings_to_the_call_site() {
         "{other:#}"
     );
 }
+
+/// The job summary lists the references with their call sites.
+#[test]
+fn job_summary_lists_the_models_the_code_pulls() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "train.py", TRAIN.as_bytes());
+    let summary = dir.path().join("summary.md");
+    let out = modelgate()
+        .current_dir(dir.path())
+        .env("GITHUB_ACTIONS", "true")
+        .env("GITHUB_STEP_SUMMARY", &summary)
+        .args([
+            "scan",
+            "train.py",
+            "--no-config",
+            "--no-progress",
+            "--format",
+            "github",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let md = std::fs::read_to_string(&summary).unwrap();
+    assert!(md.contains("### Models the code pulls"), "{md}");
+    assert!(
+        md.contains(r"<code>train.py\:9</code> | `model-ref-unpinned`"),
+        "{md}"
+    );
+}

@@ -250,6 +250,36 @@ pub fn write_step_summary(report: &Report, out: &mut dyn Write) -> io::Result<()
         }
     }
 
+    // The models the code pulls (SPEC §8): every model-reference finding, by call site.
+    let refs: Vec<&Finding> = report
+        .findings()
+        .filter(|f| f.rule.as_str().starts_with("model-ref"))
+        .collect();
+    if !refs.is_empty() {
+        writeln!(
+            out,
+            "\n### Models the code pulls\n\n| call site | rule | severity | what |\n| --- | --- | --- | --- |"
+        )?;
+        for f in refs.iter().take(SUMMARY_MAX_ROWS) {
+            let at = match f.location.line {
+                Some(l) => format!("{}:{l}", f.location.path),
+                None => f.location.path.clone(),
+            };
+            writeln!(
+                out,
+                "| <code>{}</code> | `{}` | {} {} | {} |",
+                md_text(&at),
+                f.rule,
+                emoji(f.severity),
+                f.severity,
+                md_text(&f.message)
+            )?;
+        }
+        if refs.len() > SUMMARY_MAX_ROWS {
+            writeln!(out, "\n_… and {} more._", refs.len() - SUMMARY_MAX_ROWS)?;
+        }
+    }
+
     // Pickle checkpoints `modelgate convert` would turn into safetensors (their
     // `pickle-format` finding carries the command).
     let convertible: Vec<&str> = report
