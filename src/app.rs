@@ -42,6 +42,7 @@ fn scan_command(args: ScanArgs, env: Env) -> Result<u8, String> {
         &settings.env.hf,
     )?;
     let inputs = plan.inputs;
+    crate::refs::set_trusted_orgs(settings.remote.trusted_orgs.clone());
 
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(args.jobs.unwrap_or(0))

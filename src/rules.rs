@@ -875,6 +875,17 @@ catalogue! {
         tags: ["security", "supply-chain", "model-reference"],
         cwe: Some(349),
     }
+    ModelRefUntrustedPublisher {
+        id: "model-ref-untrusted-publisher",
+        severity: Medium,
+        precision: High,
+        incomplete: false,
+        short: "Code pulls a model from an owner outside huggingface.trusted-orgs",
+        full: "The project lists the Hub owners it trusts (`huggingface.trusted-orgs`), and a model reference in its code names a repository of another owner (or a canonical name without one).",
+        fix: "Use a repository of a trusted owner, or add the owner to huggingface.trusted-orgs after review.",
+        tags: ["security", "supply-chain", "model-reference"],
+        cwe: Some(829),
+    }
     ModelRefUnsafeLoad {
         id: "model-ref-unsafe-load",
         severity: Medium,
@@ -1114,6 +1125,7 @@ mod tests {
             "model-ref-unpinned:medium",
             "model-ref-remote-code:high",
             "model-ref-lookalike-publisher:high",
+            "model-ref-untrusted-publisher:medium",
             "model-ref-unsafe-load:medium",
             "model-ref-risky:critical",
             "model-ref-unresolved:medium",

@@ -33,6 +33,19 @@ pub struct Reference {
     pub location: Location,
 }
 
+/// The project's `huggingface.trusted-orgs`, set once per run before scanning
+/// ([`set_trusted_orgs`]); empty when unset.
+static TRUSTED_ORGS: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+
+/// Sets the owners model references are checked against (the first call wins).
+pub fn set_trusted_orgs(orgs: Vec<String>) {
+    let _ = TRUSTED_ORGS.set(orgs);
+}
+
+fn trusted_orgs() -> &'static [String] {
+    TRUSTED_ORGS.get().map_or(&[], Vec::as_slice)
+}
+
 /// Largest source file read (bytes).
 pub const MAX_SOURCE: u64 = 4 << 20;
 
@@ -253,15 +266,24 @@ fn reference(
     if local_path(id) {
         return None;
     }
-    if let Some(org) = id
-        .split_once('/')
-        .and_then(|(owner, _)| lookalike::imitated(owner, trusted))
-    {
+    let owner = id.split_once('/').map(|(owner, _)| owner);
+    if let Some(org) = owner.and_then(|owner| lookalike::imitated(owner, trusted)) {
         out.push(
             Finding::new(
                 RuleId::ModelRefLookalikePublisher,
                 loc.clone(),
                 format!("`{callee}` pulls `{id}`, whose owner imitates the organisation `{org}`"),
+            )
+            .with_evidence(call.text.clone()),
+        );
+    } else if !trusted.is_empty()
+        && !owner.is_some_and(|o| trusted.iter().any(|t| t.eq_ignore_ascii_case(o)))
+    {
+        out.push(
+            Finding::new(
+                RuleId::ModelRefUntrustedPublisher,
+                loc.clone(),
+                format!("`{callee}` pulls `{id}`, whose owner is not in huggingface.trusted-orgs"),
             )
             .with_evidence(call.text.clone()),
         );
@@ -541,6 +563,6 @@ pub fn scan(
         }
     };
     let text = String::from_utf8_lossy(&raw);
-    out.extend(scan_file_text(&text, &loc.path, &[]));
+    out.extend(scan_file_text(&text, &loc.path, trusted_orgs()));
     label
 }

@@ -81,3 +81,15 @@ fn notebook_cells_are_located_in_the_ipynb_file() {
     assert_eq!(f[0].rule.to_string(), "model-ref-unpinned");
     assert_eq!(f[0].location.line, Some(8));
 }
+
+#[test]
+fn owners_outside_the_trusted_orgs_are_reported_when_the_list_is_set() {
+    let src = "from transformers import AutoModel\nAutoModel.from_pretrained(\"acme/x\", revision=\"0123456789abcdef0123456789abcdef01234567\")\nAutoModel.from_pretrained(\"Google/y\", revision=\"0123456789abcdef0123456789abcdef01234567\")\n";
+    let trusted = vec!["google".to_string()];
+    let got: Vec<(String, u32)> = scan_file_text(src, "t.py", &trusted)
+        .iter()
+        .map(|f| (f.rule.to_string(), f.location.line.unwrap_or(0)))
+        .collect();
+    assert_eq!(got, [("model-ref-untrusted-publisher".to_string(), 2)]);
+    assert!(scan_file_text(src, "t.py", &[]).is_empty());
+}
