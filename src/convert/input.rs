@@ -298,10 +298,12 @@ fn npy(src: &dyn ByteSource, start: u64, len: u64) -> Result<TensorNode, String>
     if code.contains('O') {
         return Err("an object array (it holds pickled Python objects)".into());
     }
-    let (order, ty) = code.split_at(1.min(code.len()));
-    let (big, ty) = match order {
-        "<" | "|" | "=" => (false, ty),
-        ">" => (true, ty),
+    // The byte order is the first character, if it is one (the descr may hold anything:
+    // splitting at byte 1 panicked inside a multi-byte character, found by fuzzing).
+    let mut chars = code.chars();
+    let (big, ty) = match chars.next() {
+        Some('<' | '|' | '=') => (false, chars.as_str()),
+        Some('>') => (true, chars.as_str()),
         _ => (false, code),
     };
     let dtype = DType::of_numpy(ty)
@@ -389,4 +391,23 @@ fn npz(src: &dyn ByteSource, limits: &Limits) -> Result<(Node, Resolver), String
         items.push((name, Node::Tensor(t)));
     }
     Ok((Node::Dict(items), r))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// fuzz/artifacts/convert/crash-5e86c9c5…: a `.npy` whose descr starts with bytes
+    /// that are not UTF-8 (read lossily into a multi-byte replacement character).
+    #[test]
+    fn a_descr_that_is_not_ascii_is_refused_not_a_panic() {
+        let mut b = b"\x93NUMPY\x01\x00v\x00{'descr': '".to_vec();
+        b.extend([0xff; 30]);
+        b.extend(b">f4', 'fortran_order': True, 'shape': (2, 3), }");
+        b.resize(10 + 0x76, b' ');
+        b.push(b'\n');
+        b.extend([0u8; 24]);
+        let src = MemSource::new(b);
+        assert!(npy(&src, 0, src.len()).is_err());
+    }
 }
