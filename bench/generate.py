@@ -1,11 +1,11 @@
 #!/usr/bin/env python3
 """Generate the modelgate benchmark tree (benign model files only).
 
-    /work/venv/bin/python bench/generate.py [--out bench/out/tree] [--force]
+    $BENCH_PYTHON bench/generate.py [--out bench/out/tree] [--force]
 
 Needs torch, numpy and scikit-learn (see bench/requirements.txt). Usually run through
 `python3 bench/run.py --generate`, which calls this script with $BENCH_PYTHON
-(default /work/venv/bin/python).
+(default python3).
 
 Everything is deterministic (fixed seeds). The tree (about 1.5 GB) contains:
 
@@ -257,9 +257,9 @@ CONTAINER_CASES = ["joblib_rf", "joblib_rf_zlib", "joblib_rf_lz4", "npz_numeric"
                    "pandas_xz"]
 
 FORMAT_PYTHONS = {
-    "onnx": (os.environ.get("BENCH_PYTHON_ONNX", "/work/venv-onnx/bin/python"),
+    "onnx": (os.environ.get("BENCH_PYTHON_ONNX", "python3"),
              ["safetensors_400mb", "gguf_llama3_300mb", "onnx_256mb"]),
-    "tf": (os.environ.get("BENCH_PYTHON_TF", "/work/venv-tf/bin/python"),
+    "tf": (os.environ.get("BENCH_PYTHON_TF", "python3"),
            ["keras_dense_134mb", "h5_dense_134mb"]),
 }
 FORMAT_CASES = [c for _py, cases in FORMAT_PYTHONS.values() for c in cases]

@@ -4,9 +4,9 @@
 Called by bench/generate.py (`--only safetensors_400mb,...` or a full generate); it runs
 this script once per python, because the libraries live in different venvs:
 
-    $BENCH_PYTHON_ONNX (default /work/venv-onnx/bin/python): safetensors, numpy, onnx, gguf
+    $BENCH_PYTHON_ONNX (default python3): safetensors, numpy, onnx, gguf
         bench/generate_formats.py --out TREE safetensors_400mb gguf_llama3_300mb onnx_256mb
-    $BENCH_PYTHON_TF (default /work/venv-tf/bin/python): tensorflow-cpu, keras, h5py
+    $BENCH_PYTHON_TF (default python3): tensorflow-cpu, keras, h5py
         bench/generate_formats.py --out TREE keras_dense_134mb h5_dense_134mb
 
 All tensor data is zeros (quick to create; the scanners' cost does not depend on the values).

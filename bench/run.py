@@ -9,15 +9,15 @@ Usage (from the repository root):
 
 Set up once (see BENCHMARKS.md):
 
-    python3 -m venv /work/bench-venv && /work/bench-venv/bin/pip install -r bench/requirements.txt
+    python3 -m venv bench/out/venv && bench/out/venv/bin/pip install -r bench/requirements.txt
     # the generator needs torch, numpy and scikit-learn in $BENCH_PYTHON
 
 Environment:
-    BENCH_PYTHON  python with torch/numpy/sklearn used by --generate (default /work/venv/bin/python)
-    BENCH_VENV    venv holding the peer scanners (default /work/bench-venv)
-    MODELGATE     modelgate binary (default /work/bench-target/release/modelgate)
-    BENCH_TARGET  cargo target dir used by --build (default /work/bench-target)
-    BENCH_SRC     where --build exports the committed source (default /work/bench-src)
+    BENCH_PYTHON  python with torch/numpy/sklearn used by --generate (default python3)
+    BENCH_VENV    venv holding the peer scanners (default bench/out/venv)
+    MODELGATE     modelgate binary (default bench/out/target/release/modelgate)
+    BENCH_TARGET  cargo target dir used by --build (default bench/out/target)
+    BENCH_SRC     where --build exports the committed source (default bench/out/src)
 
 --build exports the committed HEAD (`git archive HEAD`, so uncommitted edits in the
 work tree are not measured) to $BENCH_SRC, runs `cargo build --release` there with
@@ -54,10 +54,10 @@ ROOT = os.path.dirname(HERE)
 OUT = os.path.join(HERE, "out")
 TREE = os.path.join(OUT, "tree")
 
-BENCH_PYTHON = os.environ.get("BENCH_PYTHON", "/work/venv/bin/python")
-BENCH_VENV = os.environ.get("BENCH_VENV", "/work/bench-venv")
-BENCH_TARGET = os.environ.get("BENCH_TARGET", "/work/bench-target")
-BENCH_SRC = os.environ.get("BENCH_SRC", "/work/bench-src")
+BENCH_PYTHON = os.environ.get("BENCH_PYTHON", "python3")
+BENCH_VENV = os.environ.get("BENCH_VENV", os.path.join(OUT, "venv"))
+BENCH_TARGET = os.environ.get("BENCH_TARGET", os.path.join(OUT, "target"))
+BENCH_SRC = os.environ.get("BENCH_SRC", os.path.join(OUT, "src"))
 MODELGATE = os.environ.get("MODELGATE", os.path.join(BENCH_TARGET, "release", "modelgate"))
 TIME_BIN = "/usr/bin/time"
 
