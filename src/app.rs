@@ -43,6 +43,15 @@ fn scan_command(args: ScanArgs, env: Env) -> Result<u8, String> {
     )?;
     let inputs = plan.inputs;
     crate::refs::set_trusted_orgs(settings.remote.trusted_orgs.clone());
+    crate::python::first_party::register(
+        inputs
+            .iter()
+            .filter_map(|i| match &i.source {
+                Source::Local(p) if i.error.is_none() => Some((i.display.clone(), p.clone())),
+                _ => None,
+            })
+            .collect(),
+    );
 
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(args.jobs.unwrap_or(0))

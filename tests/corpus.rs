@@ -38,3 +38,53 @@ fn library_files_stay_below_medium() {
     );
     assert_eq!(code, 0, "the corpus must pass the default thresholds");
 }
+
+/// A checkpoint holding the project's own dataclass (`trainlib.RunConfig`, written by
+/// torch.save: tests/fixtures/convert/malicious/custom_class_leaf.pt) is medium alone, and
+/// low beside the `trainlib/config.py` that defines it (first-party, rebuilt as an object).
+#[test]
+fn first_party_classes_are_low_beside_their_source() {
+    let ckpt = std::fs::read(root().join("tests/fixtures/convert/malicious/custom_class_leaf.pt"))
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "checkpoints/last.pt", &ckpt);
+    let (code, report) = scan_json(&[dir.path().to_str().unwrap()]);
+    assert_eq!(code, 1);
+    let f = report["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["path"].as_str().unwrap().ends_with("last.pt"))
+        .unwrap();
+    assert_eq!(worst(f), "medium", "{f:#}");
+
+    write(
+        dir.path(),
+        "src/trainlib/config.py",
+        b"import dataclasses\n\n\n@dataclasses.dataclass\nclass RunConfig:\n    lr: float = 0.001\n    epochs: int = 3\n",
+    );
+    write(
+        dir.path(),
+        "src/trainlib/__init__.py",
+        b"from .config import RunConfig\n",
+    );
+    let (code, report) = scan_json(&[dir.path().to_str().unwrap()]);
+    let f = report["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["path"].as_str().unwrap().ends_with("last.pt"))
+        .unwrap();
+    assert_eq!(worst(f), "low", "{f:#}");
+    assert!(
+        f["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|x| x["evidence"]
+                .as_str()
+                .is_some_and(|e| e.contains("trainlib.RunConfig"))),
+        "{f:#}"
+    );
+    assert_eq!(code, 0, "{report:#}");
+}

@@ -21,6 +21,7 @@
 pub mod analyze;
 pub mod code_set;
 pub mod findings;
+pub mod first_party;
 pub mod lex;
 
 pub use analyze::{

@@ -991,6 +991,21 @@ pub fn classify(module: &str, name: &str, user_allowed: &dyn Fn(&str, &str) -> b
             };
         }
     }
+    // The project's own classes (defined in a `.py` file of the scanned tree): safe to
+    // rebuild as objects; called with pickled arguments they stay medium.
+    if c.tier == Tier::Unknown
+        && c.resolved.is_none()
+        && !name.contains('.')
+        && crate::python::first_party::defines(module, name)
+    {
+        return Class {
+            tier: Tier::Safe,
+            max_use: Use::Object,
+            why: "first-party: defined in the scanned repository's own Python code",
+            resolved: None,
+            wrapper: false,
+        };
+    }
     c
 }
 
