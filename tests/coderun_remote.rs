@@ -70,26 +70,7 @@ fn hf_repository_configs_templates_and_skops_are_reported_at_their_lines() {
         ],
         security: json!({"scansDone": true, "filesWithIssues": []}),
     }]);
-    let mut c = modelgate();
-    for k in [
-        "HF_TOKEN",
-        "HUGGING_FACE_HUB_TOKEN",
-        "HF_HUB_OFFLINE",
-        "HF_HOME",
-        "HF_HUB_CACHE",
-        "XDG_CACHE_HOME",
-        "HTTP_PROXY",
-        "HTTPS_PROXY",
-        "ALL_PROXY",
-        "http_proxy",
-        "https_proxy",
-        "all_proxy",
-    ] {
-        c.env_remove(k);
-    }
-    let out = c
-        .env("HF_ENDPOINT", &hub.endpoint)
-        .env("MODELGATE_HTTP_BACKOFF_MS", "1")
+    let out = modelgate_against_hub(&hub.endpoint)
         .args(["scan", "--format", "json", "--no-progress", "--no-config"])
         .arg("hf://acme/configs")
         .output()

@@ -234,23 +234,7 @@ fn a_hub_checkpoint_converts_over_http() {
     }]);
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("nested.safetensors");
-    let mut c = modelgate();
-    for k in [
-        "HF_TOKEN",
-        "HUGGING_FACE_HUB_TOKEN",
-        "HF_HUB_OFFLINE",
-        "HTTP_PROXY",
-        "HTTPS_PROXY",
-        "ALL_PROXY",
-        "http_proxy",
-        "https_proxy",
-        "all_proxy",
-    ] {
-        c.env_remove(k);
-    }
-    let run = c
-        .env("HF_ENDPOINT", &hub.endpoint)
-        .env("MODELGATE_HTTP_BACKOFF_MS", "1")
+    let run = modelgate_against_hub(&hub.endpoint)
         .arg("convert")
         .arg(format!("hf://acme/ckpt@{sha}/weights/nested.pt"))
         .arg(&out)
@@ -278,11 +262,7 @@ fn a_hub_checkpoint_converts_over_http() {
     assert!(problems.is_empty(), "{problems:#?}");
     // A file the repository does not have is a usage error, and nothing is written.
     let missing = dir.path().join("missing.safetensors");
-    let mut c = modelgate();
-    let run = c
-        .env("HF_ENDPOINT", &hub.endpoint)
-        .env("MODELGATE_HTTP_BACKOFF_MS", "1")
-        .env_remove("HF_HUB_OFFLINE")
+    let run = modelgate_against_hub(&hub.endpoint)
         .arg("convert")
         .arg(format!("hf://acme/ckpt@{sha}/nope.pt"))
         .arg(&missing)

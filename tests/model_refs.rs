@@ -155,25 +155,7 @@ fn resolved_references_carry_the_models_findings_to_the_call_site() {
         "other.py",
         b"from huggingface_hub import snapshot_download\nsnapshot_download(\"acme/missing\", revision=\"4444444444444444444444444444444444444444\")\n",
     );
-    let mut c = modelgate();
-    for k in [
-        "HF_TOKEN",
-        "HUGGING_FACE_HUB_TOKEN",
-        "HF_HUB_OFFLINE",
-        "HF_HOME",
-        "HF_HUB_CACHE",
-        "HTTP_PROXY",
-        "HTTPS_PROXY",
-        "ALL_PROXY",
-        "http_proxy",
-        "https_proxy",
-        "all_proxy",
-    ] {
-        c.env_remove(k);
-    }
-    let out = c
-        .env("HF_ENDPOINT", &hub.endpoint)
-        .env("MODELGATE_HTTP_BACKOFF_MS", "1")
+    let out = modelgate_against_hub(&hub.endpoint)
         .current_dir(dir.path())
         .args([
             "scan",

@@ -120,27 +120,7 @@ fn hub() -> MockHub {
 
 /// The binary pointed at the mock Hub, with a short retry backoff and no ambient HF state.
 fn cmd(hub: &MockHub) -> assert_cmd::Command {
-    let mut c = modelgate();
-    for k in [
-        "HF_TOKEN",
-        "HUGGING_FACE_HUB_TOKEN",
-        "HF_HUB_OFFLINE",
-        "HF_HOME",
-        "HF_HUB_CACHE",
-        "XDG_CACHE_HOME",
-        // The mock listens on 127.0.0.1: an ambient proxy must not intercept it.
-        "HTTP_PROXY",
-        "HTTPS_PROXY",
-        "ALL_PROXY",
-        "http_proxy",
-        "https_proxy",
-        "all_proxy",
-    ] {
-        c.env_remove(k);
-    }
-    c.env("HF_ENDPOINT", &hub.endpoint)
-        .env("MODELGATE_HTTP_BACKOFF_MS", "1");
-    c
+    modelgate_against_hub(&hub.endpoint)
 }
 
 fn run_json(mut c: assert_cmd::Command, args: &[&str]) -> (i32, Value, String) {

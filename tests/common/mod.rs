@@ -39,6 +39,32 @@ pub fn modelgate() -> Command {
     cmd
 }
 
+/// The binary pointed at a mock Hub at `endpoint` (tests/common/mockhub.rs), with a short
+/// retry backoff, no ambient Hugging Face state and no proxy (the mock listens on
+/// 127.0.0.1: an ambient proxy must not intercept it).
+pub fn modelgate_against_hub(endpoint: &str) -> Command {
+    let mut c = modelgate();
+    for k in [
+        "HF_TOKEN",
+        "HUGGING_FACE_HUB_TOKEN",
+        "HF_HUB_OFFLINE",
+        "HF_HOME",
+        "HF_HUB_CACHE",
+        "XDG_CACHE_HOME",
+        "HTTP_PROXY",
+        "HTTPS_PROXY",
+        "ALL_PROXY",
+        "http_proxy",
+        "https_proxy",
+        "all_proxy",
+    ] {
+        c.env_remove(k);
+    }
+    c.env("HF_ENDPOINT", endpoint)
+        .env("MODELGATE_HTTP_BACKOFF_MS", "1");
+    c
+}
+
 /// Scans `args` with `--format json --no-config` and returns (exit code, report).
 pub fn scan_json(args: &[&str]) -> (i32, Value) {
     let out = modelgate()
