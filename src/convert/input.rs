@@ -273,14 +273,8 @@ fn npy(src: &dyn ByteSource, start: u64, len: u64) -> Result<TensorNode, String>
     if got < 10 || !h.starts_with(b"\x93NUMPY") {
         return Err("not a .npy file".into());
     }
-    let (hlen, hstart) = match h[6] {
-        1 => (u64::from(u16::from_le_bytes([h[8], h[9]])), 10),
-        2 | 3 if got >= 12 => (
-            u64::from(u32::from_le_bytes([h[8], h[9], h[10], h[11]])),
-            12,
-        ),
-        v => return Err(format!(".npy format version {v}")),
-    };
+    let (hlen, hstart) = crate::formats::numpy::header_span(h.get(..got).unwrap_or(&h))
+        .map_err(|v| format!(".npy format version {v}"))?;
     if hlen > MAX_NPY_HEADER || hstart + hlen > len {
         return Err(".npy header does not fit".into());
     }

@@ -11,6 +11,21 @@ use crate::source::{ByteSource, SliceSource};
 /// Largest header accepted (numpy itself refuses headers over 10 000 bytes by default).
 const MAX_HEADER: u64 = 1 << 20;
 
+/// Where a `.npy` header is, from the file's first bytes (at least 10; 12 for versions
+/// 2 and 3): `(header length, offset of the header)`, or the format version that is not
+/// one numpy writes.
+pub fn header_span(h: &[u8]) -> Result<(u64, u64), u8> {
+    let b = |i: usize| h.get(i).copied().unwrap_or(0);
+    match b(6) {
+        1 if h.len() >= 10 => Ok((u64::from(u16::from_le_bytes([b(8), b(9)])), 10)),
+        2 | 3 if h.len() >= 12 => Ok((
+            u64::from(u32::from_le_bytes([b(8), b(9), b(10), b(11)])),
+            12,
+        )),
+        v => Err(v),
+    }
+}
+
 /// Returns the format label; findings go to `out`.
 pub fn scan(
     src: &dyn ByteSource,
@@ -33,10 +48,9 @@ pub fn scan(
         malformed(out, "truncated header");
         return "numpy";
     }
-    let (hlen, start) = match h[6] {
-        1 => (u16::from_le_bytes([h[8], h[9]]) as u64, 10u64),
-        2 | 3 if h.len() >= 12 => (u32::from_le_bytes([h[8], h[9], h[10], h[11]]) as u64, 12u64),
-        v => {
+    let (hlen, start) = match header_span(&h) {
+        Ok(span) => span,
+        Err(v) => {
             malformed(out, &format!("unknown format version {v}"));
             return "numpy";
         }
@@ -75,13 +89,11 @@ pub fn header_says_numeric(head: &[u8]) -> bool {
     if !head.starts_with(b"\x93NUMPY") || head.len() < 10 {
         return false;
     }
-    let (hlen, start): (usize, usize) = match head[6] {
-        1 => (u16::from_le_bytes([head[8], head[9]]) as usize, 10),
-        2 | 3 if head.len() >= 12 => (
-            u32::from_le_bytes([head[8], head[9], head[10], head[11]]) as usize,
-            12,
-        ),
-        _ => return false,
+    let Ok((hlen, start)) = header_span(head) else {
+        return false;
+    };
+    let (Ok(hlen), Ok(start)) = (usize::try_from(hlen), usize::try_from(start)) else {
+        return false;
     };
     let Some(h) = head.get(start..start.saturating_add(hlen)) else {
         return false;
