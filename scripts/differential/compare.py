@@ -322,7 +322,7 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--cases", required=True)
     ap.add_argument("--truth", default="pickles.jsonl")
-    ap.add_argument("--modelgate", default="/work/bin/modelgate-base" if os.path.exists("/work/bin/modelgate-base") else "modelgate")
+    ap.add_argument("--modelgate", default="modelgate")
     ap.add_argument("--report", default=None)
     ap.add_argument("--json", default=None, help="machine-readable disagreements")
     ap.add_argument("--oracle-cache", default=None)

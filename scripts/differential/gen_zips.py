@@ -355,7 +355,7 @@ def main(argv=None):
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--count", type=int, default=100)
     ap.add_argument("--out", required=True)
-    ap.add_argument("--modelgate", default="/work/bin/modelgate-base" if os.path.exists("/work/bin/modelgate-base") else "modelgate")
+    ap.add_argument("--modelgate", default="modelgate")
     ap.add_argument("--report", default=None)
     ap.add_argument("--no-check", action="store_true")
     ap.add_argument("--no-curated", action="store_true")
