@@ -64,9 +64,11 @@ fn strtol0(s: &[u8]) -> Option<(i64, bool)> {
     let mut v: i128 = 0;
     let mut overflow = false;
     while let Some(d) = s.get(j).and_then(|&c| (c as char).to_digit(base)) {
-        v = v * i128::from(base) + i128::from(d);
-        if v > i128::from(i64::MAX) + 1 {
-            overflow = true;
+        // Past i64's range only "overflowed" matters: stop growing `v` so that a line
+        // of any length cannot overflow the accumulator itself.
+        if !overflow {
+            v = v * i128::from(base) + i128::from(d);
+            overflow = v > i128::from(i64::MAX) + 1;
         }
         j += 1;
     }
@@ -356,6 +358,16 @@ mod tests {
         assert_eq!(
             int_op(b"123456789012345678901234567890"),
             Some(IntOp::Int(Int::Big))
+        );
+        // Longer than any accumulator (a fuzzer's find: the strtol emulation overflowed).
+        let long = [b'8'; 60];
+        assert_eq!(int_op(&long), Some(IntOp::Int(Int::Big)));
+        let mut hex = b"0x".to_vec();
+        hex.extend([b'f'; 60]);
+        assert_eq!(int_op(&hex), Some(IntOp::Int(Int::Big)));
+        assert_eq!(
+            int_op(b"-9223372036854775808"),
+            Some(IntOp::Int(Int::Small(i64::MIN)))
         );
         assert_eq!(int_op(b""), None);
         assert_eq!(int_op(b"x"), None);
