@@ -236,6 +236,8 @@ pub struct HubInfo {
     pub security: Option<hub::RepoSecurity>,
     /// Repository path → `securityFileStatus.status`.
     pub file_status: std::collections::HashMap<String, Option<String>>,
+    /// Repository path → size and content hashes from the listing (lock file, CycloneDX).
+    pub file_hashes: std::collections::HashMap<String, (u64, hub::FileHash)>,
 }
 
 /// One target as a unit: a repository, a URL, a cache folder, or all local paths

@@ -77,6 +77,21 @@ pub struct HubFile {
     /// `securityFileStatus.status` from the expanded tree (`safe`, `unsafe`, `caution`,
     /// `queued`, `unscanned`, `error`, ...), when asked for.
     pub security: Option<String>,
+    /// What the listing says the content is: the SHA-256 of an LFS file (`lfs.oid`), and
+    /// the git blob id of any file (`oid`); `None` when absent or not hex of that length.
+    pub hash: FileHash,
+}
+
+/// Content identity of a Hub file, as its tree listing gives it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct FileHash {
+    pub sha256: Option<String>,
+    pub git_oid: Option<String>,
+}
+
+fn hex_of_len(s: Option<String>, len: usize) -> Option<String> {
+    s.filter(|s| s.len() == len && s.bytes().all(|b| b.is_ascii_hexdigit()))
+        .map(|s| s.to_ascii_lowercase())
 }
 
 /// The Hub's own scan verdict for the repository (`securityRepoStatus`).
@@ -140,6 +155,8 @@ struct TreeEntry {
     #[serde(default)]
     size: u64,
     #[serde(default)]
+    oid: Option<String>,
+    #[serde(default)]
     lfs: Option<Lfs>,
     #[serde(default)]
     security_file_status: Option<FileStatus>,
@@ -148,6 +165,8 @@ struct TreeEntry {
 #[derive(Deserialize)]
 struct Lfs {
     size: u64,
+    #[serde(default)]
+    oid: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -252,10 +271,20 @@ pub fn parse_tree_page(body: &[u8]) -> Result<Vec<HubFile>, String> {
     Ok(entries
         .into_iter()
         .filter(|e| e.kind == "file")
-        .map(|e| HubFile {
-            size: e.lfs.map(|l| l.size).unwrap_or(e.size),
-            path: e.path,
-            security: e.security_file_status.and_then(|s| s.status),
+        .map(|e| {
+            let (size, sha256) = match e.lfs {
+                Some(l) => (l.size, hex_of_len(l.oid, 64)),
+                None => (e.size, None),
+            };
+            HubFile {
+                size,
+                path: e.path,
+                security: e.security_file_status.and_then(|s| s.status),
+                hash: FileHash {
+                    sha256,
+                    git_oid: hex_of_len(e.oid, 40),
+                },
+            }
         })
         .collect())
 }

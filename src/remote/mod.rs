@@ -178,6 +178,11 @@ fn plan_hub(
                 .iter()
                 .map(|f| (f.path.clone(), f.security.clone()))
                 .collect(),
+            file_hashes: r
+                .files
+                .iter()
+                .map(|f| (f.path.clone(), (f.size, f.hash.clone())))
+                .collect(),
         }),
     };
     for f in &r.files {

@@ -35,6 +35,23 @@ impl Content {
         }
     }
 
+    /// SHA-256 of the bytes, hex (for a sparse file, of its head, length and tail: the
+    /// generated zeros are not hashed). The tree listing gives it as `lfs.oid` and its
+    /// first 40 digits as the git `oid`, so a changed file changes both, as on the Hub.
+    pub fn digest(&self) -> String {
+        use sha2::{Digest, Sha256};
+        let mut h = Sha256::new();
+        match self {
+            Content::Bytes(b) => h.update(b.as_slice()),
+            Content::Sparse { head, zeros, tail } => {
+                h.update(head.as_slice());
+                h.update(zeros.to_le_bytes());
+                h.update(tail.as_slice());
+            }
+        }
+        h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    }
+
     fn write_range(&self, out: &mut dyn Write, start: u64, end: u64) -> std::io::Result<()> {
         match self {
             Content::Bytes(b) => out.write_all(&b[start as usize..end as usize]),
@@ -327,10 +344,10 @@ fn hub(out: &mut dyn Write, st: &State, req: &Request) -> std::io::Result<()> {
             let mut entries =
                 vec![json!({"type": "directory", "path": "evil", "oid": "d0", "size": 0})];
             for f in &repo.files {
-                let mut e = json!({"type": "file", "path": f.path, "oid": "o1", "size": if f.lfs { 134 } else { f.content.len() }});
+                let digest = f.content.digest();
+                let mut e = json!({"type": "file", "path": f.path, "oid": &digest[..40], "size": if f.lfs { 134 } else { f.content.len() }});
                 if f.lfs {
-                    e["lfs"] =
-                        json!({"oid": "sha256", "size": f.content.len(), "pointerSize": 134});
+                    e["lfs"] = json!({"oid": digest, "size": f.content.len(), "pointerSize": 134});
                 }
                 if expand {
                     e["securityFileStatus"] = json!({"status": f.security});
