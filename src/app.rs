@@ -29,6 +29,7 @@ pub fn run(cli: Cli) -> Result<u8, String> {
         Command::Init(args) => init_command(&args),
         Command::Merge(args) => merge::merge_command(&args, &env),
         Command::Convert(args) => crate::convert::convert_command(&args, &env),
+        Command::Lock(args) => crate::refs::resolve::lock_command(&args, env),
     }
 }
 
@@ -82,17 +83,19 @@ fn scan_command(args: ScanArgs, env: Env) -> Result<u8, String> {
     // What loaders read besides the file they are handed (remote code, MLflow loaders).
     crate::repo::repo_findings(&inputs, &mut files, &settings.limits);
 
-    if settings.resolve_models {
-        let scan_one = |i: &Input| scan_input(i, &settings.limits, &allow);
-        crate::refs::resolve::resolve(&mut files, &inputs, &settings, &scan_one);
-    }
+    // The models the code pulls: the lock, and resolution when asked for.
+    let lock = crate::refs::lock::Lock::read(&settings.lock_path)?;
+    let scan_one = |i: &Input| scan_input(i, &settings.limits, &allow);
+    let models =
+        crate::refs::resolve::project(&mut files, &inputs, &settings, lock.as_ref(), &scan_one);
     crate::remote::hub_findings(&plan.packages, &mut files, &settings.remote);
-    let report = settings.policy.judge(files, &plan.packages)?;
+    let mut report = settings.policy.judge(files, &plan.packages)?;
+    report.models = models;
     emit(&report, &args.report, &settings.env)
 }
 
 /// Scans one input; never fails: what cannot be read is the report.
-fn scan_input(input: &Input, limits: &crate::limits::Limits, allow: &scan::AllowFn) -> FileReport {
+pub(crate) fn scan_input(input: &Input, limits: &crate::limits::Limits, allow: &scan::AllowFn) -> FileReport {
     if let Some(err) = &input.error {
         return FileReport::errored(
             &input.display,
@@ -148,6 +151,9 @@ pub(crate) fn emit(report: &Report, args: &ReportArgs, env: &Env) -> Result<u8, 
     if let Some(p) = json {
         write_file(p, |w| report::json::render(report, opts, w))?;
     }
+    if let Some(p) = &args.cyclonedx {
+        write_file(p, |w| report::cyclonedx::render(report, opts, w))?;
+    }
     let github = env.github_actions;
     let format = format.unwrap_or(if github {
         OutputFormat::Github
@@ -160,6 +166,7 @@ pub(crate) fn emit(report: &Report, args: &ReportArgs, env: &Env) -> Result<u8, 
         OutputFormat::Text => report::text::render(report, opts, &mut out),
         OutputFormat::Json => report::json::render(report, opts, &mut out),
         OutputFormat::Sarif => report::sarif::render(report, opts, &mut out),
+        OutputFormat::Cyclonedx => report::cyclonedx::render(report, opts, &mut out),
         OutputFormat::Github => {
             let r = report::github::render(report, opts, &mut out);
             // The annotations alone don't show the whole picture: a text summary follows.

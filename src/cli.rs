@@ -26,6 +26,9 @@ pub enum Command {
     /// Convert a pickled checkpoint (PyTorch zip or legacy, a pickle of tensors or numeric
     /// arrays, .npy/.npz) to safetensors without running it.
     Convert(crate::convert::ConvertArgs),
+    /// Resolve the models the code pulls through the Hub API, scan what each call
+    /// downloads, and write modelgate.lock (network needed).
+    Lock(LockArgs),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -34,6 +37,8 @@ pub enum OutputFormat {
     Json,
     Sarif,
     Github,
+    /// A CycloneDX 1.6 BOM of the model files and the models the code pulls.
+    Cyclonedx,
 }
 
 #[derive(Args, Debug)]
@@ -66,6 +71,35 @@ pub struct ScanArgs {
     /// Hub API and scan their files like hf://OWNER/NAME@SHA (network needed).
     #[arg(long)]
     pub resolve_models: bool,
+    /// The lock file of the models the code pulls (default: modelgate.lock beside the
+    /// first local target, or `models.lock` of the config).
+    #[arg(long, value_name = "FILE")]
+    pub lock: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub struct LockArgs {
+    /// Source files or directories whose model references are locked (default ".").
+    pub targets: Vec<String>,
+    /// The lock file (default: modelgate.lock beside the first target, or `models.lock`
+    /// of the config).
+    #[arg(long, value_name = "FILE")]
+    pub lock: Option<PathBuf>,
+    /// Resolve and scan every reference again, not only new and changed ones.
+    #[arg(long)]
+    pub update: bool,
+    /// Configuration file (default: discover .modelgate.yml, .modelgate.yaml, .github/modelgate.yml).
+    #[arg(short, long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Ignore any configuration file.
+    #[arg(long, conflicts_with = "config")]
+    pub no_config: bool,
+    /// Only read paths matching GLOB (repeatable).
+    #[arg(long, value_name = "GLOB")]
+    pub include: Vec<String>,
+    /// Skip paths matching GLOB (repeatable).
+    #[arg(long, value_name = "GLOB")]
+    pub exclude: Vec<String>,
 }
 
 #[derive(Args, Debug)]
@@ -113,6 +147,9 @@ pub struct ReportArgs {
     /// Also write a JSON report to FILE.
     #[arg(long, value_name = "FILE")]
     pub json: Option<PathBuf>,
+    /// Also write a CycloneDX 1.6 BOM (model inventory) to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub cyclonedx: Option<PathBuf>,
     /// SARIF automationDetails.id category (default "modelgate/").
     #[arg(long, value_name = "CATEGORY")]
     pub category: Option<String>,

@@ -1227,6 +1227,9 @@ pub struct Models {
     /// (as `--resolve-models`; network needed). Default false: references are checked
     /// offline only.
     pub resolve: bool,
+    /// The lock file, relative to the config file's folder (the repository root for
+    /// `.github/modelgate.yml`). Default `modelgate.lock` beside the first local target.
+    pub lock: Option<PathBuf>,
 }
 
 /// `huggingface:`: settings for `hf://` targets.

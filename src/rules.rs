@@ -919,6 +919,28 @@ catalogue! {
         tags: ["model-reference"],
         cwe: None,
     }
+    ModelRefUnlocked {
+        id: "model-ref-unlocked",
+        severity: Medium,
+        precision: High,
+        incomplete: false,
+        short: "A model the code pulls is missing from modelgate.lock",
+        full: "The project has a `modelgate.lock`, and this reference (repository and requested revision) has no entry in it: the model it pulls was never resolved, scanned and reviewed with the lock.",
+        fix: "Run `modelgate lock` and commit the updated modelgate.lock (review the new entry's verdict).",
+        tags: ["model-reference"],
+        cwe: Some(829),
+    }
+    ModelRefDrift {
+        id: "model-ref-drift",
+        severity: High,
+        precision: High,
+        incomplete: false,
+        short: "The code pins a different commit than modelgate.lock records",
+        full: "The reference pins a commit, and `modelgate.lock` records another commit for the same repository: the files the code now pulls are not the ones that were scanned and reviewed.",
+        fix: "Run `modelgate lock` to resolve and scan the new commit, review the verdict, and commit the updated modelgate.lock; or restore the locked pin.",
+        tags: ["model-reference"],
+        cwe: Some(494),
+    }
     ModelRefDynamic {
         id: "model-ref-dynamic",
         severity: Low,
@@ -1129,6 +1151,8 @@ mod tests {
             "model-ref-unsafe-load:medium",
             "model-ref-risky:critical",
             "model-ref-unresolved:medium",
+            "model-ref-unlocked:medium",
+            "model-ref-drift:high",
             "model-ref-dynamic:low",
         ];
         assert_eq!(got, want);

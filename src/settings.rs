@@ -27,6 +27,9 @@ pub struct Settings {
     pub remote: crate::remote::Options,
     /// Resolve and scan the models the code pulls (`--resolve-models`, `models.resolve`).
     pub resolve_models: bool,
+    /// `modelgate.lock` (`--lock`, `models.lock` relative to the config file's folder,
+    /// else beside the first local target).
+    pub lock_path: PathBuf,
 }
 
 /// The configuration file (`--config`; none with `--no-config`; else the first one
@@ -98,8 +101,15 @@ impl Settings {
             trusted_orgs: config.huggingface.trusted_orgs.clone(),
         };
         let resolve_models = args.resolve_models || config.models.resolve;
+        let lock_path = match (&args.lock, &config.models.lock, &config_path) {
+            (Some(p), _, _) => p.clone(),
+            (None, Some(p), Some(c)) => config_root(c).join(p),
+            (None, Some(p), None) => root.join(p),
+            (None, None, _) => root.join("modelgate.lock"),
+        };
         Ok(Settings {
             resolve_models,
+            lock_path,
             env,
             targets,
             remote,
@@ -115,6 +125,23 @@ impl Settings {
 
     pub fn allow_global(&self, module: &str, name: &str) -> bool {
         self.allow.matches(module, name)
+    }
+}
+
+/// The folder a config file's relative paths start from: its own folder, or the
+/// repository root for `.github/modelgate.yml`.
+fn config_root(config: &Path) -> PathBuf {
+    let dir = config
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    if dir.file_name().is_some_and(|n| n == ".github") {
+        dir.parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."))
+            .to_path_buf()
+    } else {
+        dir.to_path_buf()
     }
 }
 

@@ -11,9 +11,10 @@
 //!   `numpy.load(allow_pickle=True)`, Keras `safe_mode=False`);
 //! - `model-ref-dynamic`: a repository id or revision that is not a constant.
 //!
-//! Not here yet (see the model-references issue): resolution through the Hub API
-//! (`--resolve-models`), the lock file, CycloneDX, config-file keys.
+//! The project-level pass over these references (the lock file, resolution through the
+//! Hub API) is [`resolve`]; the lock file's format is [`lock`].
 
+pub mod lock;
 mod lookalike;
 pub mod resolve;
 
@@ -31,6 +32,23 @@ pub struct Reference {
     pub callee: String,
     /// The call site.
     pub location: Location,
+    /// What the call downloads from the repository.
+    pub downloads: Downloads,
+}
+
+/// Which files of a repository a call fetches (resolution scans those and no others).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Downloads {
+    /// A model loader (`from_pretrained`, `pipeline`, `SentenceTransformer`, timm,
+    /// `from_preset`): configuration, tokenizer and weight files, where a folder holding
+    /// safetensors weights has its pickle weights skipped (the libraries prefer
+    /// safetensors); the repository's `.py` files only when `remote_code` (with
+    /// `trust_remote_code` the loader imports them).
+    Model { remote_code: bool },
+    /// `hf_hub_download(repo, filename)`: that file.
+    File(String),
+    /// `snapshot_download`, or a file name that is not a constant: every file.
+    All,
 }
 
 /// The project's `huggingface.trusted-orgs`, set once per run before scanning
@@ -61,6 +79,9 @@ struct Loader {
     prefix: Option<&'static [&'static str]>,
     /// The loader reads `trust_remote_code`.
     remote_code: bool,
+    /// A model loader ([`Downloads::Model`]); `false`: a download helper of
+    /// `huggingface_hub` (one file or a snapshot).
+    model: bool,
 }
 
 const HUB_PACKAGES: &[&str] = &[
@@ -93,6 +114,7 @@ const LOADERS: &[Loader] = &[
         repo_pos: Some(0),
         prefix: None,
         remote_code: true,
+        model: true,
     },
     Loader {
         callee: |c| {
@@ -105,6 +127,7 @@ const LOADERS: &[Loader] = &[
         repo_pos: Some(1),
         prefix: None,
         remote_code: true,
+        model: true,
     },
     Loader {
         callee: |c| {
@@ -120,6 +143,7 @@ const LOADERS: &[Loader] = &[
         repo_pos: Some(0),
         prefix: None,
         remote_code: false,
+        model: false,
     },
     Loader {
         callee: |c| {
@@ -134,6 +158,7 @@ const LOADERS: &[Loader] = &[
         repo_pos: Some(0),
         prefix: None,
         remote_code: true,
+        model: true,
     },
     Loader {
         callee: |c| {
@@ -149,6 +174,7 @@ const LOADERS: &[Loader] = &[
         repo_pos: Some(0),
         prefix: Some(&["hf-hub:", "hf_hub:"]),
         remote_code: false,
+        model: true,
     },
     Loader {
         callee: |c| c.ends_with(".from_preset") && from_hub_package(c),
@@ -156,6 +182,7 @@ const LOADERS: &[Loader] = &[
         repo_pos: Some(0),
         prefix: Some(&["hf://"]),
         remote_code: false,
+        model: true,
     },
 ];
 
@@ -166,7 +193,7 @@ fn constant(v: Option<&ArgValue>) -> Option<&str> {
     }
 }
 
-fn is_commit(rev: &str) -> bool {
+pub(crate) fn is_commit(rev: &str) -> bool {
     rev.len() == 40 && rev.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
@@ -317,11 +344,13 @@ fn reference(
             .with_fix(format!("pass revision=\"<commit sha of {id}>\"")),
         ),
     }
+    let mut remote_code = false;
     if loader.remote_code {
         match call.keyword("trust_remote_code") {
             None => {}
             Some(ArgValue::Name(n)) if n == "False" => {}
             Some(v) => {
+                remote_code = true;
                 let how = if matches!(v, ArgValue::Name(n) if n == "True") {
                     "trust_remote_code=True"
                 } else {
@@ -338,11 +367,29 @@ fn reference(
             }
         }
     }
+    let downloads = if loader.model {
+        Downloads::Model { remote_code }
+    } else if callee.ends_with("hf_hub_download") {
+        match constant(call.keyword("filename").or_else(|| call.positional(1))) {
+            Some(f) => match call.keyword("subfolder") {
+                None => Downloads::File(f.to_string()),
+                Some(ArgValue::Str(sub)) if !sub.is_empty() => {
+                    Downloads::File(format!("{}/{f}", sub.trim_end_matches('/')))
+                }
+                Some(ArgValue::Str(_)) => Downloads::File(f.to_string()),
+                Some(_) => Downloads::All,
+            },
+            None => Downloads::All,
+        }
+    } else {
+        Downloads::All
+    };
     Some(Reference {
         repo: id.to_string(),
         revision: constant(call.keyword("revision")).map(str::to_string),
         callee: callee.to_string(),
         location: loc.clone(),
+        downloads,
     })
 }
 

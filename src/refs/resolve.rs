@@ -1,43 +1,59 @@
-//! `--resolve-models`: each constant Hub reference of the repository's code is resolved
-//! through the Hub API to a commit and scanned exactly like `hf://OWNER/NAME@REVISION`
-//! (range reads, `HF_ENDPOINT`, `HF_TOKEN`, `HF_HUB_OFFLINE`). The model's findings are
-//! reported at their `hf://…` locations; the call site gets one `model-ref-risky` finding
-//! carrying the worst of them, with the worst model file as a related location. A
-//! reference that cannot be resolved (offline, 401, 404) is `model-ref-unresolved`, never
-//! a pass.
+//! The project-level pass over the model references of the scanned code (SPEC §8), after
+//! every file was scanned:
+//!
+//! - with a `modelgate.lock`, each reference is checked against it offline:
+//!   `model-ref-unlocked` when it has no entry, `model-ref-drift` when the code pins a
+//!   commit the lock does not record; a locked reference carries the locked verdict
+//!   (`model-ref-risky` at the call site when it is medium or worse) and is not fetched;
+//! - with `--resolve-models`, every other constant reference is resolved through the Hub
+//!   API and the files that call downloads are scanned exactly like
+//!   `hf://OWNER/NAME@REVISION` (range reads, `HF_ENDPOINT`, `HF_TOKEN`,
+//!   `HF_HUB_OFFLINE`). The model's findings are reported at their `hf://…` locations; the
+//!   call site gets one `model-ref-risky` finding carrying the worst of them, with the worst
+//!   model file as a related location. A reference that cannot be resolved (offline, 401,
+//!   404, a file the call names that the repository lacks) is `model-ref-unresolved`,
+//!   never a pass.
+//!
+//! `modelgate lock` ([`lock_command`]) runs the same resolution and writes the lock.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
-use crate::finding::{Finding, Related, Severity};
-use crate::report::{FileReport, FileStatus};
+use rayon::prelude::*;
+
+use crate::finding::{Finding, Location, Related, Severity};
+use crate::report::{FileReport, FileStatus, ModelRef, ModelSite, ModelState};
 use crate::rules::RuleId;
 use crate::settings::Settings;
-use crate::target::{Input, Origin, Source, Target};
+use crate::target::{Input, Origin, PackageKind, Source, Target};
 
-use super::{references_in, Reference, MAX_SOURCE};
-
-/// The call sites of one (repository, revision): (source file, reference).
-type Sites = Vec<(String, Reference)>;
+use super::lock::{Entry, Lock, LockedFile, VERSION};
+use super::{is_commit, references_in, Downloads, Reference, MAX_SOURCE};
 
 /// Most distinct repositories resolved in one run.
 const MAX_RESOLVED: usize = 256;
 
-/// The constant references of the local `.py`/`.ipynb` inputs.
-fn collect(inputs: &[Input]) -> Vec<(String, Reference)> {
-    let mut out = Vec::new();
+/// The call sites of one (repository, requested revision).
+type Sites = Vec<(String, Reference)>;
+
+/// Scans one input (the scanner of the run, with its limits and allowlist).
+pub type ScanInput<'a> = dyn Fn(&Input) -> FileReport + Sync + 'a;
+
+/// The constant references of the local `.py`/`.ipynb` inputs, grouped by (repository,
+/// requested revision).
+fn collect(inputs: &[Input]) -> BTreeMap<(String, Option<String>), Sites> {
+    let mut out: BTreeMap<(String, Option<String>), Sites> = BTreeMap::new();
     for input in inputs {
         let Source::Local(path) = &input.source else {
             continue;
         };
         if input.skip.is_some()
+            || input.error.is_some()
             || !(input.display.ends_with(".py") || input.display.ends_with(".ipynb"))
         {
             continue;
         }
-        let Ok(meta) = std::fs::metadata(path) else {
-            continue;
-        };
-        if meta.len() > MAX_SOURCE {
+        // Over the limit or unreadable: the file's own scan reports it.
+        if std::fs::metadata(path).map_or(true, |m| m.len() > MAX_SOURCE) {
             continue;
         }
         let Ok(raw) = std::fs::read(path) else {
@@ -45,123 +61,332 @@ fn collect(inputs: &[Input]) -> Vec<(String, Reference)> {
         };
         let text = String::from_utf8_lossy(&raw);
         for r in references_in(&text, &input.display) {
-            out.push((input.display.clone(), r));
+            out.entry((r.repo.clone(), r.revision.clone()))
+                .or_default()
+                .push((input.display.clone(), r));
         }
     }
     out
 }
 
-/// Resolves and scans the references of `inputs`; appends the model files' reports to
-/// `files` and the call-site findings to the source files' reports.
-pub fn resolve(
+fn spec(repo: &str, requested: Option<&str>) -> String {
+    match requested {
+        Some(rev) => format!("hf://{repo}@{rev}"),
+        None => format!("hf://{repo}"),
+    }
+}
+
+/// A resolved reference: its lock entry and the reports of the files scanned.
+struct Fetched {
+    entry: Entry,
+    reports: Vec<FileReport>,
+}
+
+/// Whether the call downloads `path` of a repository whose files are `all`.
+fn downloaded(path: &str, all: &BTreeSet<&str>, downloads: &[Downloads]) -> bool {
+    downloads.iter().any(|d| match d {
+        Downloads::All => true,
+        Downloads::File(f) => f == path,
+        Downloads::Model { remote_code } => {
+            let (dir, name) = path.rsplit_once('/').unwrap_or(("", path));
+            if name.ends_with(".py") {
+                return *remote_code;
+            }
+            let pickle_weight = [".bin", ".pt", ".pth", ".ckpt", ".pkl"]
+                .iter()
+                .any(|e| name.ends_with(e));
+            // The libraries prefer safetensors: a folder with safetensors weights has its
+            // pickle weights left on the Hub.
+            let has_safetensors = all.iter().any(|p| {
+                let (d, n) = p.rsplit_once('/').unwrap_or(("", p));
+                d == dir && n.ends_with(".safetensors")
+            });
+            !(pickle_weight && has_safetensors)
+        }
+    })
+}
+
+/// Resolves `repo` at `requested` and scans the files `downloads` fetch.
+fn fetch(
+    repo: &str,
+    requested: Option<&str>,
+    downloads: &[Downloads],
+    settings: &Settings,
+    scan_input: &ScanInput,
+) -> Result<Fetched, String> {
+    let target = Target::parse(&spec(repo, requested), &settings.env.hf)?;
+    let filters = crate::filters::Filters::new(&[], &[], None)?;
+    let plan = crate::plan::plan(&[target], &filters, &settings.remote, &settings.env.hf)?;
+    let pkg = plan
+        .packages
+        .iter()
+        .find(|p| matches!(p.kind, PackageKind::HuggingFace | PackageKind::HuggingFaceCache))
+        .ok_or("the Hub returned no repository")?;
+    let prefix = format!("{}/", pkg.root);
+    let rel = |display: &str| display.strip_prefix(&prefix).map(str::to_string);
+    let all: Vec<String> = plan.inputs.iter().filter_map(|i| rel(&i.display)).collect();
+    let all_set: BTreeSet<&str> = all.iter().map(String::as_str).collect();
+    for d in downloads {
+        if let Downloads::File(f) = d {
+            if !all_set.contains(f.as_str()) {
+                return Err(format!("the repository has no file `{f}`"));
+            }
+        }
+    }
+    let inputs: Vec<&Input> = plan
+        .inputs
+        .iter()
+        .filter(|i| rel(&i.display).is_some_and(|p| downloaded(&p, &all_set, downloads)))
+        .collect();
+    if inputs.is_empty() {
+        return Err("the repository lists no files the call downloads".into());
+    }
+    let mut reports: Vec<FileReport> = inputs
+        .par_iter()
+        .map(|i| {
+            let mut r = scan_input(i);
+            r.origin = i.origin;
+            r
+        })
+        .collect();
+    // With trust_remote_code the loader imports the repository's code.
+    if downloads
+        .iter()
+        .any(|d| matches!(d, Downloads::Model { remote_code: true } | Downloads::All))
+    {
+        let owned: Vec<Input> = inputs.iter().map(|i| (*i).clone()).collect();
+        crate::repo::repo_findings(&owned, &mut reports, &settings.limits);
+    }
+    let errored: Vec<&FileReport> = reports
+        .iter()
+        .filter(|r| r.status == FileStatus::Error)
+        .collect();
+    let worst = |r: &FileReport| r.findings.iter().map(|f| f.severity).max();
+    if let Some(e) = errored.first() {
+        if reports.iter().filter_map(worst).max() < Some(Severity::Medium) {
+            return Err(format!(
+                "{} could not be read: {}",
+                e.path,
+                e.reason.as_deref().unwrap_or("unknown error")
+            ));
+        }
+    }
+    let hashes = pkg.hub.as_ref().map(|h| &h.file_hashes);
+    let files: Vec<LockedFile> = reports
+        .iter()
+        .filter_map(|r| {
+            let path = rel(&r.path)?;
+            let (size, hash) = hashes
+                .and_then(|h| h.get(&path))
+                .cloned()
+                .unwrap_or((r.size, Default::default()));
+            Some(LockedFile {
+                path,
+                size,
+                sha256: hash.sha256,
+                git_oid: hash.git_oid,
+                verdict: worst(r),
+            })
+        })
+        .collect();
+    for r in &mut reports {
+        if r.origin == Origin::Local {
+            r.origin = Origin::Hf;
+        }
+    }
+    Ok(Fetched {
+        entry: Entry {
+            repo: repo.to_string(),
+            requested: requested.map(str::to_string),
+            commit: pkg.version.clone(),
+            verdict: files.iter().filter_map(|f| f.verdict).max(),
+            files,
+        },
+        reports,
+    })
+}
+
+fn downloads_of(sites: &Sites) -> Vec<Downloads> {
+    let mut d: Vec<Downloads> = Vec::new();
+    for (_, r) in sites {
+        if !d.contains(&r.downloads) {
+            d.push(r.downloads.clone());
+        }
+    }
+    d
+}
+
+/// What the lock says about one reference: the usable entry, or the finding.
+enum LockCheck<'a> {
+    Locked(&'a Entry),
+    Finding(RuleId, String),
+}
+
+fn check_lock<'a>(lock: &'a Lock, repo: &str, requested: Option<&str>) -> LockCheck<'a> {
+    let shown = spec(repo, requested);
+    let exact = lock.get(repo, requested);
+    let pin = requested.filter(|r| is_commit(r));
+    match (exact, pin) {
+        (Some(e), Some(pin)) if !e.commit.eq_ignore_ascii_case(pin) => LockCheck::Finding(
+            RuleId::ModelRefDrift,
+            format!("`{shown}` is locked at commit {}, not the commit the code pins", e.commit),
+        ),
+        (Some(e), _) => LockCheck::Locked(e),
+        (None, _) => {
+            let others: Vec<String> = lock
+                .others(repo, requested)
+                .map(|e| {
+                    format!(
+                        "{} ({})",
+                        e.requested.as_deref().unwrap_or("default branch"),
+                        e.commit
+                    )
+                })
+                .collect();
+            match (pin, others.is_empty()) {
+                (Some(_), false) => LockCheck::Finding(
+                    RuleId::ModelRefDrift,
+                    format!(
+                        "`{shown}`: the code pins a commit that modelgate.lock does not record for `{repo}` (locked: {})",
+                        others.join(", ")
+                    ),
+                ),
+                (_, false) => LockCheck::Finding(
+                    RuleId::ModelRefUnlocked,
+                    format!(
+                        "`{shown}` is not in modelgate.lock (locked for `{repo}`: {})",
+                        others.join(", ")
+                    ),
+                ),
+                (_, true) => LockCheck::Finding(
+                    RuleId::ModelRefUnlocked,
+                    format!("`{shown}` is not in modelgate.lock"),
+                ),
+            }
+        }
+    }
+}
+
+fn site(file: &str, r: &Reference) -> ModelSite {
+    ModelSite {
+        path: file.to_string(),
+        line: r.location.line,
+        column: r.location.column,
+        callee: r.callee.clone(),
+    }
+}
+
+/// The `model-ref-risky` finding at a call site for a model whose worst file is `worst`.
+fn risky(r: &Reference, shown: &str, sev: Severity, worst: &str, locked: bool) -> Finding {
+    let when = if locked { " (as scanned when locked)" } else { "" };
+    Finding::new(
+        RuleId::ModelRefRisky,
+        r.location.clone(),
+        format!(
+            "`{}` pulls `{shown}`, whose files give {sev} findings{when} (worst: {worst})",
+            r.callee
+        ),
+    )
+    .with_severity(sev)
+    .with_related(Related {
+        location: Location::file(worst.to_string()),
+        origin: Origin::Hf,
+        message: "the model file with the worst finding".into(),
+    })
+}
+
+/// The project pass (see the module documentation). Appends the resolved models' file
+/// reports to `files` and the call-site findings to the source files' reports; returns
+/// the references for the report.
+pub fn project(
     files: &mut Vec<FileReport>,
     inputs: &[Input],
     settings: &Settings,
-    scan_input: &(dyn Fn(&Input) -> FileReport + Sync),
-) {
-    let refs = collect(inputs);
-    let mut by_repo: BTreeMap<(String, Option<String>), Sites> = BTreeMap::new();
-    for (file, r) in refs {
-        by_repo
-            .entry((r.repo.clone(), r.revision.clone()))
-            .or_default()
-            .push((file, r));
-    }
+    lock: Option<&Lock>,
+    scan_input: &ScanInput,
+) -> Vec<ModelRef> {
     let mut call_site: Vec<(String, Finding)> = Vec::new();
-    for (n, ((repo, revision), sites)) in by_repo.into_iter().enumerate() {
-        let spec = match &revision {
-            Some(rev) => format!("hf://{repo}@{rev}"),
-            None => format!("hf://{repo}"),
+    let mut models = Vec::new();
+    let mut fetched_repos = 0usize;
+    for ((repo, requested), sites) in collect(inputs) {
+        let shown = spec(&repo, requested.as_deref());
+        let mut model = ModelRef {
+            repo: repo.clone(),
+            requested: requested.clone(),
+            commit: requested.clone().filter(|r| is_commit(r)),
+            state: ModelState::NotResolved,
+            verdict: None,
+            files: Vec::new(),
+            sites: sites.iter().map(|(f, r)| site(f, r)).collect(),
         };
-        let unresolved = |why: String| -> Vec<(String, Finding)> {
+        let at_sites = |rule: RuleId, msg: &dyn Fn(&Reference) -> String| {
             sites
                 .iter()
-                .map(|(file, r)| {
-                    (
-                        file.clone(),
-                        Finding::new(
-                            RuleId::ModelRefUnresolved,
-                            r.location.clone(),
-                            format!("`{}` pulls `{spec}`, which could not be resolved and scanned: {why}", r.callee),
-                        ),
-                    )
-                })
-                .collect()
+                .map(|(file, r)| (file.clone(), Finding::new(rule, r.location.clone(), msg(r))))
+                .collect::<Vec<_>>()
         };
-        if n >= MAX_RESOLVED {
-            call_site.extend(unresolved(format!(
-                "more than {MAX_RESOLVED} repositories are referenced; the rest were not fetched"
-            )));
-            continue;
+        let mut locked = None;
+        if let Some(lock) = lock {
+            match check_lock(lock, &repo, requested.as_deref()) {
+                LockCheck::Locked(e) => locked = Some(e),
+                LockCheck::Finding(rule, why) => call_site.extend(at_sites(rule, &|r| {
+                    format!("`{}` pulls a model: {why}", r.callee)
+                })),
+            }
         }
-        let target = match Target::parse(&spec, &settings.env.hf) {
-            Ok(t) => t,
-            Err(e) => {
-                call_site.extend(unresolved(e));
-                continue;
+        if let Some(e) = locked {
+            model.state = ModelState::Locked;
+            model.commit = Some(e.commit.clone());
+            model.verdict = e.verdict;
+            model.files = e.files.clone();
+            if let (Some(sev), Some(worst)) = (e.verdict, e.worst_file()) {
+                if sev >= Severity::Medium {
+                    let at = format!("hf://{repo}@{}/{}", e.commit, worst.path);
+                    for (file, r) in &sites {
+                        call_site.push((file.clone(), risky(r, &shown, sev, &at, true)));
+                    }
+                }
             }
-        };
-        let filters = match crate::filters::Filters::new(&[], &[], None) {
-            Ok(f) => f,
-            Err(e) => {
-                call_site.extend(unresolved(e));
-                continue;
-            }
-        };
-        let plan = match crate::plan::plan(&[target], &filters, &settings.remote, &settings.env.hf)
-        {
-            Ok(p) => p,
-            Err(e) => {
-                call_site.extend(unresolved(e));
-                continue;
-            }
-        };
-        let mut reports: Vec<FileReport> = plan
-            .inputs
-            .iter()
-            .map(|i| {
-                let mut r = scan_input(i);
-                r.origin = i.origin;
-                r
-            })
-            .collect();
-        let errored = reports.iter().any(|r| r.status == FileStatus::Error);
-        let worst = reports
-            .iter()
-            .flat_map(|r| r.findings.iter().map(move |f| (f.severity, r)))
-            .max_by_key(|(s, _)| *s);
-        if worst.is_none_or(|(s, _)| s < Severity::Medium) && (errored || reports.is_empty()) {
-            call_site.extend(unresolved(if reports.is_empty() {
-                "the repository lists no files".into()
+        } else if settings.resolve_models {
+            let result = if fetched_repos >= MAX_RESOLVED {
+                Err(format!(
+                    "more than {MAX_RESOLVED} repositories are referenced; the rest were not fetched"
+                ))
             } else {
-                "some of its files could not be read".into()
-            }));
-        }
-        for (file, r) in &sites {
-            if let Some((sev, model)) = worst.filter(|(s, _)| *s >= Severity::Medium) {
-                let f = Finding::new(
-                    RuleId::ModelRefRisky,
-                    r.location.clone(),
-                    format!(
-                        "`{}` pulls `{spec}`, whose files give {sev} findings (worst: {})",
-                        r.callee, model.path
-                    ),
-                )
-                .with_severity(sev)
-                .with_related(Related {
-                    location: crate::finding::Location::file(model.path.clone()),
-                    origin: model.origin,
-                    message: "the model file with the worst finding".into(),
-                });
-                call_site.push((file.clone(), f));
+                fetched_repos += 1;
+                let scan = |i: &Input| scan_input(i);
+                fetch(&repo, requested.as_deref(), &downloads_of(&sites), settings, &scan)
+            };
+            match result {
+                Ok(mut f) => {
+                    model.state = ModelState::Resolved;
+                    model.commit = Some(f.entry.commit.clone());
+                    model.verdict = f.entry.verdict;
+                    model.files = f.entry.files.clone();
+                    let worst = f
+                        .reports
+                        .iter()
+                        .filter_map(|r| r.findings.iter().map(|x| x.severity).max().map(|s| (s, r)))
+                        .max_by_key(|(s, _)| *s);
+                    if let Some((sev, worst)) = worst.filter(|(s, _)| *s >= Severity::Medium) {
+                        for (file, r) in &sites {
+                            call_site.push((file.clone(), risky(r, &shown, sev, &worst.path, false)));
+                        }
+                    }
+                    files.append(&mut f.reports);
+                }
+                Err(why) => {
+                    model.state = ModelState::Unresolved;
+                    call_site.extend(at_sites(RuleId::ModelRefUnresolved, &|r| {
+                        format!(
+                            "`{}` pulls `{shown}`, which could not be resolved and scanned: {why}",
+                            r.callee
+                        )
+                    }));
+                }
             }
         }
-        for r in &mut reports {
-            if r.origin == Origin::Local {
-                r.origin = Origin::Hf;
-            }
-        }
-        files.append(&mut reports);
+        models.push(model);
     }
     for (file, f) in call_site {
         if let Some(report) = files.iter_mut().find(|r| r.path == file) {
@@ -171,4 +396,137 @@ pub fn resolve(
                 .sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
         }
     }
+    models
+}
+
+/// What `modelgate lock` did.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct LockOutcome {
+    pub lock: Lock,
+    /// References resolved and scanned in this run.
+    pub fetched: usize,
+    /// Entries kept as they were.
+    pub kept: usize,
+    /// References that could not be resolved: (reference, why). Not in the lock.
+    pub failed: Vec<(String, String)>,
+}
+
+/// `modelgate lock`: the new lock for the references of `inputs`. An entry of `old` is
+/// kept when its reference is unchanged (and `update` is off); other references are
+/// resolved and scanned; entries no reference names any more are dropped.
+pub fn build_lock(
+    inputs: &[Input],
+    settings: &Settings,
+    old: Option<&Lock>,
+    update: bool,
+    scan_input: &ScanInput,
+) -> LockOutcome {
+    let mut out = LockOutcome {
+        lock: Lock {
+            version: VERSION,
+            models: Vec::new(),
+        },
+        ..Default::default()
+    };
+    for ((repo, requested), sites) in collect(inputs) {
+        let keep = old
+            .filter(|_| !update)
+            .map(|l| check_lock(l, &repo, requested.as_deref()));
+        if let Some(LockCheck::Locked(e)) = keep {
+            out.lock.models.push(e.clone());
+            out.kept += 1;
+            continue;
+        }
+        if out.fetched >= MAX_RESOLVED {
+            out.failed.push((
+                spec(&repo, requested.as_deref()),
+                format!("more than {MAX_RESOLVED} repositories are referenced"),
+            ));
+            continue;
+        }
+        out.fetched += 1;
+        match fetch(
+            &repo,
+            requested.as_deref(),
+            &downloads_of(&sites),
+            settings,
+            scan_input,
+        ) {
+            Ok(f) => out.lock.models.push(f.entry),
+            Err(why) => out.failed.push((spec(&repo, requested.as_deref()), why)),
+        }
+    }
+    out.lock.normalise();
+    out
+}
+
+/// `modelgate lock [TARGETS]`: writes the lock; exit 1 when a reference could not be
+/// resolved (the others are written).
+pub fn lock_command(args: &crate::cli::LockArgs, env: crate::env::Env) -> Result<u8, String> {
+    let scan_args = crate::cli::ScanArgs {
+        targets: args.targets.clone(),
+        huggingface: Vec::new(),
+        report: crate::cli::ReportArgs {
+            config: args.config.clone(),
+            no_config: args.no_config,
+            format: None,
+            sarif: None,
+            json: None,
+            cyclonedx: None,
+            category: None,
+            fail_on: None,
+            show_skipped: false,
+        },
+        include: args.include.clone(),
+        exclude: args.exclude.clone(),
+        jobs: None,
+        shard: None,
+        no_progress: true,
+        resolve_models: true,
+        lock: args.lock.clone(),
+    };
+    let settings = Settings::resolve(&scan_args, env)?;
+    let filters = crate::filters::Filters::new(&settings.include, &settings.exclude, None)?;
+    let plan = crate::plan::plan(
+        &settings.targets,
+        &filters,
+        &settings.remote,
+        &settings.env.hf,
+    )?;
+    let old = Lock::read(&settings.lock_path)?;
+    let allow = |m: &str, n: &str| settings.allow_global(m, n);
+    let scan = |i: &Input| crate::app::scan_input(i, &settings.limits, &allow);
+    let outcome = build_lock(&plan.inputs, &settings, old.as_ref(), args.update, &scan);
+    let unchanged = old
+        .as_ref()
+        .and_then(|o| o.render().ok())
+        .zip(outcome.lock.render().ok())
+        .is_some_and(|(a, b)| a == b);
+    if !unchanged {
+        outcome.lock.write(&settings.lock_path)?;
+    }
+    eprintln!(
+        "{} {}: {} reference(s), {} resolved and scanned, {} unchanged",
+        if unchanged { "unchanged" } else { "wrote" },
+        settings.lock_path.display(),
+        outcome.lock.models.len(),
+        outcome.fetched - outcome.failed.len(),
+        outcome.kept
+    );
+    for e in &outcome.lock.models {
+        if let Some(sev) = e.verdict.filter(|s| *s >= Severity::Medium) {
+            eprintln!(
+                "  {} at {}: {sev} findings (run `modelgate scan` for the details)",
+                e.repo, e.commit
+            );
+        }
+    }
+    for (r, why) in &outcome.failed {
+        eprintln!("  not locked: {r}: {why}");
+    }
+    Ok(if outcome.failed.is_empty() {
+        crate::app::EXIT_PASS
+    } else {
+        crate::app::EXIT_FAIL
+    })
 }

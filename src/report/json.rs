@@ -28,10 +28,60 @@ pub mod v1 {
         pub version: u32,
         pub tool: Tool,
         pub files: Vec<File>,
+        /// The models the scanned code references (SPEC §8); absent when there are none.
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        pub models: Vec<Model>,
         pub summary: Summary,
         pub thresholds: ThresholdsOut,
         pub reached: Vec<Severity>,
         pub verdict: Verdict,
+    }
+
+    /// One referenced model: a (repository, requested revision) and its call sites.
+    #[derive(Serialize)]
+    pub struct Model {
+        pub repo: String,
+        /// The `revision` the code asks for; `null`: the default branch.
+        pub requested: Option<String>,
+        /// The commit: pinned by the code, resolved this run, or taken from the lock.
+        pub commit: Option<String>,
+        /// `not-resolved`, `resolved`, `locked` or `unresolved`.
+        pub state: internal::ModelState,
+        /// Worst severity of the model's files; `null`: none, or not scanned.
+        pub verdict: Option<Severity>,
+        pub files: Vec<crate::refs::lock::LockedFile>,
+        pub sites: Vec<Site>,
+    }
+
+    #[derive(Serialize)]
+    pub struct Site {
+        pub path: String,
+        pub line: Option<u32>,
+        pub column: Option<u32>,
+        pub callee: String,
+    }
+
+    impl From<&internal::ModelRef> for Model {
+        fn from(m: &internal::ModelRef) -> Model {
+            Model {
+                repo: m.repo.clone(),
+                requested: m.requested.clone(),
+                commit: m.commit.clone(),
+                state: m.state,
+                verdict: m.verdict,
+                files: m.files.clone(),
+                sites: m
+                    .sites
+                    .iter()
+                    .map(|s| Site {
+                        path: s.path.clone(),
+                        line: s.line,
+                        column: s.column,
+                        callee: s.callee.clone(),
+                    })
+                    .collect(),
+            }
+        }
     }
 
     #[derive(Serialize)]
@@ -156,6 +206,7 @@ pub mod v1 {
                     version: r.tool.version,
                 },
                 files: r.files.iter().map(File::from).collect(),
+                models: r.models.iter().map(Model::from).collect(),
                 summary: Summary::from(&r.summary),
                 thresholds: ThresholdsOut::from(r.thresholds),
                 reached: r.reached.clone(),

@@ -7,6 +7,7 @@ use crate::finding::{Finding, Severity};
 use crate::rules::RuleId;
 pub use crate::target::Origin;
 
+pub mod cyclonedx;
 pub mod github;
 pub mod json;
 pub mod sarif;
@@ -153,6 +154,60 @@ pub struct Report {
     /// Severities whose threshold was reached, highest first.
     pub reached: Vec<Severity>,
     pub verdict: Verdict,
+    /// The models the scanned code pulls (SPEC §8), sorted by repository and revision.
+    pub models: Vec<ModelRef>,
+}
+
+/// A model the code pulls: one per (repository, requested revision), with its call sites
+/// and what is known of it (from this run's resolution, or from `modelgate.lock`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ModelRef {
+    /// `owner/name`.
+    pub repo: String,
+    /// The `revision` the code asks for (`None`: the default branch).
+    pub requested: Option<String>,
+    /// The commit: resolved this run, locked, or pinned by the code.
+    pub commit: Option<String>,
+    pub state: ModelState,
+    /// Worst severity of the model's files (`None`: no finding, or not scanned).
+    pub verdict: Option<Severity>,
+    /// The files the calls download, when resolved or locked.
+    pub files: Vec<crate::refs::lock::LockedFile>,
+    pub sites: Vec<ModelSite>,
+}
+
+/// A call that pulls a model.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ModelSite {
+    pub path: String,
+    pub line: Option<u32>,
+    pub column: Option<u32>,
+    pub callee: String,
+}
+
+/// How much of a referenced model was looked at.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ModelState {
+    /// Checked offline only (no `--resolve-models`, no lock entry).
+    NotResolved,
+    /// Resolved and scanned in this run.
+    Resolved,
+    /// Taken from `modelgate.lock` (not fetched again).
+    Locked,
+    /// Resolution was asked for and failed.
+    Unresolved,
+}
+
+impl ModelState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ModelState::NotResolved => "not resolved",
+            ModelState::Resolved => "resolved",
+            ModelState::Locked => "locked",
+            ModelState::Unresolved => "unresolved",
+        }
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -210,6 +265,7 @@ impl Report {
             thresholds,
             reached,
             verdict,
+            models: Vec::new(),
         }
     }
 
