@@ -95,7 +95,11 @@ fn scan_command(args: ScanArgs, env: Env) -> Result<u8, String> {
 }
 
 /// Scans one input; never fails: what cannot be read is the report.
-pub(crate) fn scan_input(input: &Input, limits: &crate::limits::Limits, allow: &scan::AllowFn) -> FileReport {
+pub(crate) fn scan_input(
+    input: &Input,
+    limits: &crate::limits::Limits,
+    allow: &scan::AllowFn,
+) -> FileReport {
     if let Some(err) = &input.error {
         return FileReport::errored(
             &input.display,

@@ -237,8 +237,289 @@ fn job_summary_lists_the_models_the_code_pulls() {
     assert_eq!(out.status.code(), Some(1));
     let md = std::fs::read_to_string(&summary).unwrap();
     assert!(md.contains("### Models the code pulls"), "{md}");
+    // One row per reference, pinned or not, with its publisher and what is known.
+    assert!(
+        md.contains("| <code>acme/totally-harmless</code> | acme | default branch (unpinned) | — | not resolved | not scanned | <code>train.py\\:9</code> |"),
+        "{md}"
+    );
+    assert!(
+        md.contains("| <code>acme/totally-harmless</code> | acme | <code>0123456789ab</code> (pinned) | <code>0123456789ab</code> | not resolved | not scanned | <code>train.py\\:8</code> |"),
+        "{md}"
+    );
     assert!(
         md.contains(r"<code>train.py\:9</code> | `model-ref-unpinned`"),
         "{md}"
+    );
+}
+
+const LOCK_TRAIN: &str = "from transformers import AutoModel\nfrom huggingface_hub import hf_hub_download\n\nmodel = AutoModel.from_pretrained(\"acme/totally-harmless\")\ncfg = hf_hub_download(\"acme/big-model\", \"config.json\", revision=\"89abcdef0123456789abcdef0123456789abcdef\")\n";
+
+/// The pipeline() call pins the same commit as the hf_hub_download call.
+const LOCK_NOTEBOOK_PIN: &str = BIG_SHA;
+
+fn lock_hub() -> mockhub::MockHub {
+    let payload = std::fs::read(root().join("examples/malicious/eval_in_checkpoint.pt")).unwrap();
+    let clean = std::fs::read(root().join("examples/benign/weights.safetensors")).unwrap();
+    mockhub::start(vec![
+        repo(
+            "acme/totally-harmless",
+            HARMLESS_SHA,
+            vec![
+                ("config.json", b"{}".to_vec()),
+                ("pytorch_model.bin", payload.clone()),
+            ],
+        ),
+        repo(
+            "acme/big-model",
+            BIG_SHA,
+            vec![
+                ("config.json", b"{\"model_type\": \"bert\"}".to_vec()),
+                ("model.safetensors", clean),
+                // The library loads model.safetensors; this one is never downloaded.
+                ("pytorch_model.bin", payload),
+                ("README.md", b"# big model\n".to_vec()),
+            ],
+        ),
+    ])
+}
+
+fn requests(hub: &mockhub::MockHub) -> Vec<String> {
+    hub.stats.requests.lock().unwrap().clone()
+}
+
+fn run_in(hub: &mockhub::MockHub, dir: &std::path::Path, args: &[&str]) -> (i32, String, String) {
+    let out = modelgate_against_hub(&hub.endpoint)
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn findings_of<'a>(report: &'a Value, path: &str) -> Vec<&'a Value> {
+    report["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["path"] == path)
+        .flat_map(|f| f["findings"].as_array().unwrap())
+        .collect()
+}
+
+/// `modelgate lock` resolves every reference once and writes a sorted, reviewable lock
+/// with the files each call downloads (hf_hub_download: that file; a model loader: the
+/// safetensors weights, not the pickle beside them) and their Hub hashes; a second run
+/// rewrites nothing and fetches nothing; `scan --resolve-models` with the lock fetches
+/// nothing and still fails on the locked risky model at its call site.
+#[test]
+fn lock_round_trip_fetches_nothing_new() {
+    let hub = lock_hub();
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "train.py", LOCK_TRAIN.as_bytes());
+    write(
+        dir.path(),
+        "serve.py",
+        format!("from transformers import pipeline\np = pipeline(model=\"acme/big-model\", revision=\"{LOCK_NOTEBOOK_PIN}\")\n").as_bytes(),
+    );
+    let (code, _, stderr) = run_in(&hub, dir.path(), &["lock", "--no-config"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains("wrote"), "{stderr}");
+    let text = std::fs::read_to_string(dir.path().join("modelgate.lock")).unwrap();
+    let lock: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(lock["version"], 1);
+    let models = lock["models"].as_array().unwrap();
+    let keys: Vec<(String, Value)> = models
+        .iter()
+        .map(|m| {
+            (
+                m["repo"].as_str().unwrap().to_string(),
+                m["requested"].clone(),
+            )
+        })
+        .collect();
+    // Sorted by repository, one entry per (repository, revision): the pipeline() pin
+    // and the hf_hub_download pin are the same commit, so one reference.
+    assert_eq!(
+        keys,
+        [
+            ("acme/big-model".to_string(), json!(BIG_SHA)),
+            ("acme/totally-harmless".to_string(), Value::Null),
+        ],
+        "{text}"
+    );
+    let big = &models[0];
+    assert_eq!(big["commit"], BIG_SHA);
+    let big_files: Vec<&str> = big["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["path"].as_str().unwrap())
+        .collect();
+    // pipeline() downloads config + safetensors weights; hf_hub_download the config.
+    assert!(big_files.contains(&"config.json"), "{big_files:?}");
+    assert!(big_files.contains(&"model.safetensors"), "{big_files:?}");
+    assert!(!big_files.contains(&"pytorch_model.bin"), "{big_files:?}");
+    assert!(!big_files.contains(&"README.md"), "{big_files:?}");
+    assert_eq!(big["verdict"], Value::Null, "{text}");
+    assert_eq!(hub.served("acme/big-model/pytorch_model.bin"), 0);
+    let harmless = &models[1];
+    assert_eq!(harmless["commit"], HARMLESS_SHA);
+    assert_eq!(harmless["verdict"], "critical");
+    let bin = harmless["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["path"] == "pytorch_model.bin")
+        .unwrap();
+    assert_eq!(bin["verdict"], "critical");
+    let payload = std::fs::read(root().join("examples/malicious/eval_in_checkpoint.pt")).unwrap();
+    let digest = Content::Bytes(Arc::new(payload)).digest();
+    assert_eq!(bin["sha256"], digest.as_str());
+
+    // Unchanged code: the lock is not rewritten and nothing is fetched.
+    let before = requests(&hub).len();
+    let (code, _, stderr) = run_in(&hub, dir.path(), &["lock", "--no-config"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains("unchanged"), "{stderr}");
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("modelgate.lock")).unwrap(),
+        text
+    );
+    assert_eq!(
+        requests(&hub).len(),
+        before,
+        "{:?}",
+        &requests(&hub)[before..]
+    );
+
+    // scan --resolve-models with the lock: no request, the locked verdict at the call.
+    let (code, stdout, stderr) = run_in(
+        &hub,
+        dir.path(),
+        &[
+            "scan",
+            ".",
+            "--no-config",
+            "--no-progress",
+            "--resolve-models",
+            "-f",
+            "json",
+        ],
+    );
+    assert_eq!(code, 1, "{stderr}");
+    assert_eq!(
+        requests(&hub).len(),
+        before,
+        "{:?}",
+        &requests(&hub)[before..]
+    );
+    let report: Value = serde_json::from_str(&stdout).unwrap();
+    let train = findings_of(&report, "train.py");
+    let risky = train
+        .iter()
+        .find(|f| f["rule"] == "model-ref-risky")
+        .unwrap_or_else(|| panic!("{train:#?}"));
+    assert_eq!(risky["severity"], "critical");
+    assert_eq!(risky["location"]["line"], 4);
+    assert!(risky["related"][0]["location"]["path"]
+        .as_str()
+        .unwrap()
+        .ends_with(&format!(
+            "acme/totally-harmless@{HARMLESS_SHA}/pytorch_model.bin"
+        )));
+    let states: Vec<&str> = report["models"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["state"].as_str().unwrap())
+        .collect();
+    assert_eq!(states, ["locked", "locked"], "{:#}", report["models"]);
+}
+
+/// With a lock, a pin the lock does not record is `model-ref-drift` and a reference the
+/// lock lacks is `model-ref-unlocked`, both offline; the locked risky model stays
+/// critical without the network.
+#[test]
+fn a_changed_pin_drifts_and_a_new_reference_is_unlocked() {
+    let hub = lock_hub();
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "train.py", LOCK_TRAIN.as_bytes());
+    let (code, _, stderr) = run_in(&hub, dir.path(), &["lock", "--no-config"]);
+    assert_eq!(code, 0, "{stderr}");
+    // Re-pin the hf_hub_download call, add a new reference.
+    let changed = LOCK_TRAIN.replace(BIG_SHA, "fedcba9876543210fedcba9876543210fedcba98");
+    write(dir.path(), "train.py", changed.as_bytes());
+    write(
+        dir.path(),
+        "extra.py",
+        b"from diffusers import DiffusionPipeline\npipe = DiffusionPipeline.from_pretrained(\"acme/new-model\", revision=\"v1.0\")\n",
+    );
+    let before = requests(&hub).len();
+    let out = modelgate_against_hub(&hub.endpoint)
+        .env("HF_HUB_OFFLINE", "1")
+        .current_dir(dir.path())
+        .args(["scan", ".", "--no-config", "--no-progress", "-f", "sarif"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(requests(&hub).len(), before);
+    let sarif: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_valid_sarif(&sarif);
+    let results = sarif["runs"][0]["results"].as_array().unwrap();
+    let at = |rule: &str| -> Vec<(String, i64, i64, String)> {
+        results
+            .iter()
+            .filter(|r| r["ruleId"] == rule)
+            .map(|r| {
+                let l = &r["locations"][0]["physicalLocation"];
+                (
+                    l["artifactLocation"]["uri"].as_str().unwrap().to_string(),
+                    l["region"]["startLine"].as_i64().unwrap(),
+                    l["region"]["startColumn"].as_i64().unwrap(),
+                    r["level"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect()
+    };
+    assert_eq!(
+        at("model-ref-drift"),
+        [("train.py".to_string(), 5, 7, "error".to_string())]
+    );
+    assert_eq!(
+        at("model-ref-unlocked"),
+        [("extra.py".to_string(), 2, 8, "warning".to_string())]
+    );
+    let risky = at("model-ref-risky");
+    assert_eq!(risky.len(), 1, "{risky:?}");
+    assert_eq!((risky[0].0.as_str(), risky[0].1), ("train.py", 4));
+    let text = results
+        .iter()
+        .find(|r| r["ruleId"] == "model-ref-drift")
+        .unwrap()["message"]["text"]
+        .as_str()
+        .unwrap();
+    assert!(text.contains(BIG_SHA), "{text}");
+
+    // `modelgate lock` again: only the changed references are fetched; the kept entry
+    // is not. The new reference names a repository the Hub lacks: exit 1, reported.
+    let before = requests(&hub).len();
+    let (code, _, stderr) = run_in(&hub, dir.path(), &["lock", "--no-config"]);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stderr.contains("not locked: hf://acme/new-model@v1.0: "),
+        "{stderr}"
+    );
+    let new_requests = requests(&hub)[before..].to_vec();
+    assert!(
+        !new_requests.iter().any(|r| r.contains("totally-harmless")),
+        "{new_requests:?}"
+    );
+    assert!(
+        new_requests.iter().any(|r| r.contains("big-model")),
+        "{new_requests:?}"
     );
 }

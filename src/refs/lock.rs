@@ -232,7 +232,9 @@ mod tests {
         let p = dir.path().join("modelgate.lock");
         assert_eq!(Lock::read(&p).unwrap(), None);
         std::fs::write(&p, "{\"version\": 1, \"models\": [{\"repo\": 1}]}").unwrap();
-        assert!(Lock::read(&p).unwrap_err().contains("not a modelgate lock file"));
+        assert!(Lock::read(&p)
+            .unwrap_err()
+            .contains("not a modelgate lock file"));
         std::fs::write(&p, "{\"version\": 7, \"models\": []}").unwrap();
         assert!(Lock::read(&p).unwrap_err().contains("version 7"));
         let lock = Lock {

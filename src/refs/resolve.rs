@@ -92,6 +92,16 @@ fn downloaded(path: &str, all: &BTreeSet<&str>, downloads: &[Downloads]) -> bool
             if name.ends_with(".py") {
                 return *remote_code;
             }
+            // The model card, licence and images are not what a loader fetches.
+            let lower = name.to_ascii_lowercase();
+            if [".md", ".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp"]
+                .iter()
+                .any(|e| lower.ends_with(e))
+                || lower == ".gitattributes"
+                || lower.starts_with("license")
+            {
+                return false;
+            }
             let pickle_weight = [".bin", ".pt", ".pth", ".ckpt", ".pkl"]
                 .iter()
                 .any(|e| name.ends_with(e));
@@ -120,7 +130,12 @@ fn fetch(
     let pkg = plan
         .packages
         .iter()
-        .find(|p| matches!(p.kind, PackageKind::HuggingFace | PackageKind::HuggingFaceCache))
+        .find(|p| {
+            matches!(
+                p.kind,
+                PackageKind::HuggingFace | PackageKind::HuggingFaceCache
+            )
+        })
         .ok_or("the Hub returned no repository")?;
     let prefix = format!("{}/", pkg.root);
     let rel = |display: &str| display.strip_prefix(&prefix).map(str::to_string);
@@ -229,7 +244,10 @@ fn check_lock<'a>(lock: &'a Lock, repo: &str, requested: Option<&str>) -> LockCh
     match (exact, pin) {
         (Some(e), Some(pin)) if !e.commit.eq_ignore_ascii_case(pin) => LockCheck::Finding(
             RuleId::ModelRefDrift,
-            format!("`{shown}` is locked at commit {}, not the commit the code pins", e.commit),
+            format!(
+                "`{shown}` is locked at commit {}, not the commit the code pins",
+                e.commit
+            ),
         ),
         (Some(e), _) => LockCheck::Locked(e),
         (None, _) => {
@@ -278,7 +296,11 @@ fn site(file: &str, r: &Reference) -> ModelSite {
 
 /// The `model-ref-risky` finding at a call site for a model whose worst file is `worst`.
 fn risky(r: &Reference, shown: &str, sev: Severity, worst: &str, locked: bool) -> Finding {
-    let when = if locked { " (as scanned when locked)" } else { "" };
+    let when = if locked {
+        " (as scanned when locked)"
+    } else {
+        ""
+    };
     Finding::new(
         RuleId::ModelRefRisky,
         r.location.clone(),
@@ -355,7 +377,13 @@ pub fn project(
             } else {
                 fetched_repos += 1;
                 let scan = |i: &Input| scan_input(i);
-                fetch(&repo, requested.as_deref(), &downloads_of(&sites), settings, &scan)
+                fetch(
+                    &repo,
+                    requested.as_deref(),
+                    &downloads_of(&sites),
+                    settings,
+                    &scan,
+                )
             };
             match result {
                 Ok(mut f) => {
@@ -370,7 +398,8 @@ pub fn project(
                         .max_by_key(|(s, _)| *s);
                     if let Some((sev, worst)) = worst.filter(|(s, _)| *s >= Severity::Medium) {
                         for (file, r) in &sites {
-                            call_site.push((file.clone(), risky(r, &shown, sev, &worst.path, false)));
+                            call_site
+                                .push((file.clone(), risky(r, &shown, sev, &worst.path, false)));
                         }
                     }
                     files.append(&mut f.reports);
@@ -522,6 +551,8 @@ pub fn lock_command(args: &crate::cli::LockArgs, env: crate::env::Env) -> Result
         }
     }
     for (r, why) in &outcome.failed {
+        // Errors of the Hub client already start with the target.
+        let why = why.strip_prefix(&format!("{r}: ")).unwrap_or(why);
         eprintln!("  not locked: {r}: {why}");
     }
     Ok(if outcome.failed.is_empty() {

@@ -96,6 +96,16 @@ fn purl(m: &ModelRef) -> String {
     }
 }
 
+/// The component's `bom-ref`: one per reference (repository and requested revision), so
+/// two references that resolve to one commit, or none, stay two unique refs.
+fn model_ref_id(m: &ModelRef) -> String {
+    format!(
+        "model:{}@{}",
+        m.repo,
+        m.requested.as_deref().unwrap_or("(default branch)")
+    )
+}
+
 fn model_ref_component(m: &ModelRef) -> Value {
     let (group, name) = m.repo.split_once('/').unwrap_or(("", &m.repo));
     let mut props = vec![
@@ -117,7 +127,7 @@ fn model_ref_component(m: &ModelRef) -> Value {
     }
     let mut c = json!({
         "type": "machine-learning-model",
-        "bom-ref": purl(m),
+        "bom-ref": model_ref_id(m),
         "name": name,
         "purl": purl(m),
         "properties": props,
@@ -134,7 +144,7 @@ fn model_ref_component(m: &ModelRef) -> Value {
         .map(|f| {
             let mut fc = json!({
                 "type": "file",
-                "bom-ref": format!("{}#{}", purl(m), f.path),
+                "bom-ref": format!("{}#{}", model_ref_id(m), f.path),
                 "name": f.path,
                 "properties": [
                     prop("size", f.size.to_string()),
@@ -205,8 +215,8 @@ pub fn bom(report: &Report, hash_local: bool) -> Value {
         components.push(model_ref_component(m));
         for s in &m.sites {
             let deps = pulls.entry(s.path.as_str()).or_default();
-            if !deps.contains(&purl(m)) {
-                deps.push(purl(m));
+            if !deps.contains(&model_ref_id(m)) {
+                deps.push(model_ref_id(m));
             }
         }
     }

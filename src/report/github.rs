@@ -250,15 +250,36 @@ pub fn write_step_summary(report: &Report, out: &mut dyn Write) -> io::Result<()
         }
     }
 
-    // The models the code pulls (SPEC §8): every model-reference finding, by call site.
+    // The models the code pulls (SPEC §8): one row per reference (pinned or not, its
+    // publisher, what is known of it), then every model-reference finding by call site.
     let refs: Vec<&Finding> = report
         .findings()
         .filter(|f| f.rule.as_str().starts_with("model-ref"))
         .collect();
+    if !report.models.is_empty() || !refs.is_empty() {
+        writeln!(out, "\n### Models the code pulls\n")?;
+    }
+    if !report.models.is_empty() {
+        writeln!(
+            out,
+            "| model | publisher | revision | commit | state | verdict | called at |\n| --- | --- | --- | --- | --- | --- | --- |"
+        )?;
+        for m in report.models.iter().take(SUMMARY_MAX_ROWS) {
+            out.write_all(model_row(m).as_bytes())?;
+        }
+        if report.models.len() > SUMMARY_MAX_ROWS {
+            writeln!(
+                out,
+                "\n_… and {} more._",
+                report.models.len() - SUMMARY_MAX_ROWS
+            )?;
+        }
+        writeln!(out)?;
+    }
     if !refs.is_empty() {
         writeln!(
             out,
-            "\n### Models the code pulls\n\n| call site | rule | severity | what |\n| --- | --- | --- | --- |"
+            "| call site | rule | severity | what |\n| --- | --- | --- | --- |"
         )?;
         for f in refs.iter().take(SUMMARY_MAX_ROWS) {
             let at = match f.location.line {
@@ -347,6 +368,57 @@ fn summary_row(f: &Finding) -> String {
         None => String::new(),
     };
     format!("| {sev} | `{}` | {file} | {evidence} |\n", f.rule)
+}
+
+/// Most call sites listed in one model row.
+const MODEL_SITES_SHOWN: usize = 3;
+
+/// One row of the job summary's model table.
+fn model_row(m: &crate::report::ModelRef) -> String {
+    let publisher = m.repo.split_once('/').map_or("", |(o, _)| o);
+    let revision = match (
+        &m.requested,
+        m.requested.as_deref().is_some_and(crate::refs::is_commit),
+    ) {
+        (None, _) => "default branch (unpinned)".to_string(),
+        (Some(r), true) => format!(
+            "<code>{}</code> (pinned)",
+            md_text(r.get(..12).unwrap_or(r))
+        ),
+        (Some(r), false) => format!("<code>{}</code> (branch or tag, unpinned)", md_text(r)),
+    };
+    let commit = match &m.commit {
+        Some(c) => format!("<code>{}</code>", md_text(c.get(..12).unwrap_or(c))),
+        None => "—".into(),
+    };
+    let verdict = match (m.state, m.verdict) {
+        (crate::report::ModelState::NotResolved, _) => "not scanned".to_string(),
+        (crate::report::ModelState::Unresolved, _) => "🔴 could not be scanned".to_string(),
+        (_, None) => "✅ no findings".to_string(),
+        (_, Some(s)) => format!("{} {s}", emoji(s)),
+    };
+    let mut sites: Vec<String> = m
+        .sites
+        .iter()
+        .take(MODEL_SITES_SHOWN)
+        .map(|s| match s.line {
+            Some(l) => format!("<code>{}</code>", md_text(&format!("{}:{l}", s.path))),
+            None => format!("<code>{}</code>", md_text(&s.path)),
+        })
+        .collect();
+    if m.sites.len() > MODEL_SITES_SHOWN {
+        sites.push(format!("… {} more", m.sites.len() - MODEL_SITES_SHOWN));
+    }
+    format!(
+        "| <code>{}</code> | {} | {} | {} | {} | {} | {} |\n",
+        md_text(&m.repo),
+        md_text(publisher),
+        revision,
+        commit,
+        m.state.as_str(),
+        verdict,
+        sites.join("<br>")
+    )
 }
 
 /// Untrusted text as literal Markdown inside a table cell: ASCII punctuation that could
