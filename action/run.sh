@@ -11,7 +11,7 @@
 # Inputs (environment only; action.yml never interpolates inputs into the script):
 #   MODELGATE_BIN (from install.sh), INPUT_TARGETS, INPUT_CONFIG, INPUT_FAIL_ON,
 #   INPUT_SARIF_FILE, INPUT_JSON_FILE, INPUT_CATEGORY, INPUT_ANNOTATIONS, INPUT_SUMMARY,
-#   INPUT_SHARD, INPUT_MERGE, INPUT_RESOLVE_MODELS, RUNNER_TEMP, GITHUB_OUTPUT, GITHUB_STEP_SUMMARY
+#   INPUT_SHARD, INPUT_MERGE, INPUT_RESOLVE_MODELS, INPUT_CYCLONEDX_FILE, RUNNER_TEMP, GITHUB_OUTPUT, GITHUB_STEP_SUMMARY
 set -euo pipefail
 
 die() {
@@ -99,6 +99,7 @@ else
     false | "") ;;
     *) die "resolve-models must be true or false, got '${INPUT_RESOLVE_MODELS}'" ;;
   esac
+  if [ -n "${INPUT_CYCLONEDX_FILE:-}" ]; then args+=(--cyclonedx "$INPUT_CYCLONEDX_FILE"); fi
   targets=()
   while IFS= read -r item; do targets+=("$item"); done < <(split_list "${INPUT_TARGETS:-.}")
   [ "${#targets[@]}" -gt 0 ] || targets=(.)
@@ -129,5 +130,10 @@ fi
 {
   echo "sarif-file=$(native "$sarif")"
   echo "json-file=$(native "$json")"
+  if [ -n "${INPUT_CYCLONEDX_FILE:-}" ] && [ -z "${INPUT_MERGE:-}" ]; then
+    echo "cyclonedx-file=$(native "$INPUT_CYCLONEDX_FILE")"
+  else
+    echo "cyclonedx-file="
+  fi
   echo "exit-code=$code"
 } >>"$GITHUB_OUTPUT"

@@ -261,6 +261,13 @@ check "  no job summary" [ ! -s "$GITHUB_STEP_SUMMARY" ]
 check "  outputs still written" [ "$(out verdict)" = fail ]
 check "  sarif-file as given" [ "$(out sarif-file)" = "$R/out.sarif" ]
 check "  and written" [ -s "$R/out.sarif" ]
+check "  no BOM unless asked for" [ -z "$(out cyclonedx-file)" ]
+
+scan_runner
+expect_code 0 "cyclonedx-file input writes a CycloneDX BOM" \
+  sub INPUT_TARGETS=examples/benign INPUT_CYCLONEDX_FILE="$R/bom.json" run
+check "  cyclonedx-file output" [ "$(out cyclonedx-file)" = "$R/bom.json" ]
+check "  a CycloneDX 1.6 document" "$PY" -c 'import json,sys; b=json.load(open(sys.argv[1])); assert b["bomFormat"] == "CycloneDX" and b["specVersion"] == "1.6" and b["components"]' "$R/bom.json"
 
 scan_runner
 expect_code 0 "a config input with fail-on override: medium=off,high=off,critical=off passes" \

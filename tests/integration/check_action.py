@@ -44,7 +44,7 @@ for key, value in run_step["env"].items():
 
 written = {
     # action/run.sh
-    "run": {"sarif-file", "json-file", "exit-code"}
+    "run": {"sarif-file", "json-file", "cyclonedx-file", "exit-code"}
     # modelgate's own GITHUB_OUTPUT lines (src/report/github.rs write_outputs)
     | {"verdict", "critical", "high", "medium", "low", "info", "suppressed"},
     "install": {"path", "source", "version"},
