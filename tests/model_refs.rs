@@ -523,3 +523,99 @@ fn a_changed_pin_drifts_and_a_new_reference_is_unlocked() {
         "{new_requests:?}"
     );
 }
+
+/// Configs name models too (SPEC §8): YAML (Hydra/Lightning style), JSON and TOML keys
+/// give their findings at the value's line and column; a pinned one is quiet; the
+/// configs libraries write into model folders (`config.json` with `_name_or_path`) and
+/// bare library model names are not references.
+#[test]
+fn config_keys_are_references_at_their_value() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "configs/train.yaml",
+        b"model:\n  _target_: transformers.AutoModelForCausalLM.from_pretrained\n  pretrained_model_name_or_path: acme/totally-harmless\n  trust_remote_code: true\ndata:\n  tokenizer_name: acme/tok\n  tokenizer_revision: 0123456789abcdef0123456789abcdef01234567\n",
+    );
+    write(
+        dir.path(),
+        "pyproject.toml",
+        b"[project]\nname = \"x\"\n\n[tool.finetune]\nbase_model = \"acme/base\"\nrevision = \"v2\"\n",
+    );
+    write(
+        dir.path(),
+        "model/config.json",
+        b"{\"_name_or_path\": \"acme/base\", \"architectures\": [\"BertModel\"], \"model_type\": \"bert\"}\n",
+    );
+    write(dir.path(), "vision.yaml", b"model_name_or_path: resnet50\n");
+    let out = modelgate()
+        .current_dir(dir.path())
+        .args(["scan", ".", "--no-config", "--no-progress", "-f", "sarif"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let sarif: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_valid_sarif(&sarif);
+    let mut got: Vec<(String, String, i64, i64)> = sarif["runs"][0]["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["ruleId"].as_str().unwrap().starts_with("model-ref"))
+        .map(|r| {
+            let l = &r["locations"][0]["physicalLocation"];
+            (
+                r["ruleId"].as_str().unwrap().to_string(),
+                l["artifactLocation"]["uri"].as_str().unwrap().to_string(),
+                l["region"]["startLine"].as_i64().unwrap(),
+                l["region"]["startColumn"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    got.sort();
+    let want = [
+        ("model-ref-remote-code", "configs/train.yaml", 3, 34),
+        ("model-ref-unpinned", "configs/train.yaml", 3, 34),
+        ("model-ref-unpinned", "pyproject.toml", 5, 14),
+    ];
+    let want: Vec<(String, String, i64, i64)> = want
+        .iter()
+        .map(|(a, b, c, d)| (a.to_string(), b.to_string(), *c, *d))
+        .collect();
+    assert_eq!(got, want);
+}
+
+/// A config's reference is resolved like a call's: the risky model fails the build at the
+/// config line.
+#[test]
+fn config_reference_is_resolved() {
+    let hub = lock_hub();
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "finetune.yml",
+        b"base_model: acme/totally-harmless\nlr: 0.0001\n",
+    );
+    let (code, stdout, stderr) = run_in(
+        &hub,
+        dir.path(),
+        &[
+            "scan",
+            ".",
+            "--no-config",
+            "--no-progress",
+            "--resolve-models",
+            "-f",
+            "json",
+        ],
+    );
+    assert_eq!(code, 1, "{stderr}");
+    let report: Value = serde_json::from_str(&stdout).unwrap();
+    let f = findings_of(&report, "finetune.yml");
+    let risky = f
+        .iter()
+        .find(|x| x["rule"] == "model-ref-risky")
+        .unwrap_or_else(|| panic!("{f:#?}"));
+    assert_eq!(risky["severity"], "critical");
+    assert_eq!(risky["location"]["line"], 1);
+    assert_eq!(report["models"][0]["sites"][0]["callee"], "base_model");
+    assert_eq!(report["models"][0]["state"], "resolved");
+}

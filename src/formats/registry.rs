@@ -323,7 +323,11 @@ pub static FORMATS: &[FormatSpec] = &[
     // detector reads a `.yaml`/`.json` only to search it, see `config::detect`).
     FormatSpec {
         name: "hydra-config",
-        labels: &[label("hydra-config"), label("chat-template")],
+        labels: &[
+            label("hydra-config"),
+            label("chat-template"),
+            label("model-config"),
+        ],
         detect: config::detect,
         scan: scan_text_config,
         bounded_reads: false,

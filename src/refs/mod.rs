@@ -14,6 +14,7 @@
 //! The project-level pass over these references (the lock file, resolution through the
 //! Hub API) is [`resolve`]; the lock file's format is [`lock`].
 
+pub mod config;
 pub mod lock;
 mod lookalike;
 pub mod resolve;
@@ -60,7 +61,7 @@ pub fn set_trusted_orgs(orgs: Vec<String>) {
     let _ = TRUSTED_ORGS.set(orgs);
 }
 
-fn trusted_orgs() -> &'static [String] {
+pub(crate) fn trusted_orgs() -> &'static [String] {
     TRUSTED_ORGS.get().map_or(&[], Vec::as_slice)
 }
 
@@ -290,60 +291,13 @@ fn reference(
         Some(prefixes) => prefixes.iter().find_map(|p| raw.strip_prefix(p))?,
         None => raw,
     };
-    if local_path(id) {
-        return None;
-    }
-    let owner = id.split_once('/').map(|(owner, _)| owner);
-    if let Some(org) = owner.and_then(|owner| lookalike::imitated(owner, trusted)) {
-        out.push(
-            Finding::new(
-                RuleId::ModelRefLookalikePublisher,
-                loc.clone(),
-                format!("`{callee}` pulls `{id}`, whose owner imitates the organisation `{org}`"),
-            )
-            .with_evidence(call.text.clone()),
-        );
-    } else if !trusted.is_empty()
-        && !owner.is_some_and(|o| trusted.iter().any(|t| t.eq_ignore_ascii_case(o)))
-    {
-        out.push(
-            Finding::new(
-                RuleId::ModelRefUntrustedPublisher,
-                loc.clone(),
-                format!("`{callee}` pulls `{id}`, whose owner is not in huggingface.trusted-orgs"),
-            )
-            .with_evidence(call.text.clone()),
-        );
-    }
-    match call.keyword("revision") {
-        Some(ArgValue::Str(rev)) if is_commit(rev) => {}
-        Some(ArgValue::Str(rev)) => out.push(
-            Finding::new(
-                RuleId::ModelRefUnpinned,
-                loc.clone(),
-                format!("`{callee}` pulls `{id}` at `{rev}`, a branch or tag that can change: pin a 40-hex commit"),
-            )
-            .with_evidence(call.text.clone())
-            .with_fix(format!("pass revision=\"<commit sha of {id}>\"")),
-        ),
-        Some(_) => out.push(
-            Finding::new(
-                RuleId::ModelRefDynamic,
-                loc.clone(),
-                format!("`{callee}` pulls `{id}` at a revision that is not a constant"),
-            )
-            .with_evidence(call.text.clone()),
-        ),
-        None => out.push(
-            Finding::new(
-                RuleId::ModelRefUnpinned,
-                loc.clone(),
-                format!("`{callee}` pulls `{id}` without a revision: whatever the repository holds when the code runs"),
-            )
-            .with_evidence(call.text.clone())
-            .with_fix(format!("pass revision=\"<commit sha of {id}>\"")),
-        ),
-    }
+    let rev = match call.keyword("revision") {
+        None => Rev::Absent,
+        Some(ArgValue::Str(r)) => Rev::Const(r),
+        Some(_) => Rev::Dynamic,
+    };
+    let fix = format!("pass revision=\"<commit sha of {id}>\"");
+    let base = check_reference(id, rev, callee, &call.text, &fix, loc, trusted, out)?;
     let mut remote_code = false;
     if loader.remote_code {
         match call.keyword("trust_remote_code") {
@@ -384,12 +338,95 @@ fn reference(
     } else {
         Downloads::All
     };
+    Some(Reference { downloads, ..base })
+}
+
+/// The `revision` a reference gives.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Rev<'a> {
+    Absent,
+    Const(&'a str),
+    /// Not a constant.
+    Dynamic,
+}
+
+/// The checks every reference gets, wherever it is written (a call, a config key):
+/// publisher (lookalike, untrusted) and pin. `None` when `id` names a local path.
+/// `evidence` is the text shown, `fix` the remedy of an unpinned reference.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn check_reference(
+    id: &str,
+    rev: Rev<'_>,
+    callee: &str,
+    evidence: &str,
+    fix: &str,
+    loc: &Location,
+    trusted: &[String],
+    out: &mut Vec<Finding>,
+) -> Option<Reference> {
+    if local_path(id) {
+        return None;
+    }
+    let owner = id.split_once('/').map(|(owner, _)| owner);
+    if let Some(org) = owner.and_then(|owner| lookalike::imitated(owner, trusted)) {
+        out.push(
+            Finding::new(
+                RuleId::ModelRefLookalikePublisher,
+                loc.clone(),
+                format!("`{callee}` pulls `{id}`, whose owner imitates the organisation `{org}`"),
+            )
+            .with_evidence(evidence.to_string()),
+        );
+    } else if !trusted.is_empty()
+        && !owner.is_some_and(|o| trusted.iter().any(|t| t.eq_ignore_ascii_case(o)))
+    {
+        out.push(
+            Finding::new(
+                RuleId::ModelRefUntrustedPublisher,
+                loc.clone(),
+                format!("`{callee}` pulls `{id}`, whose owner is not in huggingface.trusted-orgs"),
+            )
+            .with_evidence(evidence.to_string()),
+        );
+    }
+    match rev {
+        Rev::Const(r) if is_commit(r) => {}
+        Rev::Const(r) => out.push(
+            Finding::new(
+                RuleId::ModelRefUnpinned,
+                loc.clone(),
+                format!("`{callee}` pulls `{id}` at `{r}`, a branch or tag that can change: pin a 40-hex commit"),
+            )
+            .with_evidence(evidence.to_string())
+            .with_fix(fix.to_string()),
+        ),
+        Rev::Dynamic => out.push(
+            Finding::new(
+                RuleId::ModelRefDynamic,
+                loc.clone(),
+                format!("`{callee}` pulls `{id}` at a revision that is not a constant"),
+            )
+            .with_evidence(evidence.to_string()),
+        ),
+        Rev::Absent => out.push(
+            Finding::new(
+                RuleId::ModelRefUnpinned,
+                loc.clone(),
+                format!("`{callee}` pulls `{id}` without a revision: whatever the repository holds when the code runs"),
+            )
+            .with_evidence(evidence.to_string())
+            .with_fix(fix.to_string()),
+        ),
+    }
     Some(Reference {
         repo: id.to_string(),
-        revision: constant(call.keyword("revision")).map(str::to_string),
+        revision: match rev {
+            Rev::Const(r) => Some(r.to_string()),
+            _ => None,
+        },
         callee: callee.to_string(),
         location: loc.clone(),
-        downloads,
+        downloads: Downloads::Model { remote_code: false },
     })
 }
 

@@ -27,7 +27,7 @@ use crate::settings::Settings;
 use crate::target::{Input, Origin, PackageKind, Source, Target};
 
 use super::lock::{Entry, Lock, LockedFile, VERSION};
-use super::{is_commit, references_in, Downloads, Reference, MAX_SOURCE};
+use super::{config, is_commit, references_in, Downloads, Reference, MAX_SOURCE};
 
 /// Most distinct repositories resolved in one run.
 const MAX_RESOLVED: usize = 256;
@@ -38,29 +38,43 @@ type Sites = Vec<(String, Reference)>;
 /// Scans one input (the scanner of the run, with its limits and allowlist).
 pub type ScanInput<'a> = dyn Fn(&Input) -> FileReport + Sync + 'a;
 
-/// The constant references of the local `.py`/`.ipynb` inputs, grouped by (repository,
-/// requested revision).
+/// The constant references of the local `.py`/`.ipynb` inputs and configs, grouped by
+/// (repository, requested revision).
 fn collect(inputs: &[Input]) -> BTreeMap<(String, Option<String>), Sites> {
     let mut out: BTreeMap<(String, Option<String>), Sites> = BTreeMap::new();
     for input in inputs {
         let Source::Local(path) = &input.source else {
             continue;
         };
-        if input.skip.is_some()
-            || input.error.is_some()
-            || !(input.display.ends_with(".py") || input.display.ends_with(".ipynb"))
-        {
+        let source = input.display.ends_with(".py") || input.display.ends_with(".ipynb");
+        let config = config::is_config_name(&input.display);
+        if input.skip.is_some() || input.error.is_some() || !(source || config) {
             continue;
         }
         // Over the limit or unreadable: the file's own scan reports it.
-        if std::fs::metadata(path).map_or(true, |m| m.len() > MAX_SOURCE) {
+        let max = if source {
+            MAX_SOURCE
+        } else {
+            crate::formats::config::MAX_TEXT
+        };
+        if std::fs::metadata(path).map_or(true, |m| m.len() > max) {
             continue;
         }
         let Ok(raw) = std::fs::read(path) else {
             continue;
         };
+        if config && !config::mentions_key(&raw) {
+            continue;
+        }
         let text = String::from_utf8_lossy(&raw);
-        for r in references_in(&text, &input.display) {
+        let refs = if source {
+            references_in(&text, &input.display)
+        } else {
+            let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
+            // A config that does not parse: its own scan reports it.
+            config::text_analysis(text, &input.display, &[]).map_or_else(|_| Vec::new(), |(_, r)| r)
+        };
+        for r in refs {
             out.entry((r.repo.clone(), r.revision.clone()))
                 .or_default()
                 .push((input.display.clone(), r));

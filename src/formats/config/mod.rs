@@ -41,6 +41,8 @@ enum Kind {
     Tree,
     /// A Jinja template file.
     Jinja,
+    /// TOML (read for model references only).
+    Toml,
 }
 
 fn base_name(name: &str) -> &str {
@@ -53,6 +55,8 @@ fn kind_of(name: &str) -> Option<Kind> {
         Some(Kind::Jinja)
     } else if lower.ends_with(".yaml") || lower.ends_with(".yml") || lower.ends_with(".json") {
         Some(Kind::Tree)
+    } else if lower.ends_with(".toml") {
+        Some(Kind::Toml)
     } else {
         None
     }
@@ -86,11 +90,15 @@ struct Mentions {
     /// A YAML tag that may be one of PyYAML's Python tags (`!!python/`, a `%TAG` or
     /// verbatim `tag:yaml.org,2002:` prefix, a `%`-escaped `!!` suffix).
     py_tag: bool,
+    /// A key that names a model the config loads (`crate::refs::config::KEYS`).
+    model_key: bool,
 }
 
 const NEEDLE_TARGET: &[u8] = b"_target_";
 const NEEDLE_TEMPLATE: &[u8] = b"chat_template";
 const NEEDLES_PY_TAG: &[&[u8]] = &[b"!!p", b"!!%", b"tag:yaml.org,2002:"];
+/// Substrings of every key of `crate::refs::config::KEYS` (a test checks it).
+const NEEDLES_MODEL_KEY: &[&[u8]] = &[b"model_name_or_path", b"base_model", b"tokenizer_name"];
 /// The longest needle.
 const WINDOW: usize = 18;
 
@@ -103,6 +111,7 @@ impl Searcher {
         self.found.target |= self.window.ends_with(NEEDLE_TARGET);
         self.found.chat_template |= self.window.ends_with(NEEDLE_TEMPLATE);
         self.found.py_tag |= NEEDLES_PY_TAG.iter().any(|n| self.window.ends_with(n));
+        self.found.model_key |= NEEDLES_MODEL_KEY.iter().any(|n| self.window.ends_with(n));
     }
 
     fn emit_all(&mut self, bytes: &[u8]) {
@@ -169,7 +178,7 @@ impl Searcher {
     }
 
     fn done(&self) -> bool {
-        self.found.target && self.found.chat_template && self.found.py_tag
+        self.found.target && self.found.chat_template && self.found.py_tag && self.found.model_key
     }
 }
 
@@ -177,6 +186,11 @@ fn mentions_of(text: &[u8]) -> Mentions {
     let mut s = Searcher::default();
     s.feed(text);
     s.found
+}
+
+/// Whether the text (escapes decoded) mentions a key that names a model.
+pub fn mentions_model_key(text: &[u8]) -> bool {
+    mentions_of(text).model_key
 }
 
 /// Bytes read at a time when searching a file.
@@ -223,8 +237,11 @@ pub fn detect(p: &Probe) -> Option<crate::formats::registry::Claim> {
     } else {
         search(p.src, p.ctx.limits.max_member_size, p.ctx)
     };
+    if kind == Kind::Toml {
+        return m.model_key.then_some(Claim::Name);
+    }
     let yaml = !base_name(p.name).to_ascii_lowercase().ends_with(".json");
-    (m.target || m.chat_template || (yaml && m.py_tag)).then_some(Claim::Name)
+    (m.target || m.chat_template || m.model_key || (yaml && m.py_tag)).then_some(Claim::Name)
 }
 
 /// The location of `pos` in the file (or member) at `loc`.
@@ -279,11 +296,42 @@ pub fn scan(
         chat::file_findings(text, loc, out);
         return "chat-template";
     }
+    if kind == Kind::Toml {
+        if loc.member.is_none() {
+            match crate::refs::config::text_analysis(text, &loc.path, crate::refs::trusted_orgs()) {
+                Ok((findings, _)) => out.extend(findings),
+                Err((msg, (line, column))) => out.push(Finding::new(
+                    RuleId::ContentNotScanned,
+                    Location {
+                        line: Some(line),
+                        column: Some(column),
+                        ..loc.clone()
+                    },
+                    format!(
+                        "the config names a model but is not TOML modelgate can parse ({}); its model references were not read",
+                        crate::finding::shorten(&msg, 200)
+                    ),
+                )),
+            }
+        }
+        return "model-config";
+    }
     let m = mentions_of(&bytes);
     let nemo = is_nemo_config(name);
     let doc = match tree::parse(text, MAX_NODES, MAX_DEPTH) {
         Ok(d) => d,
         Err(e) => {
+            if m.model_key && !(m.target || m.chat_template || m.py_tag || nemo) {
+                out.push(Finding::new(
+                    RuleId::ContentNotScanned,
+                    at(loc, e.pos),
+                    format!(
+                        "the config names a model but is not YAML/JSON modelgate can parse ({}); its model references were not read",
+                        crate::finding::shorten(&e.msg, 200)
+                    ),
+                ));
+                return "model-config";
+            }
             if m.target || m.chat_template || m.py_tag || nemo {
                 out.push(Finding::new(
                     RuleId::ContentNotScanned,
@@ -319,8 +367,19 @@ pub fn scan(
     }
     pytag::findings(&doc, ctx, loc, out);
     let templates = chat::tree_findings(&doc, loc, out);
+    // The models the config names (top-level files: a member is judged by its archive's
+    // loader, see `crate::refs::scan`).
+    let mut refs = 0;
+    if m.model_key && loc.member.is_none() {
+        let (findings, r) =
+            crate::refs::config::doc_analysis(&doc, &loc.path, crate::refs::trusted_orgs());
+        refs = r.len();
+        out.extend(findings);
+    }
     if targets.is_empty() && (templates > 0 || (m.chat_template && !m.target && !nemo)) {
         "chat-template"
+    } else if targets.is_empty() && !m.target && !nemo && (refs > 0 || m.model_key) {
+        "model-config"
     } else {
         "hydra-config"
     }
