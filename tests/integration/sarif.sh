@@ -68,7 +68,28 @@ ignore:
     expires: 2020-01-01
 YML
 
+# Model references in code, a notebook and a config (results on Python lines).
+mkdir -p "$WORK/ws/app/configs"
+cat >"$WORK/ws/app/train.py" <<'PYSRC'
+from transformers import AutoModel as AM
+
+MODEL = "acme/totally-harmless"
+model = AM.from_pretrained(MODEL, trust_remote_code=True)
+other = AM.from_pretrained("0penai/whisper-large")
+PYSRC
+cat >"$WORK/ws/app/configs/train.yaml" <<'YML'
+model:
+  model_name_or_path: acme/base
+  revision: main
+YML
+cat >"$WORK/ws/app/demo.ipynb" <<'NB'
+{"cells": [{"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": null,
+  "source": ["from transformers import pipeline\n", "p = pipeline(model=\"acme/big-model\")\n"]}],
+ "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+NB
+
 scan examples --no-config examples
+scan refs --no-config app
 scan fixtures --no-config --category fixtures fixtures
 scan policy -c policy.yml examples
 scan broken --no-config broken examples/benign
@@ -79,7 +100,22 @@ for k in 1 2 3; do scan "shard$k" --no-config --shard "$k/3" examples fixtures; 
 
 check "the policy report has a suppressed result" contains "$WORK/policy.sarif" '"suppressions"'
 check "the broken report has a tool execution notification" contains "$WORK/broken.sarif" '"toolExecutionNotifications"'
-for name in examples fixtures policy broken empty merged; do
+check "model references are results at the call's line and column" "$PY" - "$WORK/refs.sarif" <<'PY'
+import json, sys
+results = json.load(open(sys.argv[1]))["runs"][0]["results"]
+def at(rule, uri):
+    return sorted(
+        (r["locations"][0]["physicalLocation"]["region"].get("startLine"),
+         r["locations"][0]["physicalLocation"]["region"].get("startColumn"))
+        for r in results
+        if r["ruleId"] == rule and r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == uri)
+assert at("model-ref-unpinned", "app/train.py") == [(4, 9), (5, 9)], at("model-ref-unpinned", "app/train.py")
+assert at("model-ref-remote-code", "app/train.py") == [(4, 9)]
+assert at("model-ref-lookalike-publisher", "app/train.py") == [(5, 9)]
+assert at("model-ref-unpinned", "app/configs/train.yaml") == [(2, 23)]
+assert [l for l, _ in at("model-ref-unpinned", "app/demo.ipynb")] == [2]
+PY
+for name in examples fixtures policy broken empty merged refs; do
   expect_code 0 "$name.sarif: no multitool errors" errors_in "$WORK/$name.sarif"
   tail -n 1 "$LOG"
 done
