@@ -87,6 +87,26 @@ cat >"$WORK/ws/app/demo.ipynb" <<'NB'
   "source": ["from transformers import pipeline\n", "p = pipeline(model=\"acme/big-model\")\n"]}],
  "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
 NB
+# A lock whose entry for acme/totally-harmless was scanned critical: offline, the call
+# gets model-ref-risky with the hf:// model file as a related location; the others are
+# model-ref-unlocked.
+cat >"$WORK/ws/app/modelgate.lock" <<'LOCK'
+{
+  "version": 1,
+  "models": [
+    {
+      "repo": "acme/totally-harmless",
+      "requested": null,
+      "commit": "3333333333333333333333333333333333333333",
+      "verdict": "critical",
+      "files": [
+        {"path": "config.json", "size": 2, "verdict": null},
+        {"path": "pytorch_model.bin", "size": 1024, "sha256": "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "verdict": "critical"}
+      ]
+    }
+  ]
+}
+LOCK
 
 scan examples --no-config examples
 scan refs --no-config app
@@ -114,6 +134,11 @@ assert at("model-ref-remote-code", "app/train.py") == [(4, 9)]
 assert at("model-ref-lookalike-publisher", "app/train.py") == [(5, 9)]
 assert at("model-ref-unpinned", "app/configs/train.yaml") == [(2, 23)]
 assert [l for l, _ in at("model-ref-unpinned", "app/demo.ipynb")] == [2]
+assert at("model-ref-risky", "app/train.py") == [(4, 9)]
+risky = next(r for r in results if r["ruleId"] == "model-ref-risky")
+rel = risky["relatedLocations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+assert rel.endswith("acme/totally-harmless@3333333333333333333333333333333333333333/pytorch_model.bin"), rel
+assert len([r for r in results if r["ruleId"] == "model-ref-unlocked"]) == 3
 PY
 for name in examples fixtures policy broken empty merged refs; do
   expect_code 0 "$name.sarif: no multitool errors" errors_in "$WORK/$name.sarif"
