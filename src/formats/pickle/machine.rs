@@ -406,7 +406,9 @@ impl<'a> Machine<'a> {
         let room = LIST_KEEP.saturating_sub(l.borrow().len());
         let mut cyclic = false;
         for v in items.into_iter().take(room) {
-            cyclic |= matches!(v, V::Items(_) | V::Dict(Some(_)) | V::Call(_));
+            // Anything but plain data can reach a container (a tuple holding this
+            // very list closes a cycle too: `l.append((l,))`).
+            cyclic |= plain_count(&v).is_none();
             l.borrow_mut().push(v);
         }
         if cyclic {
@@ -2023,6 +2025,7 @@ mod tests {
         let weak = match m.stack.last() {
             Some(V::Dict(Some(d))) => DictWeak::Dict(Rc::downgrade(d)),
             Some(V::Call(c)) => DictWeak::Call(Rc::downgrade(c)),
+            Some(V::Items(l)) => DictWeak::List(Rc::downgrade(l)),
             other => panic!("unexpected top {other:?}"),
         };
         let run = m.run();
@@ -2030,12 +2033,24 @@ mod tests {
         match weak {
             DictWeak::Dict(w) => w.upgrade().is_none(),
             DictWeak::Call(w) => w.upgrade().is_none(),
+            DictWeak::List(w) => w.upgrade().is_none(),
         }
     }
 
     enum DictWeak {
         Dict(std::rc::Weak<RefCell<Vec<(V, V)>>>),
         Call(std::rc::Weak<CallV>),
+        List(std::rc::Weak<RefCell<Vec<V>>>),
+    }
+
+    #[test]
+    fn list_holding_itself_through_a_tuple_is_freed() {
+        // Found by fuzz/ (LeakSanitizer): `l.append((l,))` (EMPTY_LIST BINPUT BINGET
+        // TUPLE1 APPEND) closed a cycle through a tuple, which the list's cycle check
+        // did not count.
+        assert!(freed_after_run(b"\x80\x02]q\x00", b"h\x00\x85a."));
+        // Directly: l.append(l).
+        assert!(freed_after_run(b"\x80\x02]q\x00", b"h\x00a."));
     }
 
     #[test]
