@@ -33,15 +33,20 @@ pub fn run(cli: Cli) -> Result<u8, String> {
     }
 }
 
-fn scan_command(args: ScanArgs, env: Env) -> Result<u8, String> {
-    let mut settings = Settings::resolve(&args, env)?;
+/// The inputs of the settings' targets, filtered (include, exclude, shard).
+pub(crate) fn plan_of(settings: &Settings) -> Result<crate::target::Plan, String> {
     let filters = Filters::new(&settings.include, &settings.exclude, settings.shard)?;
-    let plan = crate::plan::plan(
+    crate::plan::plan(
         &settings.targets,
         &filters,
         &settings.remote,
         &settings.env.hf,
-    )?;
+    )
+}
+
+fn scan_command(args: ScanArgs, env: Env) -> Result<u8, String> {
+    let mut settings = Settings::resolve(&args, env)?;
+    let plan = plan_of(&settings)?;
     let inputs = plan.inputs;
     crate::refs::set_trusted_orgs(settings.remote.trusted_orgs.clone());
     crate::python::first_party::register(

@@ -38,16 +38,39 @@ type Sites = Vec<(String, Reference)>;
 /// Scans one input (the scanner of the run, with its limits and allowlist).
 pub type ScanInput<'a> = dyn Fn(&Input) -> FileReport + Sync + 'a;
 
+/// Format labels of configs the scan read for model references (`formats::config`
+/// claims a `.yaml`/`.json`/`.toml` that mentions a model key under one of these).
+const CONFIG_LABELS: &[&str] = &["model-config", "hydra-config", "chat-template"];
+
 /// The constant references of the local `.py`/`.ipynb` inputs and configs, grouped by
-/// (repository, requested revision).
-fn collect(inputs: &[Input]) -> BTreeMap<(String, Option<String>), Sites> {
+/// (repository, requested revision). With `scanned`, the reports of this run, a config is
+/// read again only when its scan claimed it as a config (other `.json`/`.yaml` files,
+/// tokenizer.json and the like, mention no model key); without, every config is searched.
+fn collect(
+    inputs: &[Input],
+    scanned: Option<&[FileReport]>,
+) -> BTreeMap<(String, Option<String>), Sites> {
+    let claimed: Option<BTreeSet<&str>> = scanned.map(|reports| {
+        reports
+            .iter()
+            .filter(|r| {
+                r.format
+                    .as_deref()
+                    .is_some_and(|f| CONFIG_LABELS.contains(&f))
+            })
+            .map(|r| r.path.as_str())
+            .collect()
+    });
     let mut out: BTreeMap<(String, Option<String>), Sites> = BTreeMap::new();
     for input in inputs {
         let Source::Local(path) = &input.source else {
             continue;
         };
         let source = input.display.ends_with(".py") || input.display.ends_with(".ipynb");
-        let config = config::is_config_name(&input.display);
+        let config = config::is_config_name(&input.display)
+            && claimed
+                .as_ref()
+                .is_none_or(|c| c.contains(input.display.as_str()));
         if input.skip.is_some() || input.error.is_some() || !(source || config) {
             continue;
         }
@@ -344,7 +367,7 @@ pub fn project(
     let mut call_site: Vec<(String, Finding)> = Vec::new();
     let mut models = Vec::new();
     let mut fetched_repos = 0usize;
-    for ((repo, requested), sites) in collect(inputs) {
+    for ((repo, requested), sites) in collect(inputs, Some(files.as_slice())) {
         let shown = spec(&repo, requested.as_deref());
         let mut model = ModelRef {
             repo: repo.clone(),
@@ -471,7 +494,7 @@ pub fn build_lock(
         },
         ..Default::default()
     };
-    for ((repo, requested), sites) in collect(inputs) {
+    for ((repo, requested), sites) in collect(inputs, None) {
         let keep = old
             .filter(|_| !update)
             .map(|l| check_lock(l, &repo, requested.as_deref()));
@@ -529,13 +552,7 @@ pub fn lock_command(args: &crate::cli::LockArgs, env: crate::env::Env) -> Result
         lock: args.lock.clone(),
     };
     let settings = Settings::resolve(&scan_args, env)?;
-    let filters = crate::filters::Filters::new(&settings.include, &settings.exclude, None)?;
-    let plan = crate::plan::plan(
-        &settings.targets,
-        &filters,
-        &settings.remote,
-        &settings.env.hf,
-    )?;
+    let plan = crate::app::plan_of(&settings)?;
     let old = Lock::read(&settings.lock_path)?;
     let allow = |m: &str, n: &str| settings.allow_global(m, n);
     let scan = |i: &Input| crate::app::scan_input(i, &settings.limits, &allow);
