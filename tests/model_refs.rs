@@ -14,7 +14,7 @@ mod mockhub;
 use std::sync::Arc;
 
 use common::*;
-use mockhub::{Content, MockFile, MockRepo};
+use mockhub::{public_repo, Content};
 use serde_json::{json, Value};
 
 const TRAIN: &str = "import torch\nfrom transformers import AutoModel, AutoTokenizer\n\nMODEL = \"acme/totally-harmless\"\n\n\ndef main():\n    tok = AutoTokenizer.from_pretrained(MODEL, revision=\"0123456789abcdef0123456789abcdef01234567\")\n    model = AutoModel.from_pretrained(\"acme/totally-harmless\")\n    return tok, model\n";
@@ -105,24 +105,6 @@ fn json_names_the_call_and_the_notebook_is_scanned() {
 const HARMLESS_SHA: &str = "3333333333333333333333333333333333333333";
 const BIG_SHA: &str = "89abcdef0123456789abcdef0123456789abcdef";
 
-fn repo(id: &str, sha: &str, files: Vec<(&str, Vec<u8>)>) -> MockRepo {
-    MockRepo {
-        id: id.into(),
-        sha: sha.into(),
-        private: false,
-        files: files
-            .into_iter()
-            .map(|(path, b)| MockFile {
-                path: path.into(),
-                content: Content::Bytes(Arc::new(b)),
-                lfs: path.ends_with(".bin"),
-                security: "safe",
-            })
-            .collect(),
-        security: json!({"scansDone": true, "filesWithIssues": []}),
-    }
-}
-
 /// SPEC §8's example: with `--resolve-models` against a Hub whose `acme/totally-harmless`
 /// checkpoint carries an `eval` payload, the scan fails with `model-ref-risky` (critical)
 /// at the call's line, the checkpoint's own findings at its hf:// location; the pinned,
@@ -133,7 +115,7 @@ fn resolved_references_carry_the_models_findings_to_the_call_site() {
     let payload = std::fs::read(root().join("examples/malicious/eval_in_checkpoint.pt")).unwrap();
     let clean = std::fs::read(root().join("examples/benign/weights.safetensors")).unwrap();
     let hub = mockhub::start(vec![
-        repo(
+        public_repo(
             "acme/totally-harmless",
             HARMLESS_SHA,
             vec![
@@ -141,7 +123,7 @@ fn resolved_references_carry_the_models_findings_to_the_call_site() {
                 ("pytorch_model.bin", payload),
             ],
         ),
-        repo(
+        public_repo(
             "acme/big-model",
             BIG_SHA,
             vec![("model.safetensors", clean)],
@@ -261,7 +243,7 @@ fn lock_hub() -> mockhub::MockHub {
     let payload = std::fs::read(root().join("examples/malicious/eval_in_checkpoint.pt")).unwrap();
     let clean = std::fs::read(root().join("examples/benign/weights.safetensors")).unwrap();
     mockhub::start(vec![
-        repo(
+        public_repo(
             "acme/totally-harmless",
             HARMLESS_SHA,
             vec![
@@ -269,7 +251,7 @@ fn lock_hub() -> mockhub::MockHub {
                 ("pytorch_model.bin", payload.clone()),
             ],
         ),
-        repo(
+        public_repo(
             "acme/big-model",
             BIG_SHA,
             vec![

@@ -136,6 +136,29 @@ struct State {
     fail_cdn_once: AtomicBool,
 }
 
+/// A public repository with the Hub's scan passed: `files` as (path, bytes), weight files
+/// stored in LFS (their listing carries `lfs.oid`, the SHA-256).
+// Not every test binary that includes this file uses it.
+#[allow(dead_code)]
+pub fn public_repo(id: &str, sha: &str, files: Vec<(&str, Vec<u8>)>) -> MockRepo {
+    const LFS: &[&str] = &[".bin", ".safetensors", ".pt", ".pth", ".ckpt"];
+    MockRepo {
+        id: id.into(),
+        sha: sha.into(),
+        private: false,
+        files: files
+            .into_iter()
+            .map(|(path, b)| MockFile {
+                path: path.into(),
+                content: Content::Bytes(Arc::new(b)),
+                lfs: LFS.iter().any(|e| path.ends_with(e)),
+                security: "safe",
+            })
+            .collect(),
+        security: json!({"scansDone": true, "filesWithIssues": []}),
+    }
+}
+
 pub fn start(repos: Vec<MockRepo>) -> MockHub {
     let hub = TcpListener::bind("127.0.0.1:0").unwrap();
     let cdn = TcpListener::bind("127.0.0.1:0").unwrap();
