@@ -244,7 +244,11 @@ fn legacy(src: &dyn ByteSource, limits: &Limits) -> Result<(Node, Resolver), Str
             .ok_or_else(|| format!("storage `{key}` is used by no tensor"))?;
         let len = numel
             .checked_mul(es)
-            .filter(|&l| at + 8 + l <= src.len())
+            .filter(|&l| {
+                at.checked_add(8)
+                    .and_then(|s| s.checked_add(l))
+                    .is_some_and(|end| end <= src.len())
+            })
             .ok_or_else(|| format!("storage `{key}` does not fit the file"))?;
         r.storages.insert(key, Region { start: at + 8, len });
         at += 8 + len;
@@ -403,5 +407,30 @@ mod tests {
         b.extend([0u8; 24]);
         let src = MemSource::new(b);
         assert!(npy(&src, 0, src.len()).is_err());
+    }
+
+    /// A legacy checkpoint whose first storage claims 2^64-1 elements: the bound check on
+    /// its end overflowed (found by the CI fuzz run of `convert`).
+    #[test]
+    fn a_legacy_storage_count_near_u64_max_is_refused_not_a_panic() {
+        let mut bytes =
+            std::fs::read("fuzz/seeds/convert/torch-legacy_views.pt").expect("seed file");
+        let src = MemSource::new(bytes.clone());
+        let limits = Limits::default();
+        // Step over the magic number, protocol, sys_info, object and key list pickles.
+        let mut at = 0;
+        for _ in 0..5 {
+            at = machine_run(&src, at, &limits).unwrap().end.unwrap();
+        }
+        assert!(legacy(&src, &limits).is_ok(), "the seed itself converts");
+        let at = at as usize;
+        // Whatever the element size (1 to 8 bytes), one of these counts times it is just
+        // under 2^64, so the storage's end overflows.
+        for es in [1u64, 2, 4, 8] {
+            bytes[at..at + 8].copy_from_slice(&(u64::MAX / es).to_le_bytes());
+            let src = MemSource::new(bytes.clone());
+            let err = legacy(&src, &limits).err().expect("refused");
+            assert!(err.contains("does not fit"), "{err}");
+        }
     }
 }
