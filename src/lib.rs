@@ -2,6 +2,7 @@
 #![forbid(unsafe_code)]
 
 pub mod app;
+pub mod bytes;
 pub mod cli;
 pub mod config;
 pub mod convert;

@@ -64,31 +64,29 @@ struct Reader<'a> {
 /// Most bytes read from one file's structures (headers, heaps, B-tree nodes).
 const MAX_TOTAL_READ: u64 = 512 << 20;
 
-fn le(b: &[u8]) -> u64 {
-    b.iter().rev().fold(0u64, |a, &x| (a << 8) | x as u64)
-}
+use crate::bytes::le;
 
-/// A bounds-checked view of a byte slice.
+/// A bounds-checked view of a byte slice: a [`Bytes`](crate::bytes::Bytes) cursor with
+/// this parser's error messages.
 struct Buf<'b> {
-    b: &'b [u8],
-    p: usize,
+    c: crate::bytes::Bytes<'b>,
 }
 
 impl<'b> Buf<'b> {
     fn new(b: &'b [u8]) -> Self {
-        Buf { b, p: 0 }
+        Buf {
+            c: crate::bytes::Bytes::new(b),
+        }
     }
     fn take(&mut self, n: usize) -> R<&'b [u8]> {
-        let end = self.p.checked_add(n).ok_or("length overflow")?;
-        let s = self.b.get(self.p..end).ok_or("structure truncated")?;
-        self.p = end;
-        Ok(s)
+        self.c.pos().checked_add(n).ok_or("length overflow")?;
+        Ok(self.c.take(n).map_err(|_| "structure truncated")?)
     }
     fn u(&mut self, n: usize) -> R<u64> {
         Ok(le(self.take(n)?))
     }
     fn rest(&self) -> &'b [u8] {
-        &self.b[self.p.min(self.b.len())..]
+        self.c.rest()
     }
 }
 
@@ -208,7 +206,8 @@ fn object_messages(r: &Reader, addr: u64) -> R<Vec<(u16, Vec<u8>)>> {
                 if hb.len() < 16 {
                     return Err("object header truncated".into());
                 }
-                let v1_len = le(&hb[8..12]);
+                let v1_len =
+                    u64::from(crate::bytes::u32_le_at(hb, 8).ok_or("object header truncated")?);
                 if v1_len > MAX_CHUNK {
                     return Err(format!("object header of {v1_len} bytes"));
                 }
@@ -222,10 +221,16 @@ fn object_messages(r: &Reader, addr: u64) -> R<Vec<(u16, Vec<u8>)>> {
                 return Err(format!("continuation chunk of {len} bytes"));
             }
             let data = r.read(addr, len)?;
-            if !data.starts_with(b"OCHK") {
+            let Some(body) = data.strip_prefix(b"OCHK") else {
                 return Err("continuation chunk without OCHK signature".into());
-            }
-            v2_messages(&data[4..data.len() - 4], false)?
+            };
+            // The chunk ends with a 4-byte checksum.
+            let body = body
+                .len()
+                .checked_sub(4)
+                .and_then(|n| body.get(..n))
+                .ok_or("structure truncated")?;
+            v2_messages(body, false)?
         } else {
             if len > MAX_CHUNK {
                 return Err(format!("continuation chunk of {len} bytes"));
@@ -376,18 +381,25 @@ fn dense_attributes(r: &Reader, heap: u64) -> R<(Vec<Attr>, u64)> {
         let data = block.get(direct_header..).unwrap_or_default();
         for name in KERAS_ATTRS {
             let mut from = 0;
-            while let Some(i) = find(&data[from..], name).map(|i| i + from) {
+            while let Some(i) = data
+                .get(from..)
+                .and_then(|d| find(d, name))
+                .map(|i| i + from)
+            {
                 from = i + 1;
                 // Message header before the name: v3 has 9 bytes, v2 has 8.
                 for (back, version) in [(9, 3u8), (8, 2)] {
                     let Some(at) = i.checked_sub(back) else {
                         continue;
                     };
-                    if data[at] != version {
+                    let Some(msg) = data.get(at..) else {
+                        continue;
+                    };
+                    if msg.first() != Some(&version) {
                         continue;
                     }
-                    if let Ok(a) = attribute(r, &data[at..]) {
-                        if a.name.as_bytes() == &name[..name.len() - 1] {
+                    if let Ok(a) = attribute(r, msg) {
+                        if Some(a.name.as_bytes()) == name.strip_suffix(b"\0") {
                             out.push(a);
                             break;
                         }
@@ -442,7 +454,7 @@ fn v2_chunk0(r: &Reader, addr: u64) -> R<Vec<(u16, Vec<u8>)>> {
     if size > MAX_CHUNK {
         return Err(format!("object header chunk of {size} bytes"));
     }
-    let start = addr + b.p as u64;
+    let start = addr + b.c.pos() as u64;
     let data = r.read(start, size)?;
     v2_messages(&data, flags & 0x04 != 0)
 }
@@ -479,7 +491,9 @@ fn attribute(r: &Reader, body: &[u8]) -> R<Attr> {
         return Err(format!("attribute message version {version}"));
     }
     let name = b.take(pad(nlen))?;
-    let name = name[..nlen.min(name.len())]
+    let name = name
+        .get(..nlen)
+        .unwrap_or(name)
         .split(|&c| c == 0)
         .next()
         .unwrap_or_default();
@@ -511,8 +525,11 @@ fn attribute(r: &Reader, body: &[u8]) -> R<Attr> {
 }
 
 fn trim_nul(v: &[u8]) -> &[u8] {
-    let end = v.iter().rposition(|&c| c != 0).map_or(0, |i| i + 1);
-    &v[..end]
+    let mut v = v;
+    while let [rest @ .., 0] = v {
+        v = rest;
+    }
+    v
 }
 
 /// Number of elements a dataspace message describes (scalar = 1, null = 0).
@@ -545,7 +562,7 @@ fn global_heap_object(r: &Reader, coll: u64, index: u64, want: u64) -> R<Vec<u8>
     if !head.starts_with(b"GCOL") {
         return Err("variable-length string points at no global heap collection".into());
     }
-    let size = le(&head[8..8 + r.sl]);
+    let size = le(head.get(8..8 + r.sl).ok_or("structure truncated")?);
     if size > MAX_VALUE {
         return Err(format!("global heap collection of {size} bytes"));
     }
@@ -562,7 +579,8 @@ fn global_heap_object(r: &Reader, coll: u64, index: u64, want: u64) -> R<Vec<u8>
         let padded = osize.checked_next_multiple_of(8).ok_or("size overflow")?;
         if idx == index {
             let obj = b.take(osize as usize)?;
-            return Ok(obj[..(want.min(osize)) as usize].to_vec());
+            let n = want.min(osize) as usize;
+            return Ok(obj.get(..n).unwrap_or(obj).to_vec());
         }
         b.take(usize::try_from(padded).map_err(|_| "size overflow")?)?;
     }

@@ -11,7 +11,8 @@
 
 use std::collections::HashSet;
 
-use super::{le, object_messages, Buf, Reader, R};
+use super::{object_messages, Buf, Reader, R};
+use crate::bytes::u16_le_at;
 use crate::finding::{Finding, Location, Severity};
 use crate::rules::RuleId;
 use crate::scan::Ctx;
@@ -68,20 +69,16 @@ fn local_heap_name(r: &Reader, heap: u64, off: u64) -> R<String> {
     }
     let n = (size - off).min(MAX_NAME as u64);
     let bytes = r.read(data.checked_add(off).ok_or("address overflow")?, n)?;
-    let end = bytes.iter().position(|&c| c == 0).unwrap_or(bytes.len());
-    Ok(String::from_utf8_lossy(&bytes[..end]).into_owned())
+    let name = bytes.split(|&c| c == 0).next().unwrap_or_default();
+    Ok(String::from_utf8_lossy(name).into_owned())
 }
 
 /// NUL-terminated string at the start of `b`; the rest after the NUL.
 fn cstr(b: &[u8]) -> R<(String, &[u8])> {
-    let end = b
-        .iter()
-        .position(|&c| c == 0)
-        .ok_or("string without a terminator")?;
-    Ok((
-        String::from_utf8_lossy(&b[..end]).into_owned(),
-        &b[end + 1..],
-    ))
+    let mut parts = b.splitn(2, |&c| c == 0);
+    let s = parts.next().unwrap_or_default();
+    let rest = parts.next().ok_or("string without a terminator")?;
+    Ok((String::from_utf8_lossy(s).into_owned(), rest))
 }
 
 fn join(parent: &str, name: &str) -> String {
@@ -155,7 +152,7 @@ fn symbol_table(
         }
         let head = r.read(node, 8 + 2 * r.so as u64)?;
         if head.starts_with(b"SNOD") {
-            let count = le(&head[6..8]);
+            let count = u64::from(u16_le_at(&head, 6).ok_or("structure truncated")?);
             let entry = 2 * r.so as u64 + 24;
             let data = r.read(node.saturating_add(8), count.saturating_mul(entry))?;
             let mut e = Buf::new(&data);
@@ -181,10 +178,10 @@ fn symbol_table(
                 "a group's B-tree points at neither a B-tree node nor a symbol node".into(),
             );
         }
-        if head[4] != 0 {
+        if head.get(4) != Some(&0) {
             return Err("a group's B-tree node is not a group node".into());
         }
-        let used = le(&head[6..8]);
+        let used = u64::from(u16_le_at(&head, 6).ok_or("structure truncated")?);
         if (stack.len() as u64).saturating_add(used) > MAX_NODES as u64 {
             return Err(format!("more than {MAX_NODES} B-tree nodes"));
         }
