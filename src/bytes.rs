@@ -165,6 +165,17 @@ pub fn u32_be_at(b: &[u8], i: usize) -> Option<u32> {
     array_at(b, i).map(u32::from_be_bytes)
 }
 
+/// Copies the bytes of `src` from `at` into the front of `dst`, as many as both have;
+/// returns how many (0 when `at` is past the end). A read into a caller's buffer.
+pub fn copy_at(dst: &mut [u8], src: &[u8], at: usize) -> usize {
+    let from = src.get(at..).unwrap_or_default();
+    let n = dst.len().min(from.len());
+    if let (Some(d), Some(s)) = (dst.get_mut(..n), from.get(..n)) {
+        d.copy_from_slice(s);
+    }
+    n
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -263,5 +274,18 @@ mod tests {
         assert_eq!(u32_be_at(&[0, 0, 0, 1], 0), Some(1));
         assert_eq!(u16_be_at(&[0, 1], 0), Some(1));
         assert_eq!(u64_le_at(&d, 1), None);
+    }
+
+    #[test]
+    fn copy_at_copies_what_both_sides_have() {
+        let src = [1u8, 2, 3, 4, 5];
+        let mut dst = [0u8; 3];
+        assert_eq!(copy_at(&mut dst, &src, 1), 3);
+        assert_eq!(dst, [2, 3, 4]);
+        assert_eq!(copy_at(&mut dst, &src, 4), 1);
+        assert_eq!(dst, [5, 3, 4]);
+        assert_eq!(copy_at(&mut dst, &src, 5), 0);
+        assert_eq!(copy_at(&mut dst, &src, usize::MAX), 0);
+        assert_eq!(copy_at(&mut [], &src, 0), 0);
     }
 }

@@ -495,14 +495,14 @@ impl GlobalPattern {
                 // `p == format!("{module}.{name}")` without allocating.
                 p.len() == module.len() + 1 + name.len()
                     && p.starts_with(module)
-                    && p.as_bytes()[module.len()] == b'.'
+                    && p.as_bytes().get(module.len()) == Some(&b'.')
                     && p.ends_with(name)
             }
             GlobalPattern::Under(prefix) => {
                 let full = format!("{module}.{name}");
                 full.len() > prefix.len() + 1
                     && full.starts_with(prefix.as_str())
-                    && full.as_bytes()[prefix.len()] == b'.'
+                    && full.as_bytes().get(prefix.len()) == Some(&b'.')
             }
         }
     }
@@ -608,9 +608,9 @@ impl DenyExtensions {
         self.extensions
             .iter()
             .find(|ext| {
-                lower.len() > ext.len()
-                    && lower.ends_with(ext.as_str())
-                    && lower.as_bytes()[lower.len() - ext.len() - 1] == b'.'
+                lower
+                    .strip_suffix(ext.as_str())
+                    .is_some_and(|stem| stem.ends_with('.'))
             })
             .map(String::as_str)
     }

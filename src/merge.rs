@@ -96,7 +96,10 @@ pub fn read_reports(paths: &[PathBuf]) -> Result<Vec<FileReport>, String> {
                         "`{}` is in both {} and {}: shards must not overlap \
                          (same --shard N and targets for every shard, each report once)",
                         f.path,
-                        paths[first].display(),
+                        paths
+                            .get(first)
+                            .map_or(Path::new("?"), |p| p.as_path())
+                            .display(),
                         shown
                     )
                 };

@@ -221,7 +221,9 @@ impl Policy {
         }
         expired_hits.sort_unstable();
         for i in expired_hits {
-            let entry = &self.ignore[i];
+            let Some(entry) = self.ignore.get(i) else {
+                continue;
+            };
             let paths = entry
                 .paths
                 .patterns()

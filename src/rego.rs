@@ -230,28 +230,40 @@ pub fn input(pkg: &Package, files: &[FileReport], thresholds: Thresholds) -> Val
         "summary": crate::report::json::v1::Summary::from(&report.summary),
     });
     if let Some(sec) = pkg.hub.as_ref().and_then(|h| h.security.as_ref()) {
-        model_security["hub"] = json!({
-            "scans_done": sec.scans_done,
-            "files_with_issues": sec.files_with_issues,
-        });
+        crate::report::set(
+            &mut model_security,
+            "hub",
+            json!({
+                "scans_done": sec.scans_done,
+                "files_with_issues": sec.files_with_issues,
+            }),
+        );
     }
     let mut v = serde_json::to_value(crate::report::json::v1::Report::from(&report))
         .unwrap_or_else(|_| json!({}));
-    v["package"] = json!({
-        "kind": pkg.format(),
-        "name": pkg.name,
-        "version": pkg.version,
-        "root": pkg.root,
-    });
-    v["v0"] = json!({
-        "package": {
-            "format": pkg.format(),
+    crate::report::set(
+        &mut v,
+        "package",
+        json!({
+            "kind": pkg.format(),
             "name": pkg.name,
             "version": pkg.version,
-            "files": v0_files,
-        },
-        "model_security": model_security,
-    });
+            "root": pkg.root,
+        }),
+    );
+    crate::report::set(
+        &mut v,
+        "v0",
+        json!({
+            "package": {
+                "format": pkg.format(),
+                "name": pkg.name,
+                "version": pkg.version,
+                "files": v0_files,
+            },
+            "model_security": model_security,
+        }),
+    );
     v
 }
 

@@ -265,18 +265,18 @@ fn cap_findings(findings: &mut Vec<Finding>, loc: &Location) {
         return;
     }
     let total = findings.len();
-    let mut order: Vec<usize> = (0..total).collect();
+    let mut order: Vec<(usize, crate::finding::Severity)> =
+        findings.iter().map(|f| f.severity).enumerate().collect();
     // Stable: among equals, the earliest findings stay.
-    order.sort_by_key(|&i| std::cmp::Reverse(findings[i].severity));
+    order.sort_by_key(|&(_, s)| std::cmp::Reverse(s));
     let mut keep = vec![false; total];
-    for &i in &order[..MAX_FINDINGS_PER_FILE] {
-        keep[i] = true;
+    for &(i, _) in order.iter().take(MAX_FINDINGS_PER_FILE) {
+        if let Some(k) = keep.get_mut(i) {
+            *k = true;
+        }
     }
-    let mut i = 0;
-    findings.retain(|_| {
-        i += 1;
-        keep[i - 1]
-    });
+    let mut keep = keep.into_iter();
+    findings.retain(|_| keep.next().unwrap_or(false));
     findings.push(Finding::new(
 RuleId::FindingsTruncated,
         loc.clone(),

@@ -29,7 +29,7 @@ pub trait ByteSource: Send + Sync {
                 ));
             }
             offset += n as u64;
-            buf = &mut buf[n..];
+            buf = buf.get_mut(n..).unwrap_or_default();
         }
         Ok(())
     }
@@ -105,12 +105,7 @@ impl ByteSource for MemSource {
         let Ok(start) = usize::try_from(offset) else {
             return Ok(0);
         };
-        if start >= self.0.len() {
-            return Ok(0);
-        }
-        let n = buf.len().min(self.0.len() - start);
-        buf[..n].copy_from_slice(&self.0[start..start + n]);
-        Ok(n)
+        Ok(crate::bytes::copy_at(buf, &self.0, start))
     }
 }
 
@@ -140,7 +135,8 @@ impl ByteSource for SliceSource<'_> {
         }
         let max = usize::try_from(self.len - offset).unwrap_or(usize::MAX);
         let n = buf.len().min(max);
-        self.inner.read_at(self.start + offset, &mut buf[..n])
+        self.inner
+            .read_at(self.start + offset, buf.get_mut(..n).unwrap_or_default())
     }
 }
 

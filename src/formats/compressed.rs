@@ -62,7 +62,7 @@ impl Kind {
 
 /// zlib: CMF 0x78 (deflate, 32 KiB window) and a header checksum that is a multiple of 31.
 pub fn is_zlib(h: &[u8]) -> bool {
-    h.len() >= 2 && h[0] == 0x78 && (u16::from(h[0]) * 256 + u16::from(h[1])) % 31 == 0
+    matches!(h, [0x78, flg, ..] if (0x78 * 256 + u16::from(*flg)) % 31 == 0)
 }
 
 pub fn scan(src: &dyn ByteSource, kind: Kind, ctx: &Ctx, loc: &Location, out: &mut Vec<Finding>) {
@@ -149,7 +149,7 @@ fn zstd(mut input: Cursor, cap: u64, data: &mut Vec<u8>) -> io::Result<()> {
         // The longest frame header is 18 bytes.
         let mut head = [0u8; 18];
         let n = input.src.read_at(input.pos, &mut head)?;
-        match ruzstd::frame::read_frame_header(&head[..n]) {
+        match ruzstd::frame::read_frame_header(head.get(..n).unwrap_or_default()) {
             Err(ruzstd::frame::ReadFrameHeaderError::SkipFrame { length, .. }) => {
                 input.pos += 8 + u64::from(length);
                 if input.pos > input.src.len() {

@@ -9,6 +9,7 @@
 //! Every count and length is checked against the bytes left in the file before it is
 //! used; a header that claims more than the file can hold is `gguf-malformed`.
 
+use crate::bytes::ParseError;
 use crate::finding::{Finding, Location, Severity};
 use crate::formats::jinja;
 use crate::formats::window::Window;
@@ -81,10 +82,7 @@ struct Reader<'a> {
     v1: bool,
 }
 
-/// Why parsing stopped: a message and the offset it applies to.
-struct Stop(String, u64);
-
-type R<T> = Result<T, Stop>;
+type R<T> = Result<T, ParseError>;
 
 impl Reader<'_> {
     fn left(&self) -> u64 {
@@ -95,7 +93,7 @@ impl Reader<'_> {
         let b = self
             .w
             .get(at, N)
-            .ok_or_else(|| Stop(format!("truncated while reading {what}"), at))?;
+            .ok_or_else(|| ParseError::new(at, format!("truncated while reading {what}")))?;
         let mut a = [0u8; N];
         a.copy_from_slice(b);
         if self.big {
@@ -123,12 +121,12 @@ impl Reader<'_> {
         let at = self.pos;
         let n = self.count(what)?;
         if n > self.left() {
-            return Err(Stop(
+            return Err(ParseError::new(
+                at,
                 format!(
                     "{what} declares a length of {n} bytes, but only {} bytes follow",
                     self.left()
                 ),
-                at,
             ));
         }
         Ok(n)
@@ -138,12 +136,12 @@ impl Reader<'_> {
     }
     fn read_string(&mut self, n: u64) -> R<String> {
         let at = self.pos;
-        let len = usize::try_from(n).map_err(|_| Stop("string too long".into(), at))?;
+        let len = usize::try_from(n).map_err(|_| ParseError::new(at, "string too long"))?;
         let v = self
             .w
             .source()
             .read_vec(at, len)
-            .map_err(|e| Stop(format!("unreadable string: {e}"), at))?;
+            .map_err(|e| ParseError::new(at, format!("unreadable string: {e}")))?;
         self.pos += n;
         Ok(String::from_utf8_lossy(&v).into_owned())
     }
@@ -162,7 +160,11 @@ pub fn scan(
         big: false,
         v1: false,
     };
-    if let Err(Stop(msg, at)) = parse(&mut r, ctx, loc, out) {
+    if let Err(ParseError {
+        offset: at,
+        message: msg,
+    }) = parse(&mut r, ctx, loc, out)
+    {
         out.push(
             Finding::new(
                 RuleId::GgufMalformed,
@@ -184,7 +186,10 @@ fn parse(r: &mut Reader, ctx: &Ctx, loc: &Location, out: &mut Vec<Finding>) -> R
         raw
     };
     if !(1..=3).contains(&version) {
-        return Err(Stop(format!("unknown GGUF version {version}"), 4));
+        return Err(ParseError::new(
+            4,
+            format!("unknown GGUF version {version}"),
+        ));
     }
     r.v1 = version == 1;
     let at = r.pos;
@@ -200,25 +205,25 @@ fn parse(r: &mut Reader, ctx: &Ctx, loc: &Location, out: &mut Vec<Finding>) -> R
             .and_then(|b| a.checked_add(b))
     });
     if need.is_none_or(|n| n > r.left()) {
-        return Err(Stop(
-            format!(
+        return Err(ParseError::new(at, format!(
                 "declares {n_kv} key/value pairs and {n_tensors} tensors, more than the {} bytes that follow can hold",
                 r.left()
-            ),
-            at,
-        ));
+            )));
     }
     let mut alignment = 32u64;
     let mut keys = std::collections::HashSet::new();
     let mut templates = 0usize;
     for _ in 0..n_kv {
         if ctx.expired() {
-            return Err(Stop("time budget exceeded in the metadata".into(), r.pos));
+            return Err(ParseError::new(
+                r.pos,
+                "time budget exceeded in the metadata",
+            ));
         }
         let key_at = r.pos;
         let klen = r.str_len("a key")?;
         if klen > MAX_KEY {
-            return Err(Stop(format!("key of {klen} bytes"), key_at));
+            return Err(ParseError::new(key_at, format!("key of {klen} bytes")));
         }
         let key = r.read_string(klen)?;
         if !keys.insert(key.clone()) {
@@ -237,22 +242,22 @@ RuleId::GgufMalformed,
         let ty_at = r.pos;
         let ty = r.u32("a value type")?;
         let ty = Ty::from(ty).ok_or_else(|| {
-            Stop(
-                format!("key `{}` has unknown value type {ty}", short(&key)),
+            ParseError::new(
                 ty_at,
+                format!("key `{}` has unknown value type {ty}", short(&key)),
             )
         })?;
         let is_template =
             key == "tokenizer.chat_template" || key.starts_with("tokenizer.chat_template.");
         if key == "general.alignment" {
             if ty != Ty::U32 {
-                return Err(Stop("`general.alignment` is not a u32".into(), ty_at));
+                return Err(ParseError::new(ty_at, "`general.alignment` is not a u32"));
             }
             let a = r.u32("the alignment")?;
             if a == 0 || !a.is_power_of_two() {
-                return Err(Stop(
-                    format!("`general.alignment` is {a}, not a power of two"),
+                return Err(ParseError::new(
                     ty_at,
+                    format!("`general.alignment` is {a}, not a power of two"),
                 ));
             }
             alignment = a.into();
@@ -284,9 +289,9 @@ RuleId::GgufMalformed,
     let mut last_offset = 0u64;
     for i in 0..n_tensors {
         if ctx.expired() {
-            return Err(Stop(
-                "time budget exceeded in the tensor descriptors".into(),
+            return Err(ParseError::new(
                 r.pos,
+                "time budget exceeded in the tensor descriptors",
             ));
         }
         let t_at = r.pos;
@@ -295,9 +300,9 @@ RuleId::GgufMalformed,
         let dims_at = r.pos;
         let n_dims = r.u32("a tensor's dimension count")?;
         if n_dims > MAX_DIMS {
-            return Err(Stop(
-                format!("tensor {i} has {n_dims} dimensions (llama.cpp allows {MAX_DIMS})"),
+            return Err(ParseError::new(
                 dims_at,
+                format!("tensor {i} has {n_dims} dimensions (llama.cpp allows {MAX_DIMS})"),
             ));
         }
         for _ in 0..n_dims {
@@ -306,9 +311,9 @@ RuleId::GgufMalformed,
         r.u32("a tensor type")?;
         let off = r.u64("a tensor offset")?;
         if off % alignment != 0 {
-            return Err(Stop(
-                format!("tensor {i} has offset {off}, not a multiple of the alignment {alignment}"),
+            return Err(ParseError::new(
                 t_at,
+                format!("tensor {i} has offset {off}, not a multiple of the alignment {alignment}"),
             ));
         }
         last_offset = last_offset.max(off);
@@ -317,13 +322,13 @@ RuleId::GgufMalformed,
     // least start inside the file (sizes would need ggml's block tables).
     let data_start = r.pos.div_ceil(alignment).saturating_mul(alignment);
     if n_tensors > 0 && data_start.saturating_add(last_offset) >= r.w.len() {
-        return Err(Stop(
+        return Err(ParseError::new(
+            r.pos,
             format!(
                 "tensor data at offset {} is past the end of the file ({} bytes): truncated",
                 data_start.saturating_add(last_offset),
                 r.w.len()
             ),
-            r.pos,
         ));
     }
     Ok(())
@@ -333,7 +338,7 @@ RuleId::GgufMalformed,
 fn skip_value(r: &mut Reader, ty: Ty, depth: u32, ctx: &Ctx) -> R<()> {
     if let Some(n) = ty.fixed_size() {
         if n > r.left() {
-            return Err(Stop("truncated value".into(), r.pos));
+            return Err(ParseError::new(r.pos, "truncated value"));
         }
         r.skip(n);
         return Ok(());
@@ -346,14 +351,14 @@ fn skip_value(r: &mut Reader, ty: Ty, depth: u32, ctx: &Ctx) -> R<()> {
         _ => {
             let at = r.pos;
             if depth >= MAX_ARRAY_DEPTH {
-                return Err(Stop(
-                    format!("arrays nested deeper than {MAX_ARRAY_DEPTH}"),
+                return Err(ParseError::new(
                     at,
+                    format!("arrays nested deeper than {MAX_ARRAY_DEPTH}"),
                 ));
             }
             let it = r.u32("an array item type")?;
-            let item =
-                Ty::from(it).ok_or_else(|| Stop(format!("array of unknown type {it}"), at))?;
+            let item = Ty::from(it)
+                .ok_or_else(|| ParseError::new(at, format!("array of unknown type {it}")))?;
             let count = r.count("an array length")?;
             let smallest = match item {
                 Ty::Str => {
@@ -367,12 +372,12 @@ fn skip_value(r: &mut Reader, ty: Ty, depth: u32, ctx: &Ctx) -> R<()> {
                 t => t.fixed_size().unwrap_or(1),
             };
             if count.checked_mul(smallest).is_none_or(|n| n > r.left()) {
-                return Err(Stop(
+                return Err(ParseError::new(
+                    at,
                     format!(
                         "array declares {count} items, more than the {} bytes that follow can hold",
                         r.left()
                     ),
-                    at,
                 ));
             }
             if let Some(sz) = item.fixed_size() {
@@ -380,7 +385,7 @@ fn skip_value(r: &mut Reader, ty: Ty, depth: u32, ctx: &Ctx) -> R<()> {
             } else {
                 for i in 0..count {
                     if i % 4096 == 0 && ctx.expired() {
-                        return Err(Stop("time budget exceeded in an array".into(), r.pos));
+                        return Err(ParseError::new(r.pos, "time budget exceeded in an array"));
                     }
                     skip_value(r, item, depth + 1, ctx)?;
                 }

@@ -123,7 +123,7 @@ struct Parser<'a> {
 
 impl Parser<'_> {
     fn ws(&mut self) {
-        while self.i < self.s.len() && self.s[self.i].is_ascii_whitespace() {
+        while self.s.get(self.i).is_some_and(u8::is_ascii_whitespace) {
             self.i += 1;
         }
     }
@@ -138,8 +138,8 @@ impl Parser<'_> {
             b'\'' | b'"' => {
                 self.i += 1;
                 let start = self.i;
-                while self.i < self.s.len() && self.s[self.i] != c {
-                    if self.s[self.i] == b'\\' {
+                while let Some(&b) = self.s.get(self.i).filter(|&&b| b != c) {
+                    if b == b'\\' {
                         self.i += 1;
                     }
                     self.i += 1;
@@ -191,7 +191,11 @@ impl Parser<'_> {
             _ => {
                 // Numbers, True/False/None: skip the token.
                 let start = self.i;
-                while self.i < self.s.len() && !b",)]}: \t\n".contains(&self.s[self.i]) {
+                while self
+                    .s
+                    .get(self.i)
+                    .is_some_and(|b| !b",)]}: \t\n".contains(b))
+                {
                     self.i += 1;
                 }
                 (self.i > start).then_some(Lit::Other)

@@ -16,6 +16,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 
+use crate::bytes::ParseError;
 use crate::finding::{Finding, Location, Severity};
 use crate::formats::window::Window;
 use crate::rules::RuleId;
@@ -55,9 +56,7 @@ const I64: u8 = 1;
 const LEN: u8 = 2;
 const I32: u8 = 5;
 
-struct Bad(String, u64);
-
-type R<T> = Result<T, Bad>;
+type R<T> = Result<T, ParseError>;
 
 struct Wire<'a> {
     w: Window<'a>,
@@ -78,19 +77,19 @@ impl Wire<'_> {
         let mut v = 0u64;
         for i in 0..10 {
             if *pos >= end {
-                return Err(Bad("truncated varint".into(), at));
+                return Err(ParseError::new(at, "truncated varint"));
             }
             let b = self
                 .w
                 .byte(*pos)
-                .ok_or_else(|| Bad("unreadable".into(), *pos))?;
+                .ok_or_else(|| ParseError::new(*pos, "unreadable"))?;
             *pos += 1;
             v |= u64::from(b & 0x7f) << (7 * i);
             if b & 0x80 == 0 {
                 return Ok(v);
             }
         }
-        Err(Bad("varint longer than 10 bytes".into(), at))
+        Err(ParseError::new(at, "varint longer than 10 bytes"))
     }
 
     /// The next field of the message ending at `end`.
@@ -100,7 +99,7 @@ impl Wire<'_> {
         let num = tag >> 3;
         let wt = (tag & 7) as u8;
         if num == 0 {
-            return Err(Bad("field number 0".into(), at));
+            return Err(ParseError::new(at, "field number 0"));
         }
         let mut f = Field {
             num,
@@ -114,25 +113,30 @@ impl Wire<'_> {
             I64 | I32 => {
                 let n = if wt == I64 { 8 } else { 4 };
                 if end - *pos < n {
-                    return Err(Bad("truncated fixed-width field".into(), at));
+                    return Err(ParseError::new(at, "truncated fixed-width field"));
                 }
                 *pos += n;
             }
             LEN => {
                 let n = self.varint(pos, end)?;
                 if n > end - *pos {
-                    return Err(Bad(
+                    return Err(ParseError::new(
+                        at,
                         format!(
                             "field {num} declares {n} bytes, but its message has {} left",
                             end - *pos
                         ),
-                        at,
                     ));
                 }
                 f.start = *pos;
                 *pos += n;
             }
-            _ => return Err(Bad(format!("field {num} has wire type {wt}"), at)),
+            _ => {
+                return Err(ParseError::new(
+                    at,
+                    format!("field {num} has wire type {wt}"),
+                ))
+            }
         }
         f.end = *pos;
         Ok(f)
@@ -216,7 +220,11 @@ pub fn scan(
         problems: Vec::new(),
         deep: false,
     };
-    if let Err(Bad(m, at)) = walk.model(src.len()) {
+    if let Err(ParseError {
+        offset: at,
+        message: m,
+    }) = walk.model(src.len())
+    {
         walk.problems.push((m, at));
     }
     walk.report(loc, out);
@@ -233,7 +241,7 @@ impl Walk<'_, '_> {
         let mut pos = start;
         while pos < end {
             if self.ctx.expired() {
-                return Err(Bad("time budget exceeded".into(), pos));
+                return Err(ParseError::new(pos, "time budget exceeded"));
             }
             let f = self.wire.field(&mut pos, end)?;
             each(self, f)?;
@@ -266,9 +274,13 @@ impl Walk<'_, '_> {
 
     /// A sub-message that fails to parse is reported; its siblings are still walked.
     fn guarded(&mut self, r: R<()>) -> R<()> {
-        if let Err(Bad(m, at)) = r {
+        if let Err(ParseError {
+            offset: at,
+            message: m,
+        }) = r
+        {
             if m.starts_with("time budget") {
-                return Err(Bad(m, at));
+                return Err(ParseError::new(at, m));
             }
             if self.problems.len() < MAX_REPORTED {
                 self.problems.push((m, at));
@@ -460,7 +472,7 @@ pub fn escapes(location: &str) -> Option<&'static str> {
         return Some("a network (UNC) path");
     }
     let b = l.as_bytes();
-    if b.len() >= 2 && b[0].is_ascii_alphabetic() && b[1] == b':' {
+    if matches!(b, [d, b':', ..] if d.is_ascii_alphabetic()) {
         return Some("a drive path");
     }
     if l.starts_with('/') || l.starts_with('\\') {

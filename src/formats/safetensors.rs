@@ -42,10 +42,10 @@ pub fn looks_like(h: &[u8]) -> bool {
     if h.len() < 10 {
         return false;
     }
-    let mut l = [0u8; 8];
-    l.copy_from_slice(&h[..8]);
-    let n = u64::from_le_bytes(l);
-    h[8] == b'{' && (2..1 << 32).contains(&n)
+    let Some(n) = crate::bytes::u64_le_at(h, 0) else {
+        return false;
+    };
+    h.get(8) == Some(&b'{') && (2..1 << 32).contains(&n)
 }
 
 /// The header's top-level members in file order, duplicates kept (serde_json's own map
@@ -238,8 +238,10 @@ fn check_tensor(name: &str, v: &Value, problems: &mut Vec<String>) -> Option<Ten
     let offsets = obj
         .get("data_offsets")
         .and_then(Value::as_array)
-        .filter(|a| a.len() == 2)
-        .and_then(|a| Some((a[0].as_u64()?, a[1].as_u64()?)));
+        .and_then(|a| match a.as_slice() {
+            [s, e] => Some((s.as_u64()?, e.as_u64()?)),
+            _ => None,
+        });
     let Some((start, end)) = offsets else {
         problems.push(format!(
             "tensor `{n}` has no `data_offsets` pair of non-negative integers"

@@ -12,8 +12,9 @@ const BLOCK: u64 = 512;
 fn octal(field: &[u8]) -> Option<u64> {
     // GNU base-256 for sizes over 8 GiB: high bit set on the first byte.
     if field.first().is_some_and(|b| b & 0x80 != 0) {
-        let mut v: u64 = (field[0] & 0x7f) as u64;
-        for &b in &field[1..] {
+        let (first, rest) = field.split_first()?;
+        let mut v: u64 = (first & 0x7f) as u64;
+        for &b in rest {
             v = v.checked_mul(256)?.checked_add(b as u64)?;
         }
         return Some(v);
@@ -30,7 +31,7 @@ fn octal(field: &[u8]) -> Option<u64> {
     u64::from_str_radix(s, 8).ok()
 }
 
-fn checksum_ok(h: &[u8]) -> bool {
+fn checksum_ok(h: &[u8; BLOCK as usize]) -> bool {
     let Some(want) = octal(&h[148..156]) else {
         return false;
     };
@@ -49,8 +50,8 @@ fn checksum_ok(h: &[u8]) -> bool {
 }
 
 fn cstr(b: &[u8]) -> String {
-    let end = b.iter().position(|&c| c == 0).unwrap_or(b.len());
-    String::from_utf8_lossy(&b[..end]).into_owned()
+    let s = b.split(|&c| c == 0).next().unwrap_or_default();
+    String::from_utf8_lossy(s).into_owned()
 }
 
 /// One member as the archive lists it.
@@ -173,9 +174,11 @@ pub fn scan(
             ));
             return names;
         }
-        let Ok(h) = src.read_vec(pos, BLOCK as usize) else {
+        // A fixed-size block: the field ranges below are checked at compile time.
+        let mut h = [0u8; BLOCK as usize];
+        if src.read_exact_at(pos, &mut h).is_err() {
             break;
-        };
+        }
         if h.iter().all(|&b| b == 0) {
             break;
         }

@@ -82,7 +82,7 @@ pub fn is_legacy(src: &dyn ByteSource, start: u64) -> bool {
     const MAGIC: &[u8] = b"\x8a\x0a\x6c\xfc\x9c\x46\xf9\x20\x6a\xa8\x50\x19";
     let mut h = [0u8; 23];
     let n = src.read_at(start, &mut h).unwrap_or(0);
-    let h = &h[..n];
+    let h = h.get(..n).unwrap_or_default();
     let Some(&[0x80, proto]) = h.get(..2) else {
         return false;
     };

@@ -51,7 +51,11 @@ impl Tree for Members<'_> {
         let Some(&i) = self.by_name.get(path) else {
             return Ok(None);
         };
-        let e = &self.arc.entries[i];
+        let e = self
+            .arc
+            .entries
+            .get(i)
+            .ok_or("the member index is past the archive's entries")?;
         if e.usize > code_set::MAX_FILE {
             return Err(format!("{} bytes, over the source size read", e.usize));
         }

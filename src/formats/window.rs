@@ -55,7 +55,7 @@ impl<'a> Window<'a> {
     }
 
     pub fn byte(&mut self, pos: u64) -> Option<u8> {
-        self.get(pos, 1).map(|b| b[0])
+        self.get(pos, 1).and_then(|b| b.first().copied())
     }
 }
 

@@ -11,6 +11,7 @@
 use std::collections::HashMap;
 use std::io::{self, Read};
 
+use crate::bytes;
 use crate::finding::{Finding, Location};
 use crate::formats::registry::Outcome;
 use crate::rules::RuleId;
@@ -54,18 +55,18 @@ pub struct Archive {
     pub cd_start: u64,
 }
 
+// Fixed-width fields of records whose length the caller has checked; a field past the
+// end of `b` (a caller's bug, never the file's) reads as 0 rather than panicking.
 fn u16le(b: &[u8], i: usize) -> u16 {
-    u16::from_le_bytes([b[i], b[i + 1]])
+    bytes::u16_le_at(b, i).unwrap_or(0)
 }
 
 fn u32le(b: &[u8], i: usize) -> u32 {
-    u32::from_le_bytes([b[i], b[i + 1], b[i + 2], b[i + 3]])
+    bytes::u32_le_at(b, i).unwrap_or(0)
 }
 
 fn u64le(b: &[u8], i: usize) -> u64 {
-    let mut a = [0u8; 8];
-    a.copy_from_slice(&b[i..i + 8]);
-    u64::from_le_bytes(a)
+    bytes::u64_le_at(b, i).unwrap_or(0)
 }
 
 /// How far from the end an end-of-central-directory record can start: its 22 bytes plus
@@ -84,7 +85,7 @@ pub fn find_eocd(src: &dyn ByteSource) -> Option<u64> {
 pub fn eocd_in(tail: &[u8]) -> Option<usize> {
     let mut i = tail.len().checked_sub(22)?;
     loop {
-        if &tail[i..i + 4] == EOCD_SIG {
+        if tail.get(i..i + 4) == Some(EOCD_SIG) {
             let comment = u16le(tail, i + 20) as usize;
             // The comment must fit in the file; a signature inside data usually doesn't.
             if i + 22 + comment <= tail.len() {
@@ -148,14 +149,14 @@ fn read_tolerant(
     // record starts.
     if eocd >= 20 {
         if let Ok(locb) = src.read_vec(eocd - 20, 20) {
-            if locb.len() == 20 && &locb[..4] == EOCD64_LOC_SIG {
+            if locb.len() == 20 && locb.starts_with(EOCD64_LOC_SIG) {
                 let recorded = u64le(&locb, 8);
                 // With data prepended, the recorded offset is off by the prefix; the record
                 // normally sits right before the locator.
                 let candidates = [recorded, (eocd - 20).saturating_sub(56)];
                 for z64 in candidates {
                     if let Ok(r) = src.read_vec(z64, 56) {
-                        if r.len() == 56 && &r[..4] == EOCD64_SIG {
+                        if r.len() == 56 && r.starts_with(EOCD64_SIG) {
                             total = u64le(&r, 32);
                             cd_size = u64le(&r, 40);
                             cd_offset = u64le(&r, 48);
@@ -257,13 +258,13 @@ fn miniz_dir(tail: &[u8], len: u64, src: &dyn ByteSource) -> Result<Dir, String>
     let mut cd_offset = u32le(tail, i + 16) as u64;
     if eocd >= 76 {
         let locb = src.read_vec(eocd - 20, 20).map_err(|e| e.to_string())?;
-        if locb.len() == 20 && &locb[..4] == EOCD64_LOC_SIG {
+        if locb.len() == 20 && locb.starts_with(EOCD64_LOC_SIG) {
             let z64 = u64le(&locb, 8);
             if z64 > len.saturating_sub(56) {
                 return Err("the zip64 locator points past the file".into());
             }
             let r = src.read_vec(z64, 56).map_err(|e| e.to_string())?;
-            if r.len() == 56 && &r[..4] == EOCD64_SIG {
+            if r.len() == 56 && r.starts_with(EOCD64_SIG) {
                 cd_size = u64le(&r, 40);
                 cd_offset = u64le(&r, 48);
             }
@@ -287,7 +288,7 @@ fn miniz_dir(tail: &[u8], len: u64, src: &dyn ByteSource) -> Result<Dir, String>
 fn zipfile_dir(tail: &[u8], len: u64, src: &dyn ByteSource) -> Result<Dir, String> {
     let tail_start = len - tail.len() as u64;
     let n = tail.len();
-    let at_end = n >= 22 && tail.get(n - 22..n - 18) == Some(EOCD_SIG) && tail[n - 2..] == [0, 0];
+    let at_end = n >= 22 && tail.get(n - 22..n - 18) == Some(EOCD_SIG) && tail.ends_with(&[0, 0]);
     let i = if at_end {
         n - 22
     } else {
@@ -306,9 +307,9 @@ fn zipfile_dir(tail: &[u8], len: u64, src: &dyn ByteSource) -> Result<Dir, Strin
     let mut location = eocd;
     if eocd >= 20 {
         let locb = src.read_vec(eocd - 20, 20).map_err(|e| e.to_string())?;
-        if locb.len() == 20 && &locb[..4] == EOCD64_LOC_SIG && eocd >= 76 {
+        if locb.len() == 20 && locb.starts_with(EOCD64_LOC_SIG) && eocd >= 76 {
             let r = src.read_vec(eocd - 76, 56).map_err(|e| e.to_string())?;
-            if r.len() == 56 && &r[..4] == EOCD64_SIG {
+            if r.len() == 56 && r.starts_with(EOCD64_SIG) {
                 cd_size = u64le(&r, 40);
                 cd_offset = u64le(&r, 48);
                 location = eocd - 76;
@@ -479,7 +480,7 @@ fn parse_directory(
     let mut entries = Vec::new();
     let mut i = 0usize;
     while i + 46 <= cd.len() && (entries.len() as u64) < max_entries {
-        if &cd[i..i + 4] != CDH_SIG {
+        if cd.get(i..i + 4) != Some(CDH_SIG) {
             out.push(Finding::new(
                 RuleId::ZipMalformed,
                 Location {
@@ -511,7 +512,8 @@ fn parse_directory(
             ));
             break;
         }
-        let name = String::from_utf8_lossy(&cd[i + 46..i + 46 + nlen]).into_owned();
+        let name =
+            String::from_utf8_lossy(cd.get(i + 46..i + 46 + nlen).unwrap_or_default()).into_owned();
         // Zip64 extra field: sizes and offset that overflowed 32 bits, in this order.
         let mut e = i + 46 + nlen;
         let eend = e + elen;
@@ -563,7 +565,7 @@ fn data_start(
 ) -> Option<u64> {
     let lh = e.local_offset.checked_add(e.base)?;
     let h = src.read_vec(lh, 30).ok()?;
-    if h.len() < 30 || &h[..4] != LFH_SIG {
+    if h.len() < 30 || !h.starts_with(LFH_SIG) {
         out.push(Finding::new(
             RuleId::ZipMalformed,
             Location {
@@ -628,8 +630,9 @@ fn crc_of(src: &dyn ByteSource, start: u64, len: u64) -> io::Result<u32> {
     let end = start + len;
     while pos < end {
         let n = buf.len().min((end - pos) as usize);
-        src.read_exact_at(pos, &mut buf[..n])?;
-        crc.update(&buf[..n]);
+        let chunk = buf.get_mut(..n).unwrap_or_default();
+        src.read_exact_at(pos, chunk)?;
+        crc.update(chunk);
         pos += n as u64;
     }
     Ok(crc.sum())

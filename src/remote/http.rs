@@ -480,11 +480,9 @@ impl HttpSource {
                 offset >= *at && offset + buf.len() as u64 <= at + data.len() as u64
             })
         };
-        if let Some(i) = hit(c) {
-            let (at, data) = &c.snippets[i];
+        if let Some((at, data)) = hit(c).and_then(|i| c.snippets.get(i)) {
             let from = (offset - at) as usize;
-            buf.copy_from_slice(&data[from..from + buf.len()]);
-            return Ok(Some(buf.len()));
+            return Ok(Some(crate::bytes::copy_at(buf, data, from)));
         }
         let block = offset / BLOCK;
         let sequential = c.next_sequential == Some(block);
@@ -497,13 +495,10 @@ impl HttpSource {
             let Some(w) = &c.whole else {
                 return Ok(None);
             };
-            let start = usize::try_from(offset).unwrap_or(usize::MAX).min(w.len());
-            let n = buf.len().min(w.len() - start);
-            buf[..n].copy_from_slice(&w[start..start + n]);
-            return Ok(Some(n));
+            let start = usize::try_from(offset).unwrap_or(usize::MAX);
+            return Ok(Some(crate::bytes::copy_at(buf, w, start)));
         };
-        let n = buf.len().min(body.len());
-        buf[..n].copy_from_slice(&body[..n]);
+        let n = crate::bytes::copy_at(buf, &body, 0);
         if c.snippets.len() >= MAX_SNIPPETS {
             c.snippets.remove(0);
         }
@@ -551,10 +546,8 @@ impl ByteSource for HttpSource {
         }
         let mut c = self.cache.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(w) = &c.whole {
-            let start = offset as usize;
-            let n = buf.len().min(w.len().saturating_sub(start));
-            buf[..n].copy_from_slice(&w[start..start + n]);
-            return Ok(n);
+            let start = usize::try_from(offset).unwrap_or(usize::MAX);
+            return Ok(crate::bytes::copy_at(buf, w, start));
         }
         let block = offset / BLOCK;
         if let Some(n) = self.small_read(&mut c, offset, buf)? {
@@ -584,10 +577,8 @@ impl ByteSource for HttpSource {
             }
             c.next_sequential = Some(block + count);
             if let Some(w) = &c.whole {
-                let start = offset as usize;
-                let n = buf.len().min(w.len().saturating_sub(start));
-                buf[..n].copy_from_slice(&w[start..start + n]);
-                return Ok(n);
+                let start = usize::try_from(offset).unwrap_or(usize::MAX);
+                return Ok(crate::bytes::copy_at(buf, w, start));
             }
         }
         c.tick += 1;
@@ -596,11 +587,8 @@ impl ByteSource for HttpSource {
             return Err(io::Error::other("block missing after fetch"));
         };
         entry.1 = t;
-        let data = &entry.0;
         let within = (offset % BLOCK) as usize;
-        let n = buf.len().min(data.len().saturating_sub(within));
-        buf[..n].copy_from_slice(&data[within..within + n]);
-        Ok(n)
+        Ok(crate::bytes::copy_at(buf, &entry.0, within))
     }
 }
 

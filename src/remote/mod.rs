@@ -354,6 +354,8 @@ pub fn target_entry<'a>(files: &'a mut Vec<FileReport>, pkg: &Package) -> &'a mu
             files.len() - 1
         }
     };
+    // Cannot panic: `i` is where `position` found the entry, or the one just pushed
+    // (returning `iter_mut().find()`'s borrow early is rejected by today's borrow checker).
     &mut files[i]
 }
 

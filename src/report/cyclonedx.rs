@@ -133,10 +133,10 @@ fn model_ref_component(m: &ModelRef) -> Value {
         "properties": props,
     });
     if !group.is_empty() {
-        c["group"] = json!(group);
+        super::set(&mut c, "group", json!(group));
     }
     if let Some(commit) = &m.commit {
-        c["version"] = json!(commit);
+        super::set(&mut c, "version", json!(commit));
     }
     let files: Vec<Value> = m
         .files
@@ -152,13 +152,13 @@ fn model_ref_component(m: &ModelRef) -> Value {
                 ],
             });
             if let Some(h) = sha256_hash(f.sha256.as_deref()) {
-                fc["hashes"] = h;
+                super::set(&mut fc, "hashes", h);
             }
             fc
         })
         .collect();
     if !files.is_empty() {
-        c["components"] = json!(files);
+        super::set(&mut c, "components", json!(files));
     }
     c
 }
@@ -187,7 +187,7 @@ fn model_file_component(f: &FileReport, hash: bool) -> Value {
     });
     if hash && f.origin.is_local() {
         if let Some(h) = sha256_hash(sha256_of(&f.path).as_deref()) {
-            c["hashes"] = h;
+            super::set(&mut c, "hashes", h);
         }
     }
     c
@@ -248,7 +248,7 @@ pub fn bom(report: &Report, hash_local: bool) -> Value {
         })],
     });
     if let Some(t) = timestamp {
-        metadata["timestamp"] = json!(t);
+        super::set(&mut metadata, "timestamp", json!(t));
     }
     let mut bom = json!({
         "bomFormat": "CycloneDX",
@@ -258,7 +258,7 @@ pub fn bom(report: &Report, hash_local: bool) -> Value {
         "components": components,
     });
     if !dependencies.is_empty() {
-        bom["dependencies"] = json!(dependencies);
+        super::set(&mut bom, "dependencies", json!(dependencies));
     }
     bom
 }

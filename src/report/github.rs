@@ -34,7 +34,9 @@ pub fn render(report: &Report, _opts: &RenderOptions, out: &mut dyn Write) -> io
 
     let mut total = [0usize; 3];
     for (_, f) in &findings {
-        total[command(f.severity).1] += 1;
+        if let Some(n) = total.get_mut(command(f.severity).1) {
+            *n += 1;
+        }
     }
     let overflow = total.iter().any(|&n| n > ANNOTATIONS_PER_LEVEL);
     let mut cap = [ANNOTATIONS_PER_LEVEL; 3];
@@ -48,11 +50,14 @@ pub fn render(report: &Report, _opts: &RenderOptions, out: &mut dyn Write) -> io
     let mut omitted = 0usize;
     for (file, f) in findings {
         let (cmd, slot) = command(f.severity);
-        if shown[slot] >= cap[slot] {
+        let (Some(n), Some(&most)) = (shown.get_mut(slot), cap.get(slot)) else {
+            continue;
+        };
+        if *n >= most {
             omitted += 1;
             continue;
         }
-        shown[slot] += 1;
+        *n += 1;
         if !matches!(Place::of(&f.location.path, file.origin), Place::Relative(_)) {
             // hf:// and URL targets, and absolute paths, are not files of the checkout: a
             // `file=` GitHub cannot resolve would misplace the annotation, so the location

@@ -13,6 +13,14 @@ pub mod json;
 pub mod sarif;
 pub mod text;
 
+/// Sets `key` of a JSON object built by `json!({…})`; on anything else, does nothing
+/// (`value[key] = …` would panic on a non-object).
+pub(crate) fn set(value: &mut serde_json::Value, key: &str, x: serde_json::Value) {
+    if let serde_json::Value::Object(map) = value {
+        map.insert(key.to_string(), x);
+    }
+}
+
 /// Version of the JSON report schema (`docs/json-schema.md`). Bump on breaking changes.
 pub const JSON_VERSION: u32 = 1;
 
@@ -72,11 +80,13 @@ impl Thresholds {
     pub const DEFAULT: Thresholds = Thresholds([None, None, Some(1), Some(1), Some(1)]);
 
     pub fn get(&self, sev: Severity) -> Option<u64> {
-        self.0[sev.index()]
+        self.0.get(sev.index()).copied().flatten()
     }
 
     pub fn set(&mut self, sev: Severity, n: Option<u64>) {
-        self.0[sev.index()] = n;
+        if let Some(slot) = self.0.get_mut(sev.index()) {
+            *slot = n;
+        }
     }
 
     /// Human form, highest severity first: `critical=1,high=1,medium=1,low=off,info=off`.

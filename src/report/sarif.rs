@@ -294,7 +294,7 @@ fn fingerprint(f: &Finding, seen: &mut HashMap<String, u32>) -> String {
     }
     let digest = h.finalize();
     let mut hex = String::with_capacity(16);
-    for b in &digest[..8] {
+    for b in digest.iter().take(8) {
         let _ = write!(hex, "{b:02x}");
     }
     let n = seen.entry(hex.clone()).or_insert(0);
