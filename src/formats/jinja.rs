@@ -144,8 +144,8 @@ fn lex(src: &str) -> Result<Vec<Seg>, LexErr> {
     let mut out = Vec::new();
     let mut i = 0;
     let mut text_start = 0;
-    while i + 1 < b.len() {
-        if b[i] != b'{' || !matches!(b[i + 1], b'{' | b'%' | b'#') {
+    while let Some(&[open, kind]) = b.get(i..i + 2) {
+        if open != b'{' || !matches!(kind, b'{' | b'%' | b'#') {
             i += 1;
             continue;
         }
@@ -153,7 +153,6 @@ fn lex(src: &str) -> Result<Vec<Seg>, LexErr> {
             out.push(Seg::Text(src[text_start..i].to_string()));
         }
         let tag_at = i;
-        let kind = b[i + 1];
         i += 2;
         if kind == b'#' {
             match src[i..].find("#}") {
@@ -163,7 +162,7 @@ fn lex(src: &str) -> Result<Vec<Seg>, LexErr> {
             text_start = i;
             continue;
         }
-        if i < b.len() && matches!(b[i], b'-' | b'+') {
+        if matches!(b.get(i), Some(b'-' | b'+')) {
             i += 1;
         }
         let (toks, end) = match lex_tag(src, i, kind == b'{') {
@@ -223,12 +222,12 @@ fn lex_tag(src: &str, mut i: usize, print: bool) -> Result<(Vec<Tok>, usize), (S
     let mut toks = Vec::new();
     let mut depth = 0usize;
     loop {
-        while i < b.len() && b[i].is_ascii_whitespace() {
+        while b.get(i).is_some_and(u8::is_ascii_whitespace) {
             i += 1;
         }
-        if i >= b.len() {
+        let Some(&c) = b.get(i) else {
             return Err(("unterminated tag".into(), toks));
-        }
+        };
         let rest = &src[i..];
         if depth == 0 {
             let closer = if print { "}}" } else { "%}" };
@@ -238,11 +237,10 @@ fn lex_tag(src: &str, mut i: usize, print: bool) -> Result<(Vec<Tok>, usize), (S
                 }
             }
         }
-        let c = b[i];
         if c == b'\'' || c == b'"' {
             let mut j = i + 1;
-            while j < b.len() && b[j] != c {
-                if b[j] == b'\\' {
+            while let Some(&d) = b.get(j).filter(|&&d| d != c) {
+                if d == b'\\' {
                     j += 1;
                 }
                 j += 1;
@@ -254,7 +252,10 @@ fn lex_tag(src: &str, mut i: usize, print: bool) -> Result<(Vec<Tok>, usize), (S
             i = j + 1;
         } else if c.is_ascii_alphabetic() || c == b'_' || c >= 0x80 {
             let mut j = i;
-            while j < b.len() && (b[j].is_ascii_alphanumeric() || b[j] == b'_' || b[j] >= 0x80) {
+            while b
+                .get(j)
+                .is_some_and(|&d| d.is_ascii_alphanumeric() || d == b'_' || d >= 0x80)
+            {
                 j += 1;
             }
             // Stay on a char boundary (non-ASCII identifiers are taken whole).
@@ -265,14 +266,20 @@ fn lex_tag(src: &str, mut i: usize, print: bool) -> Result<(Vec<Tok>, usize), (S
             i = j;
         } else if c.is_ascii_digit() {
             let mut j = i;
-            while j < b.len() && (b[j].is_ascii_alphanumeric() || b[j] == b'_') {
+            while b
+                .get(j)
+                .is_some_and(|&d| d.is_ascii_alphanumeric() || d == b'_')
+            {
                 j += 1;
             }
             let mut float = false;
-            if j + 1 < b.len() && b[j] == b'.' && b[j + 1].is_ascii_digit() {
+            if matches!(b.get(j..j + 2), Some(&[b'.', d]) if d.is_ascii_digit()) {
                 float = true;
                 j += 1;
-                while j < b.len() && (b[j].is_ascii_alphanumeric() || b[j] == b'_') {
+                while b
+                    .get(j)
+                    .is_some_and(|&d| d.is_ascii_alphanumeric() || d == b'_')
+                {
                     j += 1;
                 }
             }
@@ -671,7 +678,7 @@ impl<'t> P<'t> {
             if self.eat_op(",") {
                 continue;
             }
-            parts[slot] = Some(Box::new(self.expr(true)?));
+            *parts.get_mut(slot).ok_or("bad slice")? = Some(Box::new(self.expr(true)?));
         }
         Ok(if slice {
             E::Slice(Box::new(base), parts)
@@ -929,7 +936,10 @@ fn slice_str(s: &str, a: Option<i64>, b: Option<i64>, step: Option<i64>) -> Opti
     if step > 0 {
         let (mut i, e) = (a.map_or(0, norm), b.map_or(n, norm));
         while i < e {
-            out.push(chars[i as usize]);
+            let Some(&c) = chars.get(i as usize) else {
+                break;
+            };
+            out.push(c);
             i = i.saturating_add(step);
         }
     } else {
@@ -937,7 +947,10 @@ fn slice_str(s: &str, a: Option<i64>, b: Option<i64>, step: Option<i64>) -> Opti
         let mut i = a.map_or(n - 1, clamp);
         let e = b.map_or(-1, clamp);
         while i > e && i >= 0 {
-            out.push(chars[i as usize]);
+            let Some(&c) = chars.get(i as usize) else {
+                break;
+            };
+            out.push(c);
             i = i.saturating_add(step);
         }
     }
@@ -993,7 +1006,10 @@ impl Analyser {
     fn token_pass(&mut self, toks: &[Tok]) {
         for (i, t) in toks.iter().enumerate() {
             match t {
-                Tok::Name(n) if internal_name(n) && i > 0 && toks[i - 1] == Tok::Op(".") => {
+                Tok::Name(n)
+                    if internal_name(n)
+                        && i.checked_sub(1).and_then(|p| toks.get(p)) == Some(&Tok::Op(".")) =>
+                {
                     self.hit(Severity::Critical, format!("attribute `.{n}`"));
                 }
                 Tok::Name(n) if n.starts_with("__") => {
@@ -1263,7 +1279,11 @@ impl Analyser {
             E::List(items) => {
                 let vs: Vec<V> = items.iter().map(|x| self.eval(x)).collect();
                 if vs.iter().all(|v| v.alts.len() == 1 && !v.data && !v.built) {
-                    V::c(C::List(vs.into_iter().map(|v| v.alts[0].clone()).collect()))
+                    V::c(C::List(
+                        vs.into_iter()
+                            .filter_map(|v| v.alts.into_iter().next())
+                            .collect(),
+                    ))
                 } else {
                     let built = vs.iter().any(|v| v.built);
                     V { built, ..V::data() }
@@ -1324,10 +1344,7 @@ impl Analyser {
             }
             E::Slice(base, parts) => {
                 let b = self.eval(base);
-                let ints: Vec<Option<V>> = parts
-                    .iter()
-                    .map(|p| p.as_ref().map(|x| self.eval(x)))
-                    .collect();
+                let [lo, hi, step] = parts.each_ref().map(|p| p.as_ref().map(|x| self.eval(x)));
                 let one = |v: &Option<V>| -> Result<Option<i64>, ()> {
                     match v {
                         None => Ok(None),
@@ -1337,7 +1354,7 @@ impl Analyser {
                         },
                     }
                 };
-                match (one(&ints[0]), one(&ints[1]), one(&ints[2])) {
+                match (one(&lo), one(&hi), one(&step)) {
                     (Ok(a), Ok(c), Ok(s)) => {
                         let out = b.map(|x| match x {
                             C::Str(st) => slice_str(st, a, c, s),

@@ -355,18 +355,19 @@ fn scopes(stmts: &[Stmt]) -> Vec<(Stmt, Scope)> {
                 )
             };
             let split = colon.map(|c| c + 1).unwrap_or(toks.len()).min(toks.len());
+            let (header_toks, body_toks) = toks.split_at_checked(split).unwrap_or((toks, &[]));
             out.push((
                 Stmt {
                     indent: s.indent,
-                    tokens: toks[..split].to_vec(),
+                    tokens: header_toks.to_vec(),
                 },
                 current.clone(),
             ));
-            if split < toks.len() {
+            if !body_toks.is_empty() {
                 out.push((
                     Stmt {
                         indent: s.indent + 1,
-                        tokens: toks[split..].to_vec(),
+                        tokens: body_toks.to_vec(),
                     },
                     new_scope.clone(),
                 ));
@@ -395,6 +396,10 @@ fn name_at(toks: &[Token], i: usize) -> Option<&str> {
         Some(Tok::Name(n)) => Some(n.as_str()),
         _ => None,
     }
+}
+
+fn kind_at(toks: &[Token], i: usize) -> Option<&Tok> {
+    toks.get(i).map(|t| &t.kind)
 }
 
 fn op_at(toks: &[Token], i: usize) -> Option<&'static str> {
@@ -685,7 +690,11 @@ impl Analyzer<'_> {
             bounds.push(b);
             let mut acc: Option<Const> = None;
             for pair in bounds.chunks(2) {
-                let (x, y) = (pair[0], pair.get(1).copied().unwrap_or(b));
+                let (x, y) = match *pair {
+                    [x, y, ..] => (x, y),
+                    [x] => (x, b),
+                    [] => continue,
+                };
                 let Val::Const(c) = self.eval_range(t, x, y, depth + 1) else {
                     return Val::Unknown;
                 };
@@ -726,8 +735,11 @@ impl Analyzer<'_> {
         if i >= b || depth > MAX_DEPTH {
             return (Val::Unknown, i + 1);
         }
+        let Some(first) = t.get(i) else {
+            return (Val::Unknown, i + 1);
+        };
         let start_tok = i;
-        let (mut v, mut j) = match &t[i].kind {
+        let (mut v, mut j) = match &first.kind {
             Tok::Name(n) if !is_keyword(n) => (self.resolve_name(n), i + 1),
             Tok::Name(n) if n == "None" => (Val::Const(Const::None), i + 1),
             Tok::Str { .. } => {
@@ -738,8 +750,8 @@ impl Analyzer<'_> {
                 let mut j = i;
                 let mut constant = true;
                 while j < b {
-                    match &t[j].kind {
-                        Tok::Str { value, bytes: bb } => {
+                    match kind_at(t, j) {
+                        Some(Tok::Str { value, bytes: bb }) => {
                             is_bytes = *bb;
                             if *bb {
                                 bytes.extend(value.chars().map(|c| c as u32 as u8));
@@ -747,7 +759,7 @@ impl Analyzer<'_> {
                                 s.push_str(value);
                             }
                         }
-                        Tok::FStrStart => {
+                        Some(Tok::FStrStart) => {
                             constant = false;
                             j = self.skip_fstring(t, j, b, depth, rec);
                             continue;
@@ -767,12 +779,12 @@ impl Analyzer<'_> {
             }
             Tok::FStrStart => {
                 let mut j = self.skip_fstring(t, i, b, depth, rec);
-                while j < b && matches!(t[j].kind, Tok::Str { .. } | Tok::FStrStart) {
-                    j = if matches!(t[j].kind, Tok::FStrStart) {
-                        self.skip_fstring(t, j, b, depth, rec)
-                    } else {
-                        j + 1
-                    };
+                while j < b {
+                    match kind_at(t, j) {
+                        Some(Tok::FStrStart) => j = self.skip_fstring(t, j, b, depth, rec),
+                        Some(Tok::Str { .. }) => j += 1,
+                        _ => break,
+                    }
                 }
                 (Val::Unknown, j)
             }
@@ -839,14 +851,15 @@ impl Analyzer<'_> {
                                     Val::Const(Const::Str(s)) => Some(s),
                                     _ => None,
                                 };
-                                let end = t.get(close).unwrap_or(&t[j]).clone();
-                                self.env_reads.push((
-                                    "os.environ".into(),
-                                    key,
-                                    t[start_tok].clone(),
-                                    end,
-                                    scope.clone(),
-                                ));
+                                if let Some(end) = t.get(close).or_else(|| t.get(j)) {
+                                    self.env_reads.push((
+                                        "os.environ".into(),
+                                        key,
+                                        first.clone(),
+                                        end.clone(),
+                                        scope.clone(),
+                                    ));
+                                }
                             }
                         }
                         self.walk(t, j + 1, close, depth + 1, scope);
@@ -898,7 +911,10 @@ impl Analyzer<'_> {
         let mut nest = 0u32;
         let mut j = i;
         while j < b {
-            match t[j].kind {
+            let Some(tok) = t.get(j) else {
+                break;
+            };
+            match tok.kind {
                 Tok::FStrStart => nest += 1,
                 Tok::FStrEnd => {
                     nest = nest.saturating_sub(1);
@@ -1068,7 +1084,10 @@ impl Analyzer<'_> {
                 return;
             }
             self.budget -= 1;
-            match &t[i].kind {
+            let Some(tok) = t.get(i) else {
+                return;
+            };
+            match &tok.kind {
                 Tok::Name(n) if n == "lambda" => {
                     // Its body runs when the lambda is called.
                     let end = lambda_end(t, i, b);
@@ -1101,13 +1120,14 @@ impl Analyzer<'_> {
             if let Some(prev) = i.checked_sub(2) {
                 // `dict(os.environ)`, `str(os.environ)`, `json.dumps(os.environ)`
                 if op_at(t, i - 1) == Some("(") {
-                    if let Some(Tok::Name(f)) = t.get(prev).map(|x| &x.kind) {
+                    let found = (kind_at(t, prev), t.get(i), t.get(end - 1));
+                    if let (Some(Tok::Name(f)), Some(first), Some(last)) = found {
                         if matches!(f.as_str(), "dict" | "str" | "repr" | "dumps" | "list") {
                             self.env_reads.push((
                                 "os.environ".into(),
                                 None,
-                                t[i].clone(),
-                                t[end - 1].clone(),
+                                first.clone(),
+                                last.clone(),
                                 scope.clone(),
                             ));
                         }
@@ -1137,7 +1157,9 @@ impl Analyzer<'_> {
             Val::Local(p) => (Some(p.clone()), false),
             _ => (None, false),
         };
-        let first = &t[start];
+        let Some(first) = t.get(start) else {
+            return;
+        };
         let last = t.get(close).or_else(|| t.last()).unwrap_or(first);
         let text = self.text(first, last);
         // What the callee text says literally, to see whether resolution added anything.
@@ -1210,8 +1232,8 @@ impl Analyzer<'_> {
         let mut j = a;
         let mut path = String::new();
         while j < b {
-            match &t[j].kind {
-                Tok::Name(n) if path.is_empty() || path.ends_with('.') => {
+            match kind_at(t, j) {
+                Some(Tok::Name(n)) if path.is_empty() || path.ends_with('.') => {
                     if path.is_empty() {
                         match self.resolve_name(n) {
                             Val::Path(p) => path = p,
@@ -1221,8 +1243,8 @@ impl Analyzer<'_> {
                         path.push_str(n);
                     }
                 }
-                Tok::Op(".") if !path.is_empty() => path.push('.'),
-                Tok::Op("(") if !path.is_empty() => return (Some(path), j),
+                Some(Tok::Op(".")) if !path.is_empty() => path.push('.'),
+                Some(Tok::Op("(")) if !path.is_empty() => return (Some(path), j),
                 _ => return (None, j),
             }
             j += 1;
@@ -1468,9 +1490,9 @@ fn dotted_at(t: &[Token], a: usize, b: usize) -> (String, usize) {
     let mut s = String::new();
     let mut j = a;
     while j < b {
-        match (&t[j].kind, s.is_empty() || s.ends_with('.')) {
-            (Tok::Name(n), true) if n != "import" => s.push_str(n),
-            (Tok::Op("."), false) => s.push('.'),
+        match (kind_at(t, j), s.is_empty() || s.ends_with('.')) {
+            (Some(Tok::Name(n)), true) if n != "import" => s.push_str(n),
+            (Some(Tok::Op(".")), false) => s.push('.'),
             _ => break,
         }
         j += 1;

@@ -183,7 +183,13 @@ impl Lexer<'_> {
         while self.peek(0).is_some_and(is_id_continue) {
             self.i += 1;
         }
-        let word: String = self.chars[start..self.i].iter().map(|&(_, c)| c).collect();
+        let word: String = self
+            .chars
+            .iter()
+            .take(self.i)
+            .skip(start)
+            .map(|&(_, c)| c)
+            .collect();
         if matches!(self.peek(0), Some('"' | '\'')) && word.len() <= 3 {
             let lower = word.to_ascii_lowercase();
             let ok = lower.chars().all(|c| "rbuf".contains(c))
@@ -211,8 +217,11 @@ impl Lexer<'_> {
             if c.is_ascii_alphanumeric() || c == '_' || c == '.' {
                 let exp = (c == 'e' || c == 'E')
                     && matches!(self.peek(1), Some('+' | '-'))
-                    && !self.chars[start..self.i]
+                    && !self
+                        .chars
                         .iter()
+                        .take(self.i)
+                        .skip(start)
                         .any(|&(_, c)| c == 'x' || c == 'X');
                 self.i += if exp { 2 } else { 1 };
             } else {
@@ -225,8 +234,11 @@ impl Lexer<'_> {
     fn op(&mut self) {
         let start = self.i;
         let (line, col) = (self.line, self.col());
-        let rest: String = self.chars[self.i..(self.i + 3).min(self.chars.len())]
+        let rest: String = self
+            .chars
             .iter()
+            .skip(self.i)
+            .take(3)
             .map(|&(_, c)| c)
             .collect();
         for table in [OPS3, OPS2, OPS1] {

@@ -216,7 +216,10 @@ pub fn judge(target: &str, trust_remote_code: bool, allow: &dyn Fn(&str, &str) -
     // rest, so `torch.nn.modules.module.sympy.sympify` (were sympy imported there) is
     // sympify: every suffix is checked.
     for i in 0..parts.len() {
-        let suffix = parts[i..].join(".");
+        let Some(tail) = parts.get(i..) else {
+            break;
+        };
+        let suffix = tail.join(".");
         if let Some((_, why)) = RUNS_CODE.iter().find(|(e, _)| matches_entry(&suffix, e)) {
             return Verdict::Code(if i == 0 {
                 (*why).into()
@@ -229,8 +232,11 @@ pub fn judge(target: &str, trust_remote_code: bool, allow: &dyn Fn(&str, &str) -
     let mut worst: Option<(Tier, String)> = None;
     let mut safe_call = false;
     for i in 1..parts.len() {
-        let module = parts[..i].join(".");
-        let name = parts[i..].join(".");
+        let Some((head, tail)) = parts.split_at_checked(i) else {
+            break;
+        };
+        let module = head.join(".");
+        let name = tail.join(".");
         let c = classify(&module, &name, allow);
         let shown = c.resolved.clone().unwrap_or_else(|| t.to_string());
         // A dotted name is how Hydra spells every target: the pickle classifier's
@@ -529,8 +535,8 @@ fn closing(body: &str) -> Option<usize> {
     let b = body.as_bytes();
     let mut depth = 0usize;
     let mut i = 0;
-    while i < b.len() {
-        match b[i] {
+    while let Some(&c) = b.get(i) {
+        match c {
             b'$' if b.get(i + 1) == Some(&b'{') => {
                 depth += 1;
                 i += 1;

@@ -162,6 +162,7 @@ pub fn parse(text: &str, max_nodes: usize, max_depth: usize) -> Result<Doc, Erro
             });
         }
         let id = doc.nodes.len();
+        let seq = matches!(kind, Kind::Seq(_));
         doc.nodes.push(Node { kind, pos, tag });
         if anchor != 0 {
             anchors.insert(anchor, id);
@@ -173,9 +174,10 @@ pub fn parse(text: &str, max_nodes: usize, max_depth: usize) -> Result<Doc, Erro
                     pos,
                 });
             }
-            stack.push(match doc.nodes[id].kind {
-                Kind::Seq(_) => Frame::Seq(id),
-                _ => Frame::Map(id, None),
+            stack.push(if seq {
+                Frame::Seq(id)
+            } else {
+                Frame::Map(id, None)
             });
         } else {
             attach(&mut doc, &mut stack, id);
@@ -199,12 +201,12 @@ fn full_tag(t: &saphyr_parser::Tag) -> String {
     let b = raw.as_bytes();
     let mut out = Vec::with_capacity(b.len());
     let mut i = 0;
-    while i < b.len() {
+    while let Some(&c) = b.get(i) {
         let hex = b
             .get(i + 1..i + 3)
             .and_then(|h| std::str::from_utf8(h).ok())
             .and_then(|h| u8::from_str_radix(h, 16).ok());
-        match (b[i], hex) {
+        match (c, hex) {
             (b'%', Some(v)) => {
                 out.push(v);
                 i += 3;

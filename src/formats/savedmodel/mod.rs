@@ -467,8 +467,8 @@ fn count_elements(buf: &[u8], depth: u32, budget: &mut u64) -> Option<()> {
             5 => b = b.get(4..)?,
             2 => {
                 let n = usize::try_from(decode_varint(&mut b).ok()?).ok()?;
-                let body = b.get(..n)?;
-                b = &b[n..];
+                let (body, rest) = b.split_at_checked(n)?;
+                b = rest;
                 *budget = budget.checked_sub(1)?;
                 // Large bodies are tensor contents, strings or big messages: only small
                 // nested bodies (where the amplification is) need a closer look, and a
@@ -697,10 +697,9 @@ fn scan_saved_model(sm: &SavedModel, loc: &Location, out: &mut Vec<Finding>) {
             let in_saver = saver_nodes.contains(n.name.as_str());
             check_node(n, &graph, in_saver, &lib, &mut sites, loc, out);
         }
-        let mut names: Vec<&&str> = lib.keys().collect();
-        names.sort();
-        for f in names {
-            let fd = lib[*f];
+        let mut fns: Vec<_> = lib.iter().collect();
+        fns.sort_by_key(|&(f, _)| f);
+        for (f, fd) in fns {
             let in_saver = saver_fns.contains(*f);
             let w = format!("function {f}");
             for n in &fd.node_def {

@@ -51,13 +51,13 @@ impl P<'_> {
     fn ident(&mut self) -> R<String> {
         self.skip_ws();
         let start = self.i;
-        while self
+        while let Some(&c) = self
             .b
             .get(self.i)
-            .is_some_and(|&c| c.is_ascii_alphanumeric() || b"_.-+/[]".contains(&c))
+            .filter(|&&c| c.is_ascii_alphanumeric() || b"_.-+/[]".contains(&c))
         {
             // `[type.googleapis.com/...]` extension / Any names.
-            if self.b[self.i] == b'[' {
+            if c == b'[' {
                 while self.b.get(self.i).is_some_and(|&c| c != b']') {
                     self.i += 1;
                 }
@@ -67,7 +67,11 @@ impl P<'_> {
         if self.i == start {
             return Err(format!("expected a field name at byte {}", self.i));
         }
-        Ok(String::from_utf8_lossy(&self.b[start..self.i.min(self.b.len())]).into_owned())
+        let name = self
+            .b
+            .get(start..self.i.min(self.b.len()))
+            .unwrap_or_default();
+        Ok(String::from_utf8_lossy(name).into_owned())
     }
 
     fn string(&mut self) -> R<Vec<u8>> {
@@ -143,7 +147,9 @@ impl P<'_> {
                 if self.i == start {
                     return Err(format!("expected a value at byte {}", self.i));
                 }
-                Ok(Val::Scalar(self.b[start..self.i].to_vec()))
+                Ok(Val::Scalar(
+                    self.b.get(start..self.i).unwrap_or_default().to_vec(),
+                ))
             }
             None => Err("value expected, end of file".into()),
         }
@@ -178,8 +184,8 @@ impl P<'_> {
                 self.i += 1;
             }
             match self.peek() {
-                Some(b'{') | Some(b'<') => {
-                    let close = if self.b[self.i] == b'{' { b'}' } else { b'>' };
+                Some(open @ (b'{' | b'<')) => {
+                    let close = if open == b'{' { b'}' } else { b'>' };
                     self.i += 1;
                     fields.push((name, Val::Msg(self.message(depth + 1, Some(close))?)));
                 }
@@ -192,8 +198,8 @@ impl P<'_> {
                                 break;
                             }
                             Some(b',') => self.i += 1,
-                            Some(b'{') | Some(b'<') => {
-                                let close = if self.b[self.i] == b'{' { b'}' } else { b'>' };
+                            Some(open @ (b'{' | b'<')) => {
+                                let close = if open == b'{' { b'}' } else { b'>' };
                                 self.i += 1;
                                 let m = self.message(depth + 1, Some(close))?;
                                 fields.push((name.clone(), Val::Msg(m)));
