@@ -7,6 +7,8 @@
 //! the number of leading 32-bit fields (5 for 3.11+ and ≤3.7, 6 for 3.8–3.10) and by the
 //! type of the fifth object (bytes `co_localspluskinds` in 3.11+).
 
+use crate::bytes::Bytes;
+
 /// What a code object (and the code objects nested in it) names.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct CodeInfo {
@@ -32,8 +34,7 @@ enum Obj {
 }
 
 struct M<'a> {
-    b: &'a [u8],
-    p: usize,
+    b: Bytes<'a>,
     objects: usize,
     refs: Vec<Option<String>>,
     info: CodeInfo,
@@ -44,8 +45,7 @@ type R<T> = Result<T, ()>;
 /// Lists the names and string constants of a marshalled code object.
 pub fn code_info(data: &[u8]) -> CodeInfo {
     let mut m = M {
-        b: data,
-        p: 0,
+        b: Bytes::new(data),
         objects: 0,
         refs: Vec::new(),
         info: CodeInfo::default(),
@@ -62,19 +62,19 @@ enum Role {
     Name,
 }
 
-impl M<'_> {
-    fn take(&mut self, n: usize) -> R<&[u8]> {
-        let end = self.p.checked_add(n).ok_or(())?;
-        let s = self.b.get(self.p..end).ok_or(())?;
-        self.p = end;
-        Ok(s)
+impl<'a> M<'a> {
+    fn take(&mut self, n: usize) -> R<&'a [u8]> {
+        self.b.take(n).map_err(drop)
     }
     fn u8(&mut self) -> R<u8> {
-        Ok(self.take(1)?[0])
+        self.b.u8().map_err(drop)
     }
     fn i32(&mut self) -> R<u32> {
-        let s = self.take(4)?;
-        Ok(u32::from_le_bytes([s[0], s[1], s[2], s[3]]))
+        self.b.u32_le().map_err(drop)
+    }
+    /// Length of the whole stream.
+    fn total_len(&self) -> usize {
+        self.b.pos() + self.b.remaining()
     }
 
     fn note(&mut self, s: &str, role: Role) {
@@ -183,8 +183,8 @@ impl M<'_> {
             }
             b'{' => {
                 loop {
-                    if self.b.get(self.p) == Some(&b'0') {
-                        self.p += 1;
+                    if self.b.rest().first() == Some(&b'0') {
+                        self.take(1)?;
                         break;
                     }
                     self.obj(depth + 1, role)?;
@@ -200,7 +200,9 @@ impl M<'_> {
         };
         if let Obj::Str(s) = &o {
             if let Some(i) = slot {
-                self.refs[i] = Some(s.clone());
+                if let Some(r) = self.refs.get_mut(i) {
+                    *r = Some(s.clone());
+                }
             }
             self.note(&s.clone(), role);
         }
@@ -208,7 +210,7 @@ impl M<'_> {
     }
 
     fn seq(&mut self, n: usize, depth: u32, role: Role) -> R<()> {
-        if n > self.b.len() {
+        if n > self.total_len() {
             return Err(());
         }
         for _ in 0..n {
@@ -221,9 +223,10 @@ impl M<'_> {
         // The code bytes are a bytes object ('s', maybe with the ref flag): it follows 5
         // (3.11+, ≤3.7) or 6 (3.8–3.10) 32-bit fields.
         let is_bytes = |b: Option<&u8>| b.is_some_and(|c| c & 0x7f == b's');
-        let ints = if is_bytes(self.b.get(self.p + 20)) {
+        let rest = self.b.rest();
+        let ints = if is_bytes(rest.get(20)) {
             5
-        } else if is_bytes(self.b.get(self.p + 24)) {
+        } else if is_bytes(rest.get(24)) {
             6
         } else {
             return Err(());

@@ -270,14 +270,18 @@ pub fn mapped(module: &str, name: &str, protocol: u8) -> Option<(&'static str, S
     if protocol >= 3 {
         return None;
     }
-    if let Ok(i) = NAME_MAPPING.binary_search_by(|&(m, n, _, _)| (m, n).cmp(&(module, name))) {
-        let (_, _, m2, n2) = NAME_MAPPING[i];
+    let named = NAME_MAPPING
+        .binary_search_by(|&(m, n, _, _)| (m, n).cmp(&(module, name)))
+        .ok()
+        .and_then(|i| NAME_MAPPING.get(i));
+    if let Some(&(_, _, m2, n2)) = named {
         return Some((m2, n2.to_string()));
     }
     IMPORT_MAPPING
         .binary_search_by(|&(m, _)| m.cmp(module))
         .ok()
-        .map(|i| (IMPORT_MAPPING[i].1, name.to_string()))
+        .and_then(|i| IMPORT_MAPPING.get(i))
+        .map(|&(_, m2)| (m2, name.to_string()))
 }
 
 /// [`classify`] of the global a pickle of `protocol` names as `(module, name)`: the class

@@ -929,9 +929,9 @@ fn dangerous_module(module: &str) -> Option<(Tier, &'static str)> {
     let mut best: Option<(Tier, &'static str)> = None;
     for (m, t, why) in DANGEROUS_MODULES {
         let hit = module == *m
-            || (module.len() > m.len()
-                && module.starts_with(m)
-                && module.as_bytes()[m.len()] == b'.');
+            || module
+                .strip_prefix(m)
+                .is_some_and(|rest| rest.starts_with('.'));
         if hit && *t > Tier::Unknown && best.is_none_or(|b| *t > b.0) {
             best = Some((*t, *why));
         }
@@ -1023,9 +1023,9 @@ fn classify_builtin(module: &str, name: &str) -> Class {
     let dotted = name.contains('.');
     if dotted {
         let parts: Vec<&str> = name.split('.').collect();
-        for i in 1..parts.len() {
-            let head = parts[..i].join(".");
-            let tail = parts[i..].join(".");
+        for (head, tail) in (1..parts.len()).filter_map(|i| parts.split_at_checked(i)) {
+            let head = head.join(".");
+            let tail = tail.join(".");
             candidates.push((alias(&format!("{m}.{head}")).to_string(), tail.clone()));
             candidates.push((alias(&head).to_string(), tail));
         }

@@ -597,9 +597,9 @@ impl<'a> Machine<'a> {
 
     fn memo_put(&mut self, idx: u64, v: V) -> Result<(), Stop> {
         let fresh;
-        if (idx as usize) < self.memo.len() {
-            fresh = self.memo[idx as usize].is_none();
-            self.memo[idx as usize] = Some(v);
+        if let Some(slot) = self.memo.get_mut(idx as usize) {
+            fresh = slot.is_none();
+            *slot = Some(v);
         } else if idx as usize == self.memo.len() && !self.memo_sparse.contains_key(&idx) {
             fresh = true;
             self.memo.push(Some(v));
@@ -619,8 +619,8 @@ impl<'a> Machine<'a> {
     }
 
     fn memo_get(&self, idx: u64) -> Result<V, Stop> {
-        let v = if (idx as usize) < self.memo.len() {
-            self.memo[idx as usize].clone()
+        let v = if let Some(slot) = self.memo.get(idx as usize) {
+            slot.clone()
         } else {
             self.memo_sparse.get(&idx).cloned()
         };
@@ -710,14 +710,18 @@ impl<'a> Machine<'a> {
             }
         }
         if let (V::Global(f), V::Tuple(items)) = (&func, &args) {
-            if self.run.globals[*f as usize].deferred {
-                let is_type = self.run.globals[*f as usize].name == "type";
+            let f = *f as usize;
+            let deferred = self.run.globals.get(f).filter(|g| g.deferred);
+            if let Some(fg) = deferred {
+                let is_type = fg.name == "type";
                 if is_type {
                     // `type(None)`, `type(...)`, `type(NotImplemented)`: how pickle saves
                     // those types. One constant argument; three build a class.
                     if let [arg] = &items[..] {
                         if self.constant_type_arg(arg) {
-                            self.run.globals[*f as usize].clean_calls += 1;
+                            if let Some(g) = self.run.globals.get_mut(f) {
+                                g.clean_calls += 1;
+                            }
                             return V::Unknown;
                         }
                     }
@@ -730,12 +734,12 @@ impl<'a> Machine<'a> {
                         V::Call(c) => self.rebuilt_class(c),
                         _ => None,
                     };
-                    if let Some(owner) = owner {
-                        let (m, n) = {
-                            let o = &self.run.globals[owner as usize];
-                            (o.module.clone(), format!("{}.{attr}", o.name))
-                        };
-                        self.run.globals[*f as usize].clean_calls += 1;
+                    let owner = owner.and_then(|o| self.run.globals.get(o as usize));
+                    if let Some(o) = owner {
+                        let (m, n) = (o.module.clone(), format!("{}.{attr}", o.name));
+                        if let Some(g) = self.run.globals.get_mut(f) {
+                            g.clean_calls += 1;
+                        }
                         return self.import(
                             Rc::from(m.as_str()),
                             Rc::from(n.as_str()),
@@ -746,10 +750,10 @@ impl<'a> Machine<'a> {
                 }
             }
         }
-        let root = root_global(&func);
+        let root = root_global(&func).map(|id| id as usize);
         let nested_func = matches!(func, V::Call(_));
-        if let Some(id) = root {
-            let g = &self.run.globals[id as usize];
+        let root = root.and_then(|id| Some((id, self.run.globals.get(id)?)));
+        if let Some((id, g)) = root {
             let (wrapper, tier, why, has_call) =
                 (g.class.wrapper, g.class.tier, g.class.why, g.call.is_some());
             if wrapper {
@@ -763,8 +767,8 @@ impl<'a> Machine<'a> {
                         fg.called = fg.called.saturating_add(1);
                     }
                 }
-                let g = &self.run.globals[id as usize];
-                if !matches!(first, Some(V::Global(_)) | None) {
+                let computed = !matches!(first, Some(V::Global(_)) | None);
+                if let (true, Some(g)) = (computed, self.run.globals.get(id)) {
                     let what = format!(
                         "{}.{} wraps a computed callable: {}",
                         g.module,
@@ -775,7 +779,9 @@ impl<'a> Machine<'a> {
                 }
             } else if tier != Tier::Safe && (!has_call || nested_func) {
                 let rendered = self.render_call(&func, &args);
-                self.run.globals[id as usize].call = Some(rendered);
+                if let Some(g) = self.run.globals.get_mut(id) {
+                    g.call = Some(rendered);
+                }
             }
             if !wrapper && tier == Tier::Code && why.starts_with("deserialises") {
                 // Every call's bytes, when they are a run of the source: a checkpoint
@@ -791,8 +797,9 @@ impl<'a> Machine<'a> {
                             self.run.nested.push((off, b.len));
                         }
                         if known || queued {
-                            let g = &mut self.run.globals[id as usize];
-                            g.nested_scanned = g.nested_scanned.saturating_add(1);
+                            if let Some(g) = self.run.globals.get_mut(id) {
+                                g.nested_scanned = g.nested_scanned.saturating_add(1);
+                            }
                         }
                     }
                 }
@@ -993,10 +1000,11 @@ impl<'a> Machine<'a> {
                 }
             }
             V::Global(id) => {
-                let g = &self.run.globals[*id as usize];
-                s.push_str(&g.module);
-                s.push('.');
-                s.push_str(&g.name);
+                if let Some(g) = self.run.globals.get(*id as usize) {
+                    s.push_str(&g.module);
+                    s.push('.');
+                    s.push_str(&g.name);
+                }
             }
             V::Call(c) => {
                 self.render(&c.func, depth + 1, s);
@@ -1051,8 +1059,9 @@ impl<'a> Machine<'a> {
         let Some(id) = root_global(func) else {
             return false;
         };
-        let g = &self.run.globals[id as usize];
-        g.name == "NumpyArrayWrapper" && g.module.ends_with("joblib.numpy_pickle")
+        self.run.globals.get(id as usize).is_some_and(|g| {
+            g.name == "NumpyArrayWrapper" && g.module.ends_with("joblib.numpy_pickle")
+        })
     }
 
     /// Skips an in-band joblib array exactly as `NumpyArrayWrapper.read_array` reads it:
@@ -1705,10 +1714,14 @@ fn bounded_name(name: &str) -> std::borrow::Cow<'_, str> {
         return name.into();
     }
     let half = MAX_NAME_PARTS / 2;
-    [&parts[..half], &parts[parts.len() - half..]]
-        .concat()
-        .join(".")
-        .into()
+    let tail = parts.len().saturating_sub(half);
+    let kept: Vec<&str> = parts
+        .iter()
+        .take(half)
+        .chain(parts.iter().skip(tail))
+        .copied()
+        .collect();
+    kept.join(".").into()
 }
 
 /// How many plain data values `v` stands for (`None` when it is not plain data).
@@ -1792,9 +1805,10 @@ fn first_arg(args: &V) -> Option<&V> {
 }
 
 fn long_value(b: &[u8], n: u64) -> V {
-    if n <= 8 && !b.is_empty() {
-        let mut buf = [if b[b.len() - 1] & 0x80 != 0 { 0xff } else { 0 }; 8];
-        buf[..b.len()].copy_from_slice(b);
+    if let (true, Some(&last)) = (n <= 8, b.last()) {
+        // `b` is at most 8 bytes (a LONG1/LONG4 of `n` ≤ 8 bytes).
+        let mut buf = [if last & 0x80 != 0 { 0xff } else { 0 }; 8];
+        crate::bytes::copy_at(&mut buf, b, 0);
         V::Int(i64::from_le_bytes(buf))
     } else if n == 0 {
         V::Int(0)
@@ -1906,7 +1920,9 @@ impl<'a> Input<'a> {
         if !self.fill(1)? {
             return Err(Stop::Malformed("pickle data was truncated".into()));
         }
-        let b = self.buf[(self.pos - self.buf_start) as usize];
+        let Some(&b) = self.buf.get((self.pos - self.buf_start) as usize) else {
+            return Err(Stop::Malformed("pickle data was truncated".into()));
+        };
         self.pos += 1;
         Ok(b)
     }
@@ -1917,8 +1933,9 @@ impl<'a> Input<'a> {
             return Err(Stop::Malformed("pickle data was truncated".into()));
         }
         let i = (self.pos - self.buf_start) as usize;
-        let mut out = [0u8; N];
-        out.copy_from_slice(&self.buf[i..i + N]);
+        let Some(out) = crate::bytes::array_at::<N>(&self.buf, i) else {
+            return Err(Stop::Malformed("pickle data was truncated".into()));
+        };
         self.pos += N as u64;
         Ok(out)
     }
@@ -1932,14 +1949,20 @@ impl<'a> Input<'a> {
         let k = (n.min(keep as u64)) as usize;
         let mut out = Vec::with_capacity(k);
         if k > 0 {
-            if self.fill(k.min(BUF_SIZE))? && k <= BUF_SIZE {
+            let buffered = if self.fill(k.min(BUF_SIZE))? && k <= BUF_SIZE {
                 let i = (self.pos - self.buf_start) as usize;
-                out.extend_from_slice(&self.buf[i..i + k]);
+                self.buf.get(i..).and_then(|rest| rest.get(..k))
             } else {
-                out = self
-                    .src
-                    .read_vec(self.pos, k)
-                    .map_err(|e| Stop::Io(e.to_string()))?;
+                None
+            };
+            match buffered {
+                Some(kept) => out.extend_from_slice(kept),
+                None => {
+                    out = self
+                        .src
+                        .read_vec(self.pos, k)
+                        .map_err(|e| Stop::Io(e.to_string()))?;
+                }
             }
         }
         self.pos += n;

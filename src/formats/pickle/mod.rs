@@ -45,14 +45,14 @@ fn identifier_path(s: &str) -> bool {
 
 /// `PROTO n` with n in 2..=5: how every binary pickle since Python 2.3 starts.
 pub fn is_proto_header(b: &[u8]) -> bool {
-    b.len() >= 2 && b[0] == 0x80 && (2..=5).contains(&b[1])
+    matches!(b, [0x80, 2..=5, ..])
 }
 
 /// Whether a `PROTO` header starts at `offset` of `src`.
 pub fn proto_header_at(src: &dyn ByteSource, offset: u64) -> bool {
     let mut head = [0u8; 2];
     let n = src.read_at(offset, &mut head).unwrap_or(0);
-    is_proto_header(&head[..n])
+    is_proto_header(head.get(..n).unwrap_or_default())
 }
 
 /// Bytes a pickle probe reads when another format has already recognised the file (its
@@ -193,7 +193,7 @@ fn judge(
 fn ends_here(src: &dyn ByteSource, end: u64) -> bool {
     let mut tail = [0u8; 16];
     let n = src.read_at(end, &mut tail).unwrap_or(0);
-    end.saturating_add(n as u64) >= src.len() && tail[..n].iter().all(u8::is_ascii_whitespace)
+    end.saturating_add(n as u64) >= src.len() && tail.iter().take(n).all(u8::is_ascii_whitespace)
 }
 
 /// Another pickle starts at `end`: a protocol header, or a run that imports something.
@@ -415,11 +415,11 @@ fn find_proto(src: &dyn ByteSource, from: u64, end: u64, budget: &mut u32) -> Op
     let mut buf = vec![0u8; 64 * 1024];
     while pos + 1 < end && *budget > 0 {
         let n = ((end - pos) as usize).min(buf.len());
-        let got = src.read_at(pos, &mut buf[..n]).ok()?;
+        let got = src.read_at(pos, buf.get_mut(..n)?).ok()?;
         if got < 2 {
             return None;
         }
-        if let Some(i) = buf[..got].windows(2).position(is_proto_header) {
+        if let Some(i) = buf.get(..got)?.windows(2).position(is_proto_header) {
             *budget -= 1;
             return Some(pos + i as u64);
         }
