@@ -87,10 +87,15 @@ impl Resolver {
     }
 }
 
-fn machine_run(src: &dyn ByteSource, start: u64, limits: &Limits) -> Result<PickleRun, String> {
+fn machine_run(
+    src: &dyn ByteSource,
+    start: u64,
+    limits: &Limits,
+    max_items: u64,
+) -> Result<PickleRun, String> {
     let allow = |_: &str, _: &str| false;
     let run = Machine::new(src, start, limits, &allow, None)
-        .retaining()
+        .retaining_at_most(max_items)
         .run();
     if let Some((at, e)) = &run.error {
         return Err(format!(
@@ -110,19 +115,21 @@ fn tree_of(run: &PickleRun) -> Result<Node, String> {
     }
 }
 
-/// Reads the tree of `src` (scanned as `format`) and where its tensors' bytes are.
+/// Reads the tree of `src` (scanned as `format`) and where its tensors' bytes are, keeping
+/// at most `max_items` container items of each pickle's object graph.
 pub fn read(
     src: &dyn ByteSource,
     format: &str,
     stem: &str,
     limits: &Limits,
+    max_items: u64,
 ) -> Result<(Node, Resolver), String> {
     match format {
-        "pytorch-zip" => torch_zip(src, limits),
-        "pytorch-legacy" => legacy(src, limits),
-        "pickle" if crate::formats::torch::is_legacy(src, 0) => legacy(src, limits),
+        "pytorch-zip" => torch_zip(src, limits, max_items),
+        "pytorch-legacy" => legacy(src, limits, max_items),
+        "pickle" if crate::formats::torch::is_legacy(src, 0) => legacy(src, limits, max_items),
         "pickle" => {
-            let run = machine_run(src, 0, limits)?;
+            let run = machine_run(src, 0, limits, max_items)?;
             Ok((tree_of(&run)?, Resolver::empty()))
         }
         "numpy" => {
@@ -146,7 +153,11 @@ fn archive(src: &dyn ByteSource, limits: &Limits) -> Result<zip::Archive, String
         .ok_or_else(|| "the zip directory cannot be read".to_string())
 }
 
-fn torch_zip(src: &dyn ByteSource, limits: &Limits) -> Result<(Node, Resolver), String> {
+fn torch_zip(
+    src: &dyn ByteSource,
+    limits: &Limits,
+    max_items: u64,
+) -> Result<(Node, Resolver), String> {
     let arc = archive(src, limits)?;
     let pkl = arc
         .entries
@@ -162,7 +173,7 @@ fn torch_zip(src: &dyn ByteSource, limits: &Limits) -> Result<(Node, Resolver), 
         return Err("data.pkl is compressed (torch writes it stored)".into());
     }
     let start = zip::member_data_start(src, &arc, pkl).ok_or("data.pkl cannot be read")?;
-    let run = machine_run(src, start, limits)?;
+    let run = machine_run(src, start, limits, max_items)?;
     let tree = tree_of(&run)?;
     let mut r = Resolver::empty();
     for e in &arc.entries {
@@ -201,18 +212,22 @@ fn torch_zip(src: &dyn ByteSource, limits: &Limits) -> Result<(Node, Resolver), 
 /// version, sys_info, the object, the storage keys, then each storage as an 8-byte element
 /// count and its bytes. Storages are little-endian whatever sys_info says (torch's legacy
 /// writer and reader both ignore it).
-fn legacy(src: &dyn ByteSource, limits: &Limits) -> Result<(Node, Resolver), String> {
+fn legacy(
+    src: &dyn ByteSource,
+    limits: &Limits,
+    max_items: u64,
+) -> Result<(Node, Resolver), String> {
     let mut at = 0;
     for what in ["magic number", "protocol version", "sys_info"] {
-        let run = machine_run(src, at, limits)?;
+        let run = machine_run(src, at, limits, max_items)?;
         at = run
             .end
             .ok_or_else(|| format!("the {what} pickle does not end"))?;
     }
-    let main = machine_run(src, at, limits)?;
+    let main = machine_run(src, at, limits, max_items)?;
     at = main.end.ok_or("the checkpoint pickle does not end")?;
     let tree = tree_of(&main)?;
-    let keys_run = machine_run(src, at, limits)?;
+    let keys_run = machine_run(src, at, limits, max_items)?;
     at = keys_run.end.ok_or("the storage key list does not end")?;
     let keys: Vec<String> = match &keys_run.result {
         Some(V::Items(items)) => items
@@ -420,16 +435,22 @@ mod tests {
         // Step over the magic number, protocol, sys_info, object and key list pickles.
         let mut at = 0;
         for _ in 0..5 {
-            at = machine_run(&src, at, &limits).unwrap().end.unwrap();
+            at = machine_run(&src, at, &limits, u64::MAX)
+                .unwrap()
+                .end
+                .unwrap();
         }
-        assert!(legacy(&src, &limits).is_ok(), "the seed itself converts");
+        assert!(
+            legacy(&src, &limits, u64::MAX).is_ok(),
+            "the seed itself converts"
+        );
         let at = at as usize;
         // Whatever the element size (1 to 8 bytes), one of these counts times it is just
         // under 2^64, so the storage's end overflows.
         for es in [1u64, 2, 4, 8] {
             bytes[at..at + 8].copy_from_slice(&(u64::MAX / es).to_le_bytes());
             let src = MemSource::new(bytes.clone());
-            let err = legacy(&src, &limits).err().expect("refused");
+            let err = legacy(&src, &limits, u64::MAX).err().expect("refused");
             assert!(err.contains("does not fit"), "{err}");
         }
     }

@@ -160,7 +160,8 @@ fn run(args: &ConvertArgs, env: &crate::env::Env) -> Result<String, Refusal> {
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_else(|| "tensor".into());
-    let (tree, resolve) = input::read(src, &format, &stem, &limits).map_err(Refusal::Refuse)?;
+    let (tree, resolve) =
+        input::read(src, &format, &stem, &limits, u64::MAX).map_err(Refusal::Refuse)?;
     // `--key` never makes a file convertible that is not as a whole.
     if let Some(why) = graph::first_unsupported(&tree, "") {
         return Err(Refusal::Refuse(why));
@@ -223,6 +224,12 @@ fn run(args: &ConvertArgs, env: &crate::env::Env) -> Result<String, Refusal> {
 /// keeps their whole object graph).
 const MAX_PROBE_PICKLE: u64 = 64 << 20;
 
+/// Most container items [`convertible`] keeps before it gives up: a state dict needs about
+/// twenty per tensor (its entry, the rebuild's arguments and persistent id), so this is
+/// some 10,000 tensors, while a large pickle of plain data (a list of 300,000 dicts) is
+/// abandoned after a few MB instead of being rebuilt in memory on every scan.
+const PROBE_MAX_ITEMS: u64 = 250_000;
+
 /// The tensors `src` (scanned as `format`) would convert to, located and bounds-checked;
 /// nothing is written. Refuses like `modelgate convert` does (without the scan).
 pub fn plan(
@@ -230,7 +237,17 @@ pub fn plan(
     format: &str,
     limits: &Limits,
 ) -> Result<Vec<tensor::Tensor>, String> {
-    let (tree, resolve) = input::read(src, format, "tensor", limits)?;
+    plan_within(src, format, limits, u64::MAX)
+}
+
+/// [`plan`], keeping at most `max_items` container items of the object graph.
+fn plan_within(
+    src: &dyn crate::source::ByteSource,
+    format: &str,
+    limits: &Limits,
+    max_items: u64,
+) -> Result<Vec<tensor::Tensor>, String> {
+    let (tree, resolve) = input::read(src, format, "tensor", limits, max_items)?;
     if let Some(why) = graph::first_unsupported(&tree, "") {
         return Err(why);
     }
@@ -255,7 +272,7 @@ pub fn convertible(src: &dyn crate::source::ByteSource, format: &str, limits: &L
     {
         return false;
     }
-    plan(src, format, limits).is_ok_and(|t| !t.is_empty())
+    plan_within(src, format, limits, PROBE_MAX_ITEMS).is_ok_and(|t| !t.is_empty())
 }
 
 /// The sub-dict at dotted path `key`.

@@ -308,6 +308,8 @@ pub struct Machine<'a> {
     /// the object graph (`modelgate convert`), within [`RETAIN_MAX_ITEMS`].
     retain: bool,
     retained: u64,
+    /// Most container items kept before the run stops with a limit.
+    retain_max: u64,
     /// What [`Machine::top`] shows for a value that was summarised.
     unknown: V,
     /// `copyreg.add_extension(module, name, code)` calls made by the stream.
@@ -344,6 +346,7 @@ impl<'a> Machine<'a> {
             persistent_load: true,
             retain: false,
             retained: 0,
+            retain_max: RETAIN_MAX_ITEMS,
             unknown: V::Unknown,
             extensions: HashMap::new(),
         }
@@ -367,6 +370,14 @@ impl<'a> Machine<'a> {
         self.retain = true;
         self.track_dicts = true;
         self
+    }
+
+    /// Retaining, stopping with a limit once more than `n` container items are kept (a
+    /// quick probe of whether a file is a state dict, not a conversion).
+    pub fn retaining_at_most(self, n: u64) -> Machine<'a> {
+        let mut m = self.retaining();
+        m.retain_max = n.min(RETAIN_MAX_ITEMS);
+        m
     }
 
     /// The dict SETITEM(S) fill: the dict at the top of the stack when dicts are tracked,
@@ -461,9 +472,10 @@ impl<'a> Machine<'a> {
 
     fn count_retained(&mut self, n: usize) -> Result<(), Stop> {
         self.retained = self.retained.saturating_add(n as u64);
-        if self.retained > RETAIN_MAX_ITEMS {
+        if self.retained > self.retain_max {
             return Err(Stop::Limit(format!(
-                "more than {RETAIN_MAX_ITEMS} container items kept"
+                "more than {} container items kept",
+                self.retain_max
             )));
         }
         Ok(())
@@ -2087,6 +2099,33 @@ mod tests {
             pre,
             b"\x94}\x94K\x00h\x00sh\x00K\x00h\x01s0."
         ));
+    }
+
+    #[test]
+    fn a_bounded_retaining_machine_stops_at_its_item_count() {
+        // A list of 1,000 ints, APPENDS in batches of 100 as pickle writes them.
+        let mut p = b"\x80\x04]".to_vec();
+        for _ in 0..10 {
+            p.push(b'(');
+            p.extend([b'K', 7].repeat(100));
+            p.push(b'e');
+        }
+        p.push(b'.');
+        let src = MemSource::new(p);
+        let limits = Limits::default();
+        let allow = |_: &str, _: &str| false;
+        let full = Machine::new(&src, 0, &limits, &allow, None)
+            .retaining()
+            .run();
+        assert!(full.error.is_none() && full.result.is_some(), "{:?}", full.error);
+        let cut = Machine::new(&src, 0, &limits, &allow, None)
+            .retaining_at_most(250)
+            .run();
+        assert!(
+            matches!(&cut.error, Some((_, Stop::Limit(m))) if m.contains("250 container items")),
+            "{:?}",
+            cut.error
+        );
     }
 
     #[test]
