@@ -306,7 +306,13 @@ fn suggest_conversion(
     {
         return;
     }
-    if !crate::convert::convertible(src, format, limits) {
+    // A pickle that imports nothing holds no tensor and no array (each is rebuilt by a
+    // global), so a data pickle is not emulated a second time to find that out.
+    let imports_nothing = findings.iter().any(|f| {
+        f.rule == RuleId::PickleFormat
+            && f.evidence.as_deref() == Some(crate::formats::pickle::NO_GLOBALS)
+    });
+    if imports_nothing || !crate::convert::convertible(src, format, limits) {
         return;
     }
     let stem = display

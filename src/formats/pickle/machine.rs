@@ -73,6 +73,13 @@ pub enum V {
 /// drop overflowed the stack on such a pickle (see fuzz/README.md).
 impl Drop for V {
     fn drop(&mut self) {
+        // Leaves (numbers, strings, globals, …) own no values: nothing to unroll.
+        if !matches!(
+            self,
+            V::Tuple(_) | V::Call(_) | V::Dict(Some(_)) | V::Items(_) | V::PersistentId(_)
+        ) {
+            return;
+        }
         let mut work = Vec::new();
         take_children(self, &mut work);
         while let Some(mut v) = work.pop() {
@@ -83,6 +90,7 @@ impl Drop for V {
 
 /// Moves the children of `v` into `work` when `v` holds the last reference to them, so
 /// that dropping `v` itself does not recurse.
+#[inline]
 fn take_children(v: &mut V, work: &mut Vec<V>) {
     match v {
         V::Tuple(items) => {
@@ -1927,7 +1935,22 @@ impl<'a> Input<'a> {
         Ok(true)
     }
 
+    /// The next byte. Fast path: inside both CPython's buffered region (so `buffered` has
+    /// nothing to do) and ours.
+    #[inline]
     fn byte(&mut self) -> Result<u8, Stop> {
+        if self.pos < self.region_end {
+            let at = self.pos.wrapping_sub(self.buf_start) as usize;
+            if let (true, Some(&b)) = (self.pos >= self.buf_start, self.buf.get(at)) {
+                self.pos += 1;
+                return Ok(b);
+            }
+        }
+        self.byte_slow()
+    }
+
+    #[inline(never)]
+    fn byte_slow(&mut self) -> Result<u8, Stop> {
         self.buffered(1);
         if !self.fill(1)? {
             return Err(Stop::Malformed("pickle data was truncated".into()));
@@ -1939,7 +1962,15 @@ impl<'a> Input<'a> {
         Ok(b)
     }
 
+    #[inline]
     fn fixed<const N: usize>(&mut self) -> Result<[u8; N], Stop> {
+        if self.pos.saturating_add(N as u64) <= self.region_end && self.pos >= self.buf_start {
+            let at = (self.pos - self.buf_start) as usize;
+            if let Some(out) = crate::bytes::array_at::<N>(&self.buf, at) {
+                self.pos += N as u64;
+                return Ok(out);
+            }
+        }
         self.buffered(N as u64);
         if !self.fill(N)? {
             return Err(Stop::Malformed("pickle data was truncated".into()));
@@ -2117,7 +2148,11 @@ mod tests {
         let full = Machine::new(&src, 0, &limits, &allow, None)
             .retaining()
             .run();
-        assert!(full.error.is_none() && full.result.is_some(), "{:?}", full.error);
+        assert!(
+            full.error.is_none() && full.result.is_some(),
+            "{:?}",
+            full.error
+        );
         let cut = Machine::new(&src, 0, &limits, &allow, None)
             .retaining_at_most(250)
             .run();

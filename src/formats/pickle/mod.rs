@@ -397,11 +397,14 @@ RuleId::PickleFormat,
                     out.safe_globals.len()
                 ),
             )
-            .with_evidence(if evidence.is_empty() { "no globals".to_string() } else { evidence }),
+            .with_evidence(if evidence.is_empty() { NO_GLOBALS.to_string() } else { evidence }),
         );
     }
     out
 }
+
+/// The evidence of a `pickle-format` finding for a pickle that imports nothing.
+pub const NO_GLOBALS: &str = "no globals";
 
 /// How far past a break (or past the last pickle) to look for another protocol header,
 /// and how many candidates to try: bounded so that raw tensor bytes after a legacy
