@@ -1218,6 +1218,18 @@ impl<'a> Machine<'a> {
         } else {
             KEEP_STR
         };
+        // Fast path: a short string inside the buffer, decoded in place (what `take`
+        // would return, without copying it out first).
+        if len <= keep as u64 {
+            if let Some(b) = self.input.buffered_slice(len) {
+                let text: Rc<str> = match std::str::from_utf8(b) {
+                    Ok(t) => Rc::from(t),
+                    Err(_) => Rc::from(String::from_utf8_lossy(b).as_ref()),
+                };
+                self.input.pos += len;
+                return Ok(V::Str(text, false));
+            }
+        }
         let (bytes, truncated) = self.input.take(len, keep)?;
         Ok(V::Str(
             Rc::from(String::from_utf8_lossy(&bytes).as_ref()),
@@ -1909,6 +1921,19 @@ impl<'a> Input<'a> {
 
     fn remaining(&self) -> u64 {
         self.end.saturating_sub(self.pos)
+    }
+
+    /// The next `n` bytes, not consumed, when they lie inside both CPython's buffered
+    /// region and our buffer: then [`Input::take`] of them (with `keep >= n`) returns
+    /// exactly these and only advances `pos`.
+    #[inline]
+    fn buffered_slice(&self, n: u64) -> Option<&[u8]> {
+        let end = self.pos.checked_add(n)?;
+        if end > self.region_end || end > self.end || self.pos < self.buf_start {
+            return None;
+        }
+        let at = usize::try_from(self.pos - self.buf_start).ok()?;
+        self.buf.get(at..)?.get(..usize::try_from(n).ok()?)
     }
 
     /// Makes `[pos, pos + need)` available in `buf` (need ≤ BUF_SIZE), if the source has it.
