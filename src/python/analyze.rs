@@ -1,28 +1,45 @@
 //! What Python source does when it is imported or its classes are constructed, found
-//! from the tokens of [`super::lex`] without running anything.
+//! from the syntax tree of ruff's parser (`ruff_python_parser`) without running anything.
 //!
-//! Two passes over the logical statements:
+//! The source is parsed with error recovery: a file with a syntax error (or Python 2
+//! source) still gives the statements that parse. Before parsing, a pass over the
+//! parser's own tokens bounds the nesting (brackets, indentation, operator chains) the
+//! recursive-descent parser and the tree would recurse through; a source beyond
+//! [`MAX_NESTING`] / [`MAX_INDENT`] / [`MAX_CHAIN`] is not parsed and is reported as not
+//! analysed ([`Analysis::truncated`]). The walk over the tree is depth-bounded too.
+//!
+//! Two passes over the tree:
 //! 1. bindings: `import x as y`, `from x import y as z`, `from m import *`, and simple
-//!    assignments `s = os.system` / `CMD = "..."` (flow-insensitive: a name bound
-//!    anywhere is that binding everywhere);
+//!    assignments `s = os.system` / `CMD = "..."` / `(c := "...")` (flow-insensitive: a
+//!    name bound anywhere is that binding everywhere);
 //! 2. calls: every call site (`callee(args)`, including calls on call results such as
 //!    `getattr(__import__("o" + "s"), "sys" + "tem")(...)`), every `os.environ[...]`
 //!    read, with the callee resolved through the bindings and constant arguments folded
-//!    (string concatenation, `getattr` of a constant name, `__import__` /
-//!    `importlib.import_module` of a constant, the pure decoders of
+//!    (string concatenation, f-strings of constants, `getattr` of a constant name,
+//!    `__import__` / `importlib.import_module` of a constant, the pure decoders of
 //!    `formats::pickle::fold`).
 //!
-//! Each statement belongs to a scope (module level, a class body, a function) found from
-//! indentation. What runs at load time: module level and class bodies (outside an
+//! Each statement belongs to a scope (module level, a class body, a function) given by
+//! the tree. What runs at load time: module level and class bodies (outside an
 //! `if __name__ == "__main__":` block), default arguments and decorators, constructors
 //! (`__init__`, `__new__`, `__post_init__`, `__init_subclass__`, `__set_name__`), the
 //! caller's entry points, and every function of the file that one of those calls by name
 //! (`helper()`, `self.helper()`), transitively. Everything else runs only when called
-//! later (`forward`, `save_vocabulary`) and is reported as deferred.
+//! later (`forward`, `save_vocabulary`, a lambda's body) and is reported as deferred.
+//!
+//! Positions are 1-based lines and 1-based columns in characters (a line ends at `\n`,
+//! `\r\n` or a lone `\r`).
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 
-use super::lex::{tokenize, Stmt, Tok, Token};
+use ruff_python_ast::token::TokenKind;
+use ruff_python_ast::{
+    self as ast, ArgOrKeyword, CmpOp, ConversionFlag, Expr, InterpolatedStringElement, Operator,
+    Stmt,
+};
+use ruff_python_parser::{lexer, parse_unchecked_source, Mode};
+use ruff_text_size::{Ranged, TextRange};
+
 use crate::formats::pickle::fold::{self, Const};
 
 /// Functions that run when a class is defined or an instance is built.
@@ -63,8 +80,8 @@ pub const MAX_SOURCE: usize = 4 << 20;
 const MAX_DEPTH: u32 = 24;
 /// Decoded code strings (`exec(base64.b64decode("..."))`) analysed inside each other.
 const MAX_DECODE_DEPTH: u32 = 3;
-/// Token visits allowed for one source (evaluation revisits nested arguments); when they
-/// run out the analysis stops and says so.
+/// Tree-node visits allowed for one source (evaluation revisits nested arguments); when
+/// they run out the analysis stops and says so.
 const BUDGET: u64 = 20_000_000;
 /// Records kept per kind (calls, behaviours) for one source.
 const MAX_RECORDS: usize = 20_000;
@@ -258,15 +275,53 @@ pub struct Analysis {
     pub imports: Vec<Import>,
     /// Names of the functions and classes defined at module level.
     pub definitions: BTreeSet<String>,
-    /// The source was longer than [`MAX_SOURCE`] and analysed only up to it.
+    /// Only part of the source was analysed: it is longer than [`MAX_SOURCE`], nested
+    /// beyond [`MAX_NESTING`] / [`MAX_INDENT`] / [`MAX_CHAIN`] (then nothing of it is), or
+    /// the walk ran out of budget or depth.
     pub truncated: bool,
 }
 
 /// Analyses `src`. `entry_points` are function names the loader calls besides the
 /// constructors (MLflow's `_load_pyfunc`), whose behaviours count as load time.
 pub fn analyze(src: &str, entry_points: &[&str]) -> Analysis {
-    analyze_depth(src, entry_points, 0)
+    on_own_stack(src, entry_points, 0)
 }
+
+/// The parser and the tree recurse on nesting, which [`nesting_ok`] bounds; the work runs
+/// on a thread with a known stack so that the bound holds whatever thread the caller is
+/// on (rayon workers, test threads), and decoded code analysed inside gets its own.
+fn on_own_stack(src: &str, entry_points: &[&str], decode_depth: u32) -> Analysis {
+    let run = || analyze_depth(src, entry_points, decode_depth);
+    std::thread::scope(|s| {
+        match std::thread::Builder::new()
+            .name("modelgate-python".into())
+            .stack_size(STACK)
+            .spawn_scoped(s, run)
+        {
+            Ok(h) => h.join().ok(),
+            Err(_) => None,
+        }
+    })
+    .unwrap_or_else(|| Analysis {
+        truncated: true,
+        ..Analysis::default()
+    })
+}
+
+/// Stack of the analysis thread (the parser's recursion up to [`MAX_NESTING`] and the
+/// walk up to [`MAX_WALK`] use a fraction of it, in debug builds too).
+const STACK: usize = 32 << 20;
+/// Brackets (and f-strings, lambdas) nested inside each other, as CPython's tokenizer
+/// (200).
+pub const MAX_NESTING: u32 = 200;
+/// Indentation levels, as CPython (100).
+pub const MAX_INDENT: u32 = 100;
+/// Operators chained in one expression (`a.b.c...`, `"a" + "a" + ...`, `- - x`): the
+/// depth of the tree they build.
+pub const MAX_CHAIN: u32 = 4_000;
+/// Depth of the walk over the tree (a deeper subtree is not walked; the source is then
+/// reported as not fully analysed).
+const MAX_WALK: u32 = 4_400;
 
 fn analyze_depth(src: &str, entry_points: &[&str], decode_depth: u32) -> Analysis {
     let mut truncated = false;
@@ -276,13 +331,13 @@ fn analyze_depth(src: &str, entry_points: &[&str], decode_depth: u32) -> Analysi
         while !src.is_char_boundary(end) {
             end -= 1;
         }
-        &src[..end]
+        src.get(..end).unwrap_or("")
     } else {
         src
     };
-    let stmts = tokenize(src);
     let mut a = Analyzer {
         src,
+        lines: LineIndex::new(src),
         bindings: HashMap::new(),
         star: Vec::new(),
         out: Analysis {
@@ -294,159 +349,135 @@ fn analyze_depth(src: &str, entry_points: &[&str], decode_depth: u32) -> Analysi
         edges: Vec::new(),
         decode_depth,
         budget: BUDGET,
+        walk_depth: 0,
     };
-    let scoped = scopes(&stmts);
-    for (stmt, _) in &scoped {
-        a.bind(stmt);
+    if !nesting_ok(src) {
+        a.out.truncated = true;
+        return a.finish(entry_points);
     }
-    for (stmt, scope) in &scoped {
-        a.statement(stmt, scope);
-    }
+    let parsed = parse_unchecked_source(src, ast::PySourceType::Python);
+    let module = parsed.syntax();
+    a.bind_body(&module.body, 0);
+    a.body(&module.body, &Scope::Module);
     a.finish(entry_points)
 }
 
-/// Each statement with the scope it runs in (the header of a `def`/`class` runs in the
-/// enclosing scope; its body in the new one).
-fn scopes(stmts: &[Stmt]) -> Vec<(Stmt, Scope)> {
-    struct Block {
-        indent: u32,
-        scope: Scope,
-        class: Option<String>,
-    }
-    let mut stack: Vec<Block> = Vec::new();
-    let mut out = Vec::new();
-    for s in stmts {
-        while stack.last().is_some_and(|b| b.indent >= s.indent) {
-            stack.pop();
+/// Whether the nesting of `src` stays within the bounds, from the parser's own tokens
+/// (iterative, linear).
+fn nesting_ok(src: &str) -> bool {
+    // Per open bracket: the chain count when it opened; `lambda` opens a level that its
+    // `:` closes (commas between its parameters do not start a new operand).
+    let mut stack: Vec<(u32, bool)> = Vec::new();
+    let mut chain = 0u32;
+    let mut indent = 0u32;
+    let mut lx = lexer::lex(src, Mode::Module);
+    loop {
+        let k = lx.next_token();
+        match k {
+            TokenKind::EndOfFile => return true,
+            TokenKind::Indent => {
+                indent += 1;
+                if indent > MAX_INDENT {
+                    return false;
+                }
+            }
+            TokenKind::Dedent => indent = indent.saturating_sub(1),
+            TokenKind::Newline => {
+                stack.clear();
+                chain = 0;
+            }
+            TokenKind::Semi if stack.is_empty() => chain = 0,
+            TokenKind::Lpar
+            | TokenKind::Lsqb
+            | TokenKind::Lbrace
+            | TokenKind::FStringStart
+            | TokenKind::TStringStart
+            | TokenKind::Lambda => {
+                chain += 1;
+                stack.push((chain, k == TokenKind::Lambda));
+                if stack.len() > MAX_NESTING as usize {
+                    return false;
+                }
+            }
+            TokenKind::Rpar
+            | TokenKind::Rsqb
+            | TokenKind::Rbrace
+            | TokenKind::FStringEnd
+            | TokenKind::TStringEnd => {
+                while let Some((_, true)) = stack.last() {
+                    stack.pop();
+                }
+                if let Some((c, _)) = stack.pop() {
+                    chain = c;
+                }
+            }
+            TokenKind::Colon if matches!(stack.last(), Some((_, true))) => {
+                if let Some((c, _)) = stack.pop() {
+                    chain = c;
+                }
+            }
+            TokenKind::Comma => chain = stack.last().map(|(c, _)| c + 1).unwrap_or(1),
+            TokenKind::Name
+            | TokenKind::Int
+            | TokenKind::Float
+            | TokenKind::Complex
+            | TokenKind::String
+            | TokenKind::FStringMiddle
+            | TokenKind::TStringMiddle
+            | TokenKind::Comment
+            | TokenKind::NonLogicalNewline
+            | TokenKind::Semi => {}
+            _ => {
+                chain += 1;
+            }
         }
-        let current = stack
-            .last()
-            .map(|b| b.scope.clone())
-            .unwrap_or(Scope::Module);
-        let class_here = stack.last().and_then(|b| b.class.clone());
-        let toks = &s.tokens;
+        if chain > MAX_CHAIN + indent {
+            return false;
+        }
+    }
+}
+
+/// Byte offsets to 1-based lines and character columns.
+struct LineIndex {
+    /// Byte offset where each line starts.
+    starts: Vec<usize>,
+    /// The last column computed: (line index, byte offset, column), so that columns on a
+    /// long line are counted from there rather than from the line start.
+    last: Option<(usize, usize, u32)>,
+}
+
+impl LineIndex {
+    fn new(src: &str) -> Self {
+        let mut starts = vec![0];
+        let b = src.as_bytes();
         let mut i = 0;
-        while matches!(toks.get(i).map(|t| &t.kind), Some(Tok::Name(n)) if n == "async") {
+        while let Some(&c) = b.get(i) {
+            if c == b'\n' || (c == b'\r' && b.get(i + 1) != Some(&b'\n')) {
+                starts.push(i + 1);
+            }
             i += 1;
         }
-        let head = name_at(toks, i);
-        let header = match head {
-            Some("def") | Some("class") => name_at(toks, i + 1).map(|n| (head, n.to_string())),
-            _ => None,
+        LineIndex { starts, last: None }
+    }
+
+    fn at(&mut self, src: &str, offset: usize) -> (u32, u32) {
+        let line = self
+            .starts
+            .partition_point(|&s| s <= offset)
+            .saturating_sub(1);
+        let start = self.starts.get(line).copied().unwrap_or(0);
+        let (from, base) = match self.last {
+            Some((l, o, c)) if l == line && o <= offset => (o, c),
+            _ => (start, 1),
         };
-        if let Some((kind, name)) = header {
-            // Header up to the `:` that ends it, then an optional one-line body.
-            let colon = header_colon(toks, i + 2);
-            let (new_scope, class) = if kind == Some("class") {
-                (Scope::Class(name.clone()), Some(name))
-            } else if current == Scope::Deferred {
-                (Scope::Deferred, None)
-            } else {
-                (
-                    Scope::Function {
-                        class: if matches!(current, Scope::Class(_)) {
-                            class_here.clone()
-                        } else {
-                            None
-                        },
-                        name,
-                    },
-                    None,
-                )
-            };
-            let split = colon.map(|c| c + 1).unwrap_or(toks.len()).min(toks.len());
-            let (header_toks, body_toks) = toks.split_at_checked(split).unwrap_or((toks, &[]));
-            out.push((
-                Stmt {
-                    indent: s.indent,
-                    tokens: header_toks.to_vec(),
-                },
-                current.clone(),
-            ));
-            if !body_toks.is_empty() {
-                out.push((
-                    Stmt {
-                        indent: s.indent + 1,
-                        tokens: body_toks.to_vec(),
-                    },
-                    new_scope.clone(),
-                ));
-            }
-            stack.push(Block {
-                indent: s.indent,
-                scope: new_scope,
-                class,
-            });
-            continue;
-        }
-        if is_main_guard(toks) {
-            stack.push(Block {
-                indent: s.indent,
-                scope: Scope::Deferred,
-                class: None,
-            });
-        }
-        out.push((s.clone(), current));
+        let n = src
+            .get(from..offset)
+            .map(|s| s.chars().count())
+            .unwrap_or(0);
+        let col = base.saturating_add(u32::try_from(n).unwrap_or(u32::MAX));
+        self.last = Some((line, offset, col));
+        (u32::try_from(line + 1).unwrap_or(u32::MAX), col)
     }
-    out
-}
-
-fn name_at(toks: &[Token], i: usize) -> Option<&str> {
-    match toks.get(i).map(|t| &t.kind) {
-        Some(Tok::Name(n)) => Some(n.as_str()),
-        _ => None,
-    }
-}
-
-fn kind_at(toks: &[Token], i: usize) -> Option<&Tok> {
-    toks.get(i).map(|t| &t.kind)
-}
-
-fn op_at(toks: &[Token], i: usize) -> Option<&'static str> {
-    match toks.get(i).map(|t| &t.kind) {
-        Some(Tok::Op(o)) => Some(o),
-        _ => None,
-    }
-}
-
-/// The `:` that ends a `def`/`class` header starting at `from` (after brackets).
-fn header_colon(toks: &[Token], from: usize) -> Option<usize> {
-    let mut depth = 0i32;
-    for (i, t) in toks.iter().enumerate().skip(from) {
-        match &t.kind {
-            Tok::Op("(" | "[" | "{") => depth += 1,
-            Tok::Op(")" | "]" | "}") => depth -= 1,
-            Tok::Op(":") if depth <= 0 => return Some(i),
-            _ => {}
-        }
-    }
-    None
-}
-
-fn is_main_guard(toks: &[Token]) -> bool {
-    let names: Vec<String> = toks
-        .iter()
-        .map(|t| match &t.kind {
-            Tok::Name(n) => n.clone(),
-            Tok::Str { value, .. } => format!("'{value}'"),
-            Tok::Op(o) => o.to_string(),
-            _ => String::new(),
-        })
-        .collect();
-    let j = names.join(" ");
-    j == "if __name__ == '__main__' :" || j == "if '__main__' == __name__ :"
-}
-
-const KEYWORDS: &[&str] = &[
-    "False", "None", "True", "and", "as", "assert", "async", "await", "break", "class", "continue",
-    "def", "del", "elif", "else", "except", "finally", "for", "from", "global", "if", "import",
-    "in", "is", "lambda", "nonlocal", "not", "or", "pass", "raise", "return", "try", "while",
-    "with", "yield", "match", "case", "type",
-];
-
-/// Soft keywords that are ordinary names in an expression.
-fn is_keyword(n: &str) -> bool {
-    !matches!(n, "match" | "case" | "type") && KEYWORDS.contains(&n)
 }
 
 /// A value while evaluating an expression.
@@ -483,43 +514,192 @@ struct RawCall {
     rooted: bool,
 }
 
+/// An `os.environ[...]` read or a whole-environment use.
+struct EnvRead {
+    key: Option<String>,
+    range: TextRange,
+    scope: Scope,
+}
+
 struct Analyzer<'a> {
     src: &'a str,
+    lines: LineIndex,
     bindings: HashMap<String, Binding>,
     /// Modules of `from m import *`.
     star: Vec<String>,
     out: Analysis,
     raw: Vec<RawCall>,
-    /// `os.environ[...]` reads and whole-environment uses: (what, key, token, scope).
-    env_reads: Vec<(String, Option<String>, Token, Token, Scope)>,
+    env_reads: Vec<EnvRead>,
     /// Calls by name from a function (or a load-time scope, `None`) to a name.
     edges: Vec<(Option<String>, String)>,
     decode_depth: u32,
     budget: u64,
+    /// Depth of the recording walk (see [`MAX_WALK`]).
+    walk_depth: u32,
+}
+
+fn start(r: TextRange) -> usize {
+    r.start().to_usize()
+}
+
+/// A plain dotted name (`a.b.c`) as written.
+fn dotted(e: &Expr) -> Option<String> {
+    let mut parts = Vec::new();
+    let mut cur = e;
+    loop {
+        match cur {
+            Expr::Name(n) => {
+                parts.push(n.id.as_str());
+                break;
+            }
+            Expr::Attribute(a) => {
+                parts.push(a.attr.id.as_str());
+                cur = &a.value;
+            }
+            _ => return None,
+        }
+        if parts.len() > 64 {
+            return None;
+        }
+    }
+    parts.reverse();
+    Some(parts.join("."))
+}
+
+fn is_main_guard(test: &Expr) -> bool {
+    let Expr::Compare(c) = test else { return false };
+    let (Some(CmpOp::Eq), 1, Some(right)) = (c.ops.first(), c.ops.len(), c.comparators.first())
+    else {
+        return false;
+    };
+    let is_name = |e: &Expr| matches!(e, Expr::Name(n) if n.id.as_str() == "__name__");
+    let is_main = |e: &Expr| matches!(e, Expr::StringLiteral(s) if s.value.to_str() == "__main__");
+    (is_name(&c.left) && is_main(right)) || (is_main(&c.left) && is_name(right))
 }
 
 impl Analyzer<'_> {
-    fn text(&self, a: &Token, b: &Token) -> String {
-        let s = self.src.get(a.start..b.end.max(a.start)).unwrap_or("");
-        let one_line: String = s.split_whitespace().collect::<Vec<_>>().join(" ");
+    fn pos(&mut self, r: TextRange) -> (u32, u32) {
+        self.lines.at(self.src, start(r))
+    }
+
+    /// The source of `r` on one line, bounded.
+    fn text(&self, r: TextRange) -> String {
+        let s = self.src.get(start(r)..r.end().to_usize()).unwrap_or("");
+        let mut one_line = String::new();
+        let mut chars = 0usize;
+        for w in s.split_whitespace() {
+            if !one_line.is_empty() {
+                one_line.push(' ');
+                chars += 1;
+            }
+            one_line.push_str(w);
+            chars += w.chars().count();
+            if chars > 240 {
+                break;
+            }
+        }
         crate::finding::shorten(&one_line, 240)
     }
 
     // ---- pass 1: bindings ----
 
-    fn bind(&mut self, stmt: &Stmt) {
-        let t = &stmt.tokens;
-        match name_at(t, 0) {
-            Some("import") => self.bind_import(t),
-            Some("from") => self.bind_from(t),
-            _ => self.bind_assign(t),
+    fn bind_body(&mut self, body: &[Stmt], depth: u32) {
+        for s in body {
+            self.bind_stmt(s, depth);
         }
     }
 
-    fn bind_import(&mut self, t: &[Token]) {
-        let line = t.first().map(|x| x.line).unwrap_or(0);
-        for part in split_top(t, 1, t.len(), ",") {
-            let (dotted, after) = dotted_at(t, part.0, part.1);
+    fn bind_stmt(&mut self, s: &Stmt, depth: u32) {
+        if depth > MAX_INDENT + 8 {
+            return;
+        }
+        let d = depth + 1;
+        match s {
+            Stmt::Import(i) => self.bind_import(i),
+            Stmt::ImportFrom(i) => self.bind_from(i),
+            Stmt::Assign(x) => {
+                self.bind_walrus(&x.value, 0);
+                self.bind_assign(&x.targets, &x.value);
+            }
+            Stmt::FunctionDef(f) => {
+                self.bindings.insert(f.name.id.to_string(), Binding::Opaque);
+                self.out.definitions.insert(f.name.id.to_string());
+                self.bind_body(&f.body, d);
+            }
+            Stmt::ClassDef(c) => {
+                self.bindings.insert(c.name.id.to_string(), Binding::Opaque);
+                self.out.definitions.insert(c.name.id.to_string());
+                self.bind_body(&c.body, d);
+            }
+            Stmt::If(i) => {
+                self.bind_walrus(&i.test, 0);
+                self.bind_body(&i.body, d);
+                for c in &i.elif_else_clauses {
+                    if let Some(t) = &c.test {
+                        self.bind_walrus(t, 0);
+                    }
+                    self.bind_body(&c.body, d);
+                }
+            }
+            Stmt::While(w) => {
+                self.bind_walrus(&w.test, 0);
+                self.bind_body(&w.body, d);
+                self.bind_body(&w.orelse, d);
+            }
+            Stmt::For(f) => {
+                self.bind_body(&f.body, d);
+                self.bind_body(&f.orelse, d);
+            }
+            Stmt::With(w) => self.bind_body(&w.body, d),
+            Stmt::Try(t) => {
+                self.bind_body(&t.body, d);
+                for h in &t.handlers {
+                    let ast::ExceptHandler::ExceptHandler(h) = h;
+                    self.bind_body(&h.body, d);
+                }
+                self.bind_body(&t.orelse, d);
+                self.bind_body(&t.finalbody, d);
+            }
+            Stmt::Match(m) => {
+                for c in &m.cases {
+                    self.bind_body(&c.body, d);
+                }
+            }
+            Stmt::Expr(e) => self.bind_walrus(&e.value, 0),
+            _ => {}
+        }
+    }
+
+    /// `(name := value)` at the top of an expression or in its operands.
+    fn bind_walrus(&mut self, e: &Expr, depth: u32) {
+        if depth > 8 {
+            return;
+        }
+        match e {
+            Expr::Named(n) => {
+                self.bind_assign(std::slice::from_ref(&*n.target), &n.value);
+                self.bind_walrus(&n.value, depth + 1);
+            }
+            Expr::BoolOp(b) => {
+                for v in &b.values {
+                    self.bind_walrus(v, depth + 1);
+                }
+            }
+            Expr::UnaryOp(u) => self.bind_walrus(&u.operand, depth + 1),
+            Expr::Compare(c) => self.bind_walrus(&c.left, depth + 1),
+            Expr::Call(c) => {
+                for a in c.arguments.args.iter() {
+                    self.bind_walrus(a, depth + 1);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn bind_import(&mut self, i: &ast::StmtImport) {
+        let (line, _) = self.pos(i.range);
+        for alias in &i.names {
+            let dotted = alias.name.id.to_string();
             if dotted.is_empty() {
                 continue;
             }
@@ -528,11 +708,9 @@ impl Analyzer<'_> {
                 names: Vec::new(),
                 line,
             });
-            if name_at(t, after) == Some("as") {
-                if let Some(alias) = name_at(t, after + 1) {
-                    self.bindings
-                        .insert(alias.to_string(), Binding::Path(dotted.clone()));
-                }
+            if let Some(a) = &alias.asname {
+                self.bindings
+                    .insert(a.id.to_string(), Binding::Path(dotted.clone()));
             } else if let Some(first) = dotted.split('.').next() {
                 self.bindings
                     .insert(first.to_string(), Binding::Path(first.to_string()));
@@ -540,47 +718,35 @@ impl Analyzer<'_> {
         }
     }
 
-    fn bind_from(&mut self, t: &[Token]) {
-        let Some(first) = t.first() else { return };
-        let mut i = 1;
-        let mut level = 0u32;
-        loop {
-            match op_at(t, i) {
-                Some(".") => level += 1,
-                Some("...") => level += 3,
-                _ => break,
-            }
-            i += 1;
-        }
-        let (module, after) = dotted_at(t, i, t.len());
-        if name_at(t, after) != Some("import") {
-            return;
-        }
+    fn bind_from(&mut self, i: &ast::StmtImportFrom) {
+        let (line, column) = self.pos(i.range);
+        let module = i
+            .module
+            .as_ref()
+            .map(|m| m.id.to_string())
+            .unwrap_or_default();
         let mut names = Vec::new();
         let mut aliases = Vec::new();
-        let (la, lb) = strip_parens(t, after + 1, t.len());
-        for (a, b) in split_top(t, la, lb, ",") {
-            if op_at(t, a) == Some("*") {
-                names.push("*".to_string());
+        for a in &i.names {
+            let n = a.name.id.as_str();
+            if n.is_empty() {
                 continue;
             }
-            let Some(n) = name_at(t, a) else { continue };
-            let alias = if name_at(t, a + 1) == Some("as") && a + 2 < b {
-                name_at(t, a + 2).unwrap_or(n)
-            } else {
-                n
-            };
             names.push(n.to_string());
+            if n == "*" {
+                continue;
+            }
+            let alias = a.asname.as_ref().map(|x| x.id.as_str()).unwrap_or(n);
             aliases.push((alias.to_string(), n.to_string()));
         }
-        if level > 0 {
+        if i.level > 0 {
             if self.out.relative_imports.len() < MAX_RECORDS {
                 self.out.relative_imports.push(RelativeImport {
-                    level,
+                    level: i.level,
                     module: module.clone(),
                     names: names.clone(),
-                    line: first.line,
-                    column: first.col,
+                    line,
+                    column,
                 });
             }
             for (alias, _) in aliases {
@@ -594,7 +760,7 @@ impl Analyzer<'_> {
         self.push_import(Import {
             module: module.clone(),
             names: names.clone(),
-            line: first.line,
+            line,
         });
         if names.iter().any(|n| n == "*") && self.star.len() < 64 {
             self.star.push(module.clone());
@@ -612,44 +778,26 @@ impl Analyzer<'_> {
     }
 
     /// `a = b = value`: each plain-name target gets the value's binding.
-    fn bind_assign(&mut self, t: &[Token]) {
-        let eqs: Vec<usize> = top_positions(t, 0, t.len(), "=");
-        let Some(&last) = eqs.last() else {
-            // `def f` / `class C` bind names that shadow builtins and imports.
-            if let (Some("def" | "class"), Some(n)) = (name_at(t, 0), name_at(t, 1)) {
-                self.bindings.insert(n.to_string(), Binding::Opaque);
-                self.out.definitions.insert(n.to_string());
-            } else if let (Some("async"), Some("def"), Some(n)) =
-                (name_at(t, 0), name_at(t, 1), name_at(t, 2))
-            {
-                self.bindings.insert(n.to_string(), Binding::Opaque);
-                self.out.definitions.insert(n.to_string());
-            }
+    fn bind_assign(&mut self, targets: &[Expr], value: &Expr) {
+        if !targets.iter().any(|t| matches!(t, Expr::Name(_))) {
             return;
-        };
-        let value = self.eval_range(t, last + 1, t.len(), 0);
-        let binding = match value {
+        }
+        let binding = match self.eval(value, 0) {
             Val::Path(p) => Binding::Path(p),
             Val::Const(c @ (Const::Str(_) | Const::Bytes(_))) => Binding::Const(c),
             _ => Binding::Opaque,
         };
-        let mut start = 0;
-        for &e in &eqs {
-            if e == start + 1 {
-                if let Some(n) = name_at(t, start) {
-                    if !is_keyword(n) {
-                        // A name bound twice to different things is opaque.
-                        let b = match self.bindings.get(n) {
-                            Some(Binding::Path(p)) if matches!(&binding, Binding::Path(q) if q != p) => {
-                                Binding::Opaque
-                            }
-                            _ => binding.clone(),
-                        };
-                        self.bindings.insert(n.to_string(), b);
-                    }
+        for t in targets {
+            let Expr::Name(n) = t else { continue };
+            let n = n.id.as_str();
+            // A name bound twice to different things is opaque.
+            let b = match self.bindings.get(n) {
+                Some(Binding::Path(p)) if matches!(&binding, Binding::Path(q) if q != p) => {
+                    Binding::Opaque
                 }
-            }
-            start = e + 1;
+                _ => binding.clone(),
+            };
+            self.bindings.insert(n.to_string(), b);
         }
     }
 
@@ -674,211 +822,133 @@ impl Analyzer<'_> {
         }
     }
 
-    /// The value of `t[a..b]` as one expression.
-    fn eval_range(&mut self, t: &[Token], a: usize, b: usize, depth: u32) -> Val {
-        if a >= b || depth > MAX_DEPTH || self.budget == 0 {
+    /// The value of `e`.
+    fn eval(&mut self, e: &Expr, depth: u32) -> Val {
+        if depth > MAX_DEPTH || self.budget == 0 {
             return Val::Unknown;
         }
-        self.budget = self.budget.saturating_sub((b - a) as u64);
-        let plus = top_positions(t, a, b, "+");
-        if !plus.is_empty() {
-            let mut bounds = vec![a];
-            for p in &plus {
-                bounds.push(*p);
-                bounds.push(*p + 1);
-            }
-            bounds.push(b);
-            let mut acc: Option<Const> = None;
-            for pair in bounds.chunks(2) {
-                let (x, y) = match *pair {
-                    [x, y, ..] => (x, y),
-                    [x] => (x, b),
-                    [] => continue,
-                };
-                let Val::Const(c) = self.eval_range(t, x, y, depth + 1) else {
-                    return Val::Unknown;
-                };
-                acc = Some(match (acc, c) {
-                    (None, c) => c,
-                    (Some(Const::Str(l)), Const::Str(r)) => Const::Str(l + &r),
-                    (Some(Const::Bytes(mut l)), Const::Bytes(r)) => {
-                        l.extend(r);
-                        Const::Bytes(l)
+        self.budget -= 1;
+        match e {
+            Expr::Name(n) => self.resolve_name(n.id.as_str()),
+            Expr::NoneLiteral(_) => Val::Const(Const::None),
+            Expr::StringLiteral(s) => Val::Const(Const::Str(s.value.to_str().to_string())),
+            Expr::BytesLiteral(b) => Val::Const(Const::Bytes(
+                b.value.bytes().take(fold::MAX_FOLDED * 64).collect(),
+            )),
+            Expr::FString(f) => self.eval_fstring(f, depth),
+            Expr::BinOp(b) if b.op == Operator::Add => self.eval_concat(e, depth),
+            Expr::Attribute(a) => {
+                let n = a.attr.id.as_str();
+                match self.eval(&a.value, depth + 1) {
+                    Val::Path(p) => Val::Path(format!("{p}.{n}")),
+                    Val::Local(p) => Val::Local(format!("{p}.{n}")),
+                    Val::Const(c) if fold::is_pure_method(n) => {
+                        Val::Method(Box::new(c), n.to_string())
                     }
-                    _ => return Val::Unknown,
-                });
-                if matches!(&acc, Some(Const::Str(s)) if s.len() > fold::MAX_FOLDED * 64) {
-                    return Val::Unknown;
+                    _ => Val::Unknown,
                 }
             }
-            return acc.map(Val::Const).unwrap_or(Val::Unknown);
-        }
-        let (v, end) = self.chain(t, a, b, depth, None);
-        if end == b {
-            v
-        } else {
-            Val::Unknown
+            Expr::Call(c) => {
+                let f = self.eval(&c.func, depth + 1);
+                let args = self.args(&c.arguments, depth + 1);
+                self.call_value(&f, &args)
+            }
+            Expr::Subscript(s) => match self.eval(&s.value, depth + 1) {
+                Val::Path(p) if is_namespace(&p) => match self.eval(&s.slice, depth + 1) {
+                    Val::Const(Const::Str(k)) => self.item_of(&p, &k),
+                    _ => Val::Unknown,
+                },
+                _ => Val::Unknown,
+            },
+            Expr::List(l) => {
+                let mut items = Vec::new();
+                for x in &l.elts {
+                    match self.eval(x, depth + 1) {
+                        Val::Const(c) => items.push(c),
+                        _ => return Val::Unknown,
+                    }
+                    if items.len() > 4096 {
+                        return Val::Unknown;
+                    }
+                }
+                Val::Const(Const::Seq(items))
+            }
+            _ => Val::Unknown,
         }
     }
 
-    /// Parses a primary and its trailers (`.name`, `(args)`, `[index]`) from `i`, up to
-    /// `b`; returns its value and where it ends. With `rec` the calls and environment reads
-    /// inside are recorded (in that scope).
-    fn chain(
-        &mut self,
-        t: &[Token],
-        i: usize,
-        b: usize,
-        depth: u32,
-        rec: Option<&Scope>,
-    ) -> (Val, usize) {
-        if i >= b || depth > MAX_DEPTH {
-            return (Val::Unknown, i + 1);
+    /// `a + b + c`: the operands of a left-leaning chain of `+`, folded left to right.
+    fn eval_concat(&mut self, e: &Expr, depth: u32) -> Val {
+        let mut operands = Vec::new();
+        let mut cur = e;
+        while let Expr::BinOp(b) = cur {
+            if b.op != Operator::Add || operands.len() > 4096 {
+                break;
+            }
+            operands.push(&*b.right);
+            cur = &b.left;
         }
-        let Some(first) = t.get(i) else {
-            return (Val::Unknown, i + 1);
-        };
-        let start_tok = i;
-        let (mut v, mut j) = match &first.kind {
-            Tok::Name(n) if !is_keyword(n) => (self.resolve_name(n), i + 1),
-            Tok::Name(n) if n == "None" => (Val::Const(Const::None), i + 1),
-            Tok::Str { .. } => {
-                // Adjacent literals concatenate.
-                let mut s = String::new();
-                let mut bytes: Vec<u8> = Vec::new();
-                let mut is_bytes = false;
-                let mut j = i;
-                let mut constant = true;
-                while j < b {
-                    match kind_at(t, j) {
-                        Some(Tok::Str { value, bytes: bb }) => {
-                            is_bytes = *bb;
-                            if *bb {
-                                bytes.extend(value.chars().map(|c| c as u32 as u8));
-                            } else {
-                                s.push_str(value);
-                            }
-                        }
-                        Some(Tok::FStrStart) => {
-                            constant = false;
-                            j = self.skip_fstring(t, j, b, depth, rec);
-                            continue;
-                        }
-                        _ => break,
-                    }
-                    j += 1;
+        if operands.len() > 4096 {
+            return Val::Unknown;
+        }
+        operands.push(cur);
+        let mut acc: Option<Const> = None;
+        for x in operands.into_iter().rev() {
+            let Val::Const(c) = self.eval(x, depth + 1) else {
+                return Val::Unknown;
+            };
+            acc = Some(match (acc, c) {
+                (None, c) => c,
+                (Some(Const::Str(l)), Const::Str(r)) => Const::Str(l + &r),
+                (Some(Const::Bytes(mut l)), Const::Bytes(r)) => {
+                    l.extend(r);
+                    Const::Bytes(l)
                 }
-                let v = if !constant {
-                    Val::Unknown
-                } else if is_bytes {
-                    Val::Const(Const::Bytes(bytes))
-                } else {
-                    Val::Const(Const::Str(s))
-                };
-                (v, j)
+                _ => return Val::Unknown,
+            });
+            let long = match &acc {
+                Some(Const::Str(s)) => s.len(),
+                Some(Const::Bytes(b)) => b.len(),
+                _ => 0,
+            };
+            if long > fold::MAX_FOLDED * 64 {
+                return Val::Unknown;
             }
-            Tok::FStrStart => {
-                let mut j = self.skip_fstring(t, i, b, depth, rec);
-                while j < b {
-                    match kind_at(t, j) {
-                        Some(Tok::FStrStart) => j = self.skip_fstring(t, j, b, depth, rec),
-                        Some(Tok::Str { .. }) => j += 1,
-                        _ => break,
-                    }
-                }
-                (Val::Unknown, j)
-            }
-            Tok::Op("(" | "[" | "{") => {
-                let close = matching(t, i, b);
-                let inner = if let Some(r) = rec {
-                    self.walk(t, i + 1, close, depth + 1, r);
-                    Val::Unknown
-                } else {
-                    Val::Unknown
-                };
-                let v = if rec.is_some() {
-                    // Walking records calls; values are evaluated by `eval_range` where
-                    // they matter (arguments, assignments).
-                    inner
-                } else if op_at(t, i) == Some("(") {
-                    // A parenthesised expression keeps its value.
-                    let commas = top_positions(t, i + 1, close, ",");
-                    if commas.is_empty() {
-                        self.eval_range(t, i + 1, close, depth + 1)
-                    } else {
-                        inner
-                    }
-                } else if op_at(t, i) == Some("[") {
-                    self.eval_list(t, i + 1, close, depth + 1)
-                } else {
-                    inner
-                };
-                (v, (close + 1).min(b))
-            }
-            _ => return (Val::Unknown, i + 1),
-        };
-        loop {
-            match op_at(t, j) {
-                Some(".") if j + 1 < b => {
-                    let Some(n) = name_at(t, j + 1) else { break };
-                    v = match v {
-                        Val::Path(p) => Val::Path(format!("{p}.{n}")),
-                        Val::Local(p) => Val::Local(format!("{p}.{n}")),
-                        Val::Const(c) if fold::is_pure_method(n) => {
-                            Val::Method(Box::new(c), n.to_string())
-                        }
-                        _ => Val::Unknown,
-                    };
-                    j += 2;
-                }
-                Some("(") if j < b => {
-                    let close = matching(t, j, b);
-                    let args = self.args(t, j + 1, close, depth + 1);
-                    let result = self.call_value(&v, &args);
-                    if let Some(scope) = rec {
-                        self.record_call(t, start_tok, j, close, &v, &args, scope, depth);
-                        self.walk(t, j + 1, close, depth + 1, scope);
-                    }
-                    v = result;
-                    j = (close + 1).min(b);
-                }
-                Some("[") if j < b => {
-                    let close = matching(t, j, b);
-                    if let Some(scope) = rec {
-                        if let Val::Path(p) = &v {
-                            if p == "os.environ" {
-                                let key = match self.eval_range(t, j + 1, close, depth + 1) {
-                                    Val::Const(Const::Str(s)) => Some(s),
-                                    _ => None,
-                                };
-                                if let Some(end) = t.get(close).or_else(|| t.get(j)) {
-                                    self.env_reads.push((
-                                        "os.environ".into(),
-                                        key,
-                                        first.clone(),
-                                        end.clone(),
-                                        scope.clone(),
-                                    ));
+        }
+        acc.map(Val::Const).unwrap_or(Val::Unknown)
+    }
+
+    /// An f-string whose fields are constant strings (no conversion or format) folds.
+    fn eval_fstring(&mut self, f: &ast::ExprFString, depth: u32) -> Val {
+        let mut s = String::new();
+        for part in f.value.iter() {
+            match part {
+                ast::FStringPart::Literal(l) => s.push_str(&l.value),
+                ast::FStringPart::FString(fs) => {
+                    for el in fs.elements.iter() {
+                        match el {
+                            InterpolatedStringElement::Literal(l) => s.push_str(&l.value),
+                            InterpolatedStringElement::Interpolation(i) => {
+                                if i.conversion != ConversionFlag::None
+                                    || i.format_spec.is_some()
+                                    || i.debug_text.is_some()
+                                {
+                                    return Val::Unknown;
+                                }
+                                match self.eval(&i.expression, depth + 1) {
+                                    Val::Const(Const::Str(v)) => s.push_str(&v),
+                                    _ => return Val::Unknown,
                                 }
                             }
                         }
-                        self.walk(t, j + 1, close, depth + 1, scope);
                     }
-                    v = match &v {
-                        Val::Path(p) if is_namespace(p) => {
-                            match self.eval_range(t, j + 1, close, depth + 1) {
-                                Val::Const(Const::Str(k)) => self.item_of(p, &k),
-                                _ => Val::Unknown,
-                            }
-                        }
-                        _ => Val::Unknown,
-                    };
-                    j = (close + 1).min(b);
                 }
-                _ => break,
+            }
+            if s.len() > fold::MAX_FOLDED * 64 {
+                return Val::Unknown;
             }
         }
-        (v, j)
+        Val::Const(Const::Str(s))
     }
 
     /// `namespace[key]` for the namespaces that map names to modules and callables:
@@ -899,91 +969,46 @@ impl Analyzer<'_> {
         Val::Path(format!("{base}.{k}"))
     }
 
-    /// Walks the tokens of an f-string from its start token; returns the index after it.
-    fn skip_fstring(
-        &mut self,
-        t: &[Token],
-        i: usize,
-        b: usize,
-        depth: u32,
-        rec: Option<&Scope>,
-    ) -> usize {
-        let mut nest = 0u32;
-        let mut j = i;
-        while j < b {
-            let Some(tok) = t.get(j) else {
-                break;
-            };
-            match tok.kind {
-                Tok::FStrStart => nest += 1,
-                Tok::FStrEnd => {
-                    nest = nest.saturating_sub(1);
-                    if nest == 0 {
-                        break;
-                    }
-                }
-                _ => {}
-            }
-            j += 1;
-        }
-        if let Some(scope) = rec {
-            self.walk(t, i + 1, j.min(b), depth + 1, scope);
-        }
-        (j + 1).min(b.max(i + 1))
-    }
-
-    fn eval_list(&mut self, t: &[Token], a: usize, b: usize, depth: u32) -> Val {
-        let mut items = Vec::new();
-        if a >= b {
-            return Val::Const(Const::Seq(items));
-        }
-        for (x, y) in split_top(t, a, b, ",") {
-            if x >= y {
-                continue;
-            }
-            match self.eval_range(t, x, y, depth + 1) {
-                Val::Const(c) => items.push(c),
-                _ => return Val::Unknown,
-            }
-            if items.len() > 4096 {
-                return Val::Unknown;
-            }
-        }
-        Val::Const(Const::Seq(items))
-    }
-
-    fn args(&mut self, t: &[Token], a: usize, b: usize, depth: u32) -> Vec<(Arg, Val)> {
+    /// The arguments in source order, as recorded and as values.
+    fn args(&mut self, a: &ast::Arguments, depth: u32) -> Vec<(Arg, Val)> {
         let mut out = Vec::new();
-        if a >= b {
-            return out;
-        }
-        for (x, y) in split_top(t, a, b, ",") {
-            if x >= y {
-                continue;
-            }
-            if matches!(op_at(t, x), Some("*" | "**")) {
-                out.push((
-                    Arg {
-                        keyword: None,
-                        value: ArgValue::Other,
-                    },
-                    Val::Unknown,
-                ));
-                continue;
-            }
-            let (keyword, vx) = match (name_at(t, x), op_at(t, x + 1)) {
-                (Some(k), Some("=")) if x + 1 < y => (Some(k.to_string()), x + 2),
-                _ => (None, x),
-            };
-            let val = self.eval_range(t, vx, y, depth + 1);
-            let value = match &val {
-                // `True` / `False` / `None` written as such (`trust_remote_code=True`).
-                _ if vx + 1 == y && matches!(name_at(t, vx), Some("True" | "False" | "None")) => {
-                    ArgValue::Name(name_at(t, vx).unwrap_or_default().to_string())
+        for x in a.arguments_source_order() {
+            let (keyword, e) = match x {
+                ArgOrKeyword::Arg(Expr::Starred(_)) => {
+                    out.push((
+                        Arg {
+                            keyword: None,
+                            value: ArgValue::Other,
+                        },
+                        Val::Unknown,
+                    ));
+                    continue;
                 }
-                Val::Const(Const::Str(s)) => ArgValue::Str(s.clone()),
-                Val::Const(Const::Bytes(b)) => ArgValue::Bytes(b.clone()),
-                Val::Path(p) | Val::Local(p) => ArgValue::Name(p.clone()),
+                ArgOrKeyword::Arg(e) => (None, e),
+                ArgOrKeyword::Keyword(k) => match &k.arg {
+                    Some(n) => (Some(n.id.to_string()), &k.value),
+                    None => {
+                        out.push((
+                            Arg {
+                                keyword: None,
+                                value: ArgValue::Other,
+                            },
+                            Val::Unknown,
+                        ));
+                        continue;
+                    }
+                },
+            };
+            let val = self.eval(e, depth + 1);
+            let value = match (&val, e) {
+                // `True` / `False` / `None` written as such (`trust_remote_code=True`).
+                (_, Expr::BooleanLiteral(b)) => {
+                    ArgValue::Name(if b.value { "True" } else { "False" }.into())
+                }
+                (_, Expr::NoneLiteral(_)) => ArgValue::Name("None".into()),
+                (Val::Const(Const::Str(s)), _) => ArgValue::Str(s.clone()),
+                (Val::Const(Const::Bytes(b)), _) => ArgValue::Bytes(b.clone()),
+                (Val::Path(p) | Val::Local(p), _) => ArgValue::Name(p.clone()),
                 _ => ArgValue::Other,
             };
             out.push((Arg { keyword, value }, val));
@@ -1046,108 +1071,135 @@ impl Analyzer<'_> {
 
     // ---- pass 2: recording ----
 
-    fn statement(&mut self, stmt: &Stmt, scope: &Scope) {
-        let t = &stmt.tokens;
-        match name_at(t, 0) {
-            Some("import") => return,
-            Some("from")
-                if t.iter()
-                    .any(|x| matches!(&x.kind, Tok::Name(n) if n == "import")) =>
-            {
-                return
-            }
-            _ => {}
+    fn body(&mut self, body: &[Stmt], scope: &Scope) {
+        for s in body {
+            self.stmt(s, scope);
         }
-        if op_at(t, 0) == Some("@") {
-            // A decorator is called with the function it decorates.
-            let (v, end) = self.chain(t, 1, t.len(), 0, Some(scope));
-            if end == t.len() {
-                if let Val::Path(p) | Val::Local(p) = &v {
-                    if !p.ends_with(')') {
-                        self.record_call(t, 1, t.len(), t.len(), &v, &[], scope, 0);
-                    }
-                }
-            }
+    }
+
+    /// Records the calls of one statement (and of the statements in it).
+    fn stmt(&mut self, s: &Stmt, scope: &Scope) {
+        if self.budget == 0 || self.walk_depth > MAX_WALK {
+            self.out.truncated = true;
             return;
         }
-        self.walk(t, 0, t.len(), 0, scope);
-    }
-
-    /// Records every call in `t[a..b]`.
-    fn walk(&mut self, t: &[Token], a: usize, b: usize, depth: u32, scope: &Scope) {
-        if depth > MAX_DEPTH {
-            return;
-        }
-        let mut i = a;
-        while i < b {
-            if self.budget == 0 {
-                return;
-            }
-            self.budget -= 1;
-            let Some(tok) = t.get(i) else {
-                return;
-            };
-            match &tok.kind {
-                Tok::Name(n) if n == "lambda" => {
-                    // Its body runs when the lambda is called.
-                    let end = lambda_end(t, i, b);
-                    self.walk(t, i + 1, end, depth + 1, &Scope::Deferred);
-                    i = end;
+        self.budget -= 1;
+        self.walk_depth += 1;
+        let mut r = Recorder { a: self, scope };
+        match s {
+            Stmt::Import(_) | Stmt::ImportFrom(_) => {}
+            Stmt::FunctionDef(f) => {
+                // Decorators, defaults and annotations run where the `def` is.
+                for d in &f.decorator_list {
+                    r.decorator(d);
                 }
-                Tok::Name(n) if is_keyword(n) => i += 1,
-                Tok::Name(_) | Tok::Str { .. } | Tok::FStrStart | Tok::Op("(" | "[" | "{") => {
-                    // `def f(` and `class C(`: the parentheses are a header, not a call.
-                    let prev = if i > a { name_at(t, i - 1) } else { None };
-                    if matches!(prev, Some("def" | "class")) {
-                        i += 1;
-                        continue;
-                    }
-                    let (v, end) = self.chain(t, i, b, depth, Some(scope));
-                    if let Val::Path(p) = &v {
-                        self.note_env_use(t, i, end, p, scope);
-                    }
-                    i = end.max(i + 1);
+                if let Some(tp) = &f.type_params {
+                    ast::visitor::Visitor::visit_type_params(&mut r, tp);
                 }
-                _ => i += 1,
+                ast::visitor::Visitor::visit_parameters(&mut r, &f.parameters);
+                if let Some(ret) = &f.returns {
+                    ast::visitor::Visitor::visit_expr(&mut r, ret);
+                }
+                let inner = match scope {
+                    Scope::Deferred => Scope::Deferred,
+                    Scope::Class(c) => Scope::Function {
+                        class: Some(c.clone()),
+                        name: f.name.id.to_string(),
+                    },
+                    _ => Scope::Function {
+                        class: None,
+                        name: f.name.id.to_string(),
+                    },
+                };
+                self.body(&f.body, &inner);
             }
-        }
-    }
-
-    /// Whole-environment uses: `dict(os.environ)`, `os.environ.copy()` are reported where
-    /// the name appears as a value (its `.get`/`[...]` reads are handled as calls).
-    fn note_env_use(&mut self, t: &[Token], i: usize, end: usize, p: &str, scope: &Scope) {
-        if p == "os.environ" && end > i {
-            if let Some(prev) = i.checked_sub(2) {
-                // `dict(os.environ)`, `str(os.environ)`, `json.dumps(os.environ)`
-                if op_at(t, i - 1) == Some("(") {
-                    let found = (kind_at(t, prev), t.get(i), t.get(end - 1));
-                    if let (Some(Tok::Name(f)), Some(first), Some(last)) = found {
-                        if matches!(f.as_str(), "dict" | "str" | "repr" | "dumps" | "list") {
-                            self.env_reads.push((
-                                "os.environ".into(),
-                                None,
-                                first.clone(),
-                                last.clone(),
-                                scope.clone(),
-                            ));
-                        }
+            Stmt::ClassDef(c) => {
+                for d in &c.decorator_list {
+                    r.decorator(d);
+                }
+                if let Some(tp) = &c.type_params {
+                    ast::visitor::Visitor::visit_type_params(&mut r, tp);
+                }
+                if let Some(args) = &c.arguments {
+                    ast::visitor::Visitor::visit_arguments(&mut r, args);
+                }
+                self.body(&c.body, &Scope::Class(c.name.id.to_string()));
+            }
+            Stmt::If(i) => {
+                ast::visitor::Visitor::visit_expr(&mut r, &i.test);
+                if is_main_guard(&i.test) {
+                    self.body(&i.body, &Scope::Deferred);
+                } else {
+                    self.body(&i.body, scope);
+                }
+                for c in &i.elif_else_clauses {
+                    if let Some(t) = &c.test {
+                        let mut r = Recorder { a: self, scope };
+                        ast::visitor::Visitor::visit_expr(&mut r, t);
                     }
+                    self.body(&c.body, scope);
                 }
             }
+            Stmt::While(w) => {
+                ast::visitor::Visitor::visit_expr(&mut r, &w.test);
+                self.body(&w.body, scope);
+                self.body(&w.orelse, scope);
+            }
+            Stmt::For(f) => {
+                ast::visitor::Visitor::visit_expr(&mut r, &f.target);
+                ast::visitor::Visitor::visit_expr(&mut r, &f.iter);
+                self.body(&f.body, scope);
+                self.body(&f.orelse, scope);
+            }
+            Stmt::With(w) => {
+                for item in &w.items {
+                    ast::visitor::Visitor::visit_with_item(&mut r, item);
+                }
+                self.body(&w.body, scope);
+            }
+            Stmt::Try(t) => {
+                self.body(&t.body, scope);
+                for h in &t.handlers {
+                    let ast::ExceptHandler::ExceptHandler(h) = h;
+                    if let Some(ty) = &h.type_ {
+                        let mut r = Recorder { a: self, scope };
+                        ast::visitor::Visitor::visit_expr(&mut r, ty);
+                    }
+                    self.body(&h.body, scope);
+                }
+                self.body(&t.orelse, scope);
+                self.body(&t.finalbody, scope);
+            }
+            Stmt::Match(m) => {
+                ast::visitor::Visitor::visit_expr(&mut r, &m.subject);
+                for c in &m.cases {
+                    let mut r = Recorder { a: self, scope };
+                    ast::visitor::Visitor::visit_pattern(&mut r, &c.pattern);
+                    if let Some(g) = &c.guard {
+                        ast::visitor::Visitor::visit_expr(&mut r, g);
+                    }
+                    self.body(&c.body, scope);
+                }
+            }
+            other => ast::visitor::walk_stmt(&mut r, other),
         }
+        self.walk_depth -= 1;
     }
 
-    #[allow(clippy::too_many_arguments)]
-    fn record_call(
+    fn record_call(&mut self, c: &ast::ExprCall, f: &Val, args: &[(Arg, Val)], scope: &Scope) {
+        let literal = self.text(c.func.range());
+        self.record(c.range, literal, f, args, Some(&c.arguments), scope);
+    }
+
+    /// Records one call site: `range` is the call, `literal` its callee as written.
+    fn record(
         &mut self,
-        t: &[Token],
-        start: usize,
-        open: usize,
-        close: usize,
+        range: TextRange,
+        literal: String,
         f: &Val,
         args: &[(Arg, Val)],
+        arguments: Option<&ast::Arguments>,
         scope: &Scope,
-        _depth: u32,
     ) {
         if self.raw.len() >= MAX_RECORDS {
             return;
@@ -1157,13 +1209,9 @@ impl Analyzer<'_> {
             Val::Local(p) => (Some(p.clone()), false),
             _ => (None, false),
         };
-        let Some(first) = t.get(start) else {
-            return;
-        };
-        let last = t.get(close).or_else(|| t.last()).unwrap_or(first);
-        let text = self.text(first, last);
+        let text = self.text(range);
+        let (line, column) = self.pos(range);
         // What the callee text says literally, to see whether resolution added anything.
-        let literal = self.text(first, t.get(open.saturating_sub(1)).unwrap_or(first));
         let note = callee.as_ref().and_then(|c| {
             let shown = c.strip_prefix("builtins.").unwrap_or(c);
             if literal.replace(' ', "") == shown || literal.ends_with(shown) {
@@ -1202,11 +1250,12 @@ impl Analyzer<'_> {
                 }
             }
             // The first argument's own callee, when it is a decoder.
-            let arg_start = open + 1;
-            let (av, _) = self.chain_callee(t, arg_start, close);
-            if let Some(d) = av {
-                if is_decoder(&d) {
-                    decoder = Some(d);
+            let first = arguments.and_then(|a| a.arguments_source_order().next());
+            if let Some(ArgOrKeyword::Arg(e)) = first {
+                if let Some(d) = self.leftmost_callee(e) {
+                    if is_decoder(&d) {
+                        decoder = Some(d);
+                    }
                 }
             }
         }
@@ -1214,8 +1263,8 @@ impl Analyzer<'_> {
             call: Call {
                 callee,
                 text,
-                line: first.line,
-                column: first.col,
+                line,
+                column,
                 args: args.iter().map(|(a, _)| a.clone()).collect(),
                 scope: scope.clone(),
                 load_time: false,
@@ -1227,29 +1276,28 @@ impl Analyzer<'_> {
         });
     }
 
-    /// The callee path of a call expression starting at `a` (`base64.b64decode(...)`).
-    fn chain_callee(&mut self, t: &[Token], a: usize, b: usize) -> (Option<String>, usize) {
-        let mut j = a;
-        let mut path = String::new();
-        while j < b {
-            match kind_at(t, j) {
-                Some(Tok::Name(n)) if path.is_empty() || path.ends_with('.') => {
-                    if path.is_empty() {
-                        match self.resolve_name(n) {
-                            Val::Path(p) => path = p,
-                            _ => return (None, j),
-                        }
-                    } else {
-                        path.push_str(n);
+    /// The resolved dotted callee of the first call written in `e`
+    /// (`base64.b64decode` in `base64.b64decode(s).decode()`).
+    fn leftmost_callee(&self, e: &Expr) -> Option<String> {
+        let mut cur = e;
+        for _ in 0..64 {
+            match cur {
+                Expr::Call(c) => {
+                    if let Some(d) = dotted(&c.func) {
+                        let (root, rest) = d.split_once('.').unwrap_or((&d, ""));
+                        return match self.resolve_name(root) {
+                            Val::Path(p) if rest.is_empty() => Some(p),
+                            Val::Path(p) => Some(format!("{p}.{rest}")),
+                            _ => None,
+                        };
                     }
+                    cur = &c.func;
                 }
-                Some(Tok::Op(".")) if !path.is_empty() => path.push('.'),
-                Some(Tok::Op("(")) if !path.is_empty() => return (Some(path), j),
-                _ => return (None, j),
+                Expr::Attribute(a) => cur = &a.value,
+                _ => return None,
             }
-            j += 1;
         }
-        (None, j)
+        None
     }
 
     // ---- results ----
@@ -1296,22 +1344,23 @@ impl Analyzer<'_> {
             self.out.calls.push(r.call);
         }
         let reads = std::mem::take(&mut self.env_reads);
-        for (what, key, first, last, scope) in reads {
+        for EnvRead { key, range, scope } in reads {
             let secret = key.as_deref().map(is_secret_name).unwrap_or(true);
             if !secret {
                 continue;
             }
-            let evidence = self.text(&first, &last);
+            let evidence = self.text(range);
+            let (line, column) = self.pos(range);
             self.out.behaviours.push(Behaviour {
                 kind: Kind::SecretEnv,
-                what: what.clone(),
+                what: "os.environ".into(),
                 evidence,
                 note: Some(match &key {
                     Some(k) => format!("reads the environment variable {k}"),
                     None => "reads the whole environment".into(),
                 }),
-                line: first.line,
-                column: first.col,
+                line,
+                column,
                 load_time: is_live(&scope),
                 scope,
             });
@@ -1377,7 +1426,7 @@ impl Analyzer<'_> {
         }
         if let Some(code) = &r.decoded {
             if self.decode_depth < MAX_DECODE_DEPTH {
-                let inner = analyze_depth(code, &[], self.decode_depth + 1);
+                let inner = on_own_stack(code, &[], self.decode_depth + 1);
                 let mut whats: Vec<String> = inner
                     .behaviours
                     .iter()
@@ -1406,108 +1455,110 @@ impl Analyzer<'_> {
     }
 }
 
+/// The recording walk over the expressions of one statement, in one scope.
+struct Recorder<'r, 's> {
+    a: &'r mut Analyzer<'s>,
+    scope: &'r Scope,
+}
+
+impl Recorder<'_, '_> {
+    /// A decorator is called with the function it decorates.
+    fn decorator(&mut self, d: &ast::Decorator) {
+        ast::visitor::Visitor::visit_expr(self, &d.expression);
+        if matches!(d.expression, Expr::Call(_)) {
+            return;
+        }
+        let v = self.a.eval(&d.expression, 0);
+        if let Val::Path(p) | Val::Local(p) = &v {
+            if !p.ends_with(')') {
+                let literal = self.a.text(d.expression.range());
+                self.a
+                    .record(d.expression.range(), literal, &v, &[], None, self.scope);
+            }
+        }
+    }
+
+    fn call(&mut self, c: &ast::ExprCall) {
+        // Calls in the callee first (`a(x).b(y)` records `a(x)`), then this one, then
+        // those in its arguments.
+        ast::visitor::Visitor::visit_expr(self, &c.func);
+        let f = self.a.eval(&c.func, 0);
+        let args = self.a.args(&c.arguments, 0);
+        self.a.record_call(c, &f, &args, self.scope);
+        // Whole-environment uses: `dict(os.environ)`, `json.dumps(os.environ)`.
+        let fname = match &*c.func {
+            Expr::Name(n) => Some(n.id.as_str()),
+            Expr::Attribute(a) => Some(a.attr.id.as_str()),
+            _ => None,
+        };
+        if matches!(fname, Some("dict" | "str" | "repr" | "dumps" | "list")) {
+            if let Some(ArgOrKeyword::Arg(e)) = c.arguments.arguments_source_order().next() {
+                if matches!(self.a.eval(e, 0), Val::Path(p) if p == "os.environ") {
+                    self.a.env_reads.push(EnvRead {
+                        key: None,
+                        range: e.range(),
+                        scope: self.scope.clone(),
+                    });
+                }
+            }
+        }
+        for x in c.arguments.arguments_source_order() {
+            ast::visitor::Visitor::visit_expr(self, x.value());
+        }
+    }
+}
+
+impl<'x> ast::visitor::Visitor<'x> for Recorder<'_, '_> {
+    fn visit_stmt(&mut self, s: &'x Stmt) {
+        self.a.stmt(s, self.scope);
+    }
+
+    fn visit_expr(&mut self, e: &'x Expr) {
+        if self.a.budget == 0 || self.a.walk_depth > MAX_WALK {
+            self.a.out.truncated = true;
+            return;
+        }
+        self.a.budget -= 1;
+        self.a.walk_depth += 1;
+        match e {
+            Expr::Call(c) => self.call(c),
+            Expr::Subscript(s) => {
+                if matches!(self.a.eval(&s.value, 0), Val::Path(p) if p == "os.environ") {
+                    let key = match self.a.eval(&s.slice, 0) {
+                        Val::Const(Const::Str(k)) => Some(k),
+                        _ => None,
+                    };
+                    self.a.env_reads.push(EnvRead {
+                        key,
+                        range: s.range,
+                        scope: self.scope.clone(),
+                    });
+                }
+                ast::visitor::walk_expr(self, e);
+            }
+            Expr::Lambda(l) => {
+                // Defaults run where the lambda is; its body when it is called.
+                if let Some(p) = &l.parameters {
+                    ast::visitor::Visitor::visit_parameters(self, p);
+                }
+                let mut inner = Recorder {
+                    a: &mut *self.a,
+                    scope: &Scope::Deferred,
+                };
+                ast::visitor::Visitor::visit_expr(&mut inner, &l.body);
+            }
+            _ => ast::visitor::walk_expr(self, e),
+        }
+        self.a.walk_depth -= 1;
+    }
+}
+
 /// Values whose items are modules or callables (see [`Analyzer::item_of`]).
 fn is_namespace(p: &str) -> bool {
     matches!(
         p,
         "sys.modules" | "builtins" | "builtins.globals()" | "builtins.locals()"
     ) || p.ends_with(".__dict__")
-}
-
-/// `(start, end)` ranges of `t[a..b]` split at top-level `sep`.
-fn split_top(t: &[Token], a: usize, b: usize, sep: &str) -> Vec<(usize, usize)> {
-    let mut out = Vec::new();
-    let mut start = a;
-    for p in top_positions(t, a, b, sep) {
-        out.push((start, p));
-        start = p + 1;
-    }
-    out.push((start, b));
-    out
-}
-
-/// Positions of top-level (bracket depth 0) operator `op` in `t[a..b]`; for `=`, only
-/// plain assignment (not inside a lambda's defaults or a call's keywords).
-fn top_positions(t: &[Token], a: usize, b: usize, op: &str) -> Vec<usize> {
-    let mut out = Vec::new();
-    let mut depth = 0i32;
-    let mut in_lambda = false;
-    for (i, tok) in t.iter().enumerate().take(b).skip(a) {
-        match &tok.kind {
-            Tok::Op("(" | "[" | "{") => depth += 1,
-            Tok::Op(")" | "]" | "}") => depth -= 1,
-            Tok::Name(n) if n == "lambda" && depth == 0 => in_lambda = true,
-            Tok::Op(":") if depth == 0 => in_lambda = false,
-            Tok::Op(o) if depth == 0 && *o == op && !(op == "=" && in_lambda) => out.push(i),
-            _ => {}
-        }
-        if out.len() > 4096 {
-            break;
-        }
-    }
-    out
-}
-
-/// Index of the bracket closing the one at `i` (or `b` when unbalanced).
-fn matching(t: &[Token], i: usize, b: usize) -> usize {
-    let mut depth = 0i32;
-    for (j, tok) in t.iter().enumerate().take(b).skip(i) {
-        match tok.kind {
-            Tok::Op("(" | "[" | "{") => depth += 1,
-            Tok::Op(")" | "]" | "}") => {
-                depth -= 1;
-                if depth == 0 {
-                    return j;
-                }
-            }
-            _ => {}
-        }
-    }
-    b
-}
-
-/// Where a lambda's body ends: the next top-level `,` or the end of the range.
-fn lambda_end(t: &[Token], i: usize, b: usize) -> usize {
-    let mut depth = 0i32;
-    for (j, tok) in t.iter().enumerate().take(b).skip(i) {
-        match tok.kind {
-            Tok::Op("(" | "[" | "{") => depth += 1,
-            Tok::Op(")" | "]" | "}") => {
-                depth -= 1;
-                if depth < 0 {
-                    return j;
-                }
-            }
-            Tok::Op(",") if depth == 0 => return j,
-            _ => {}
-        }
-    }
-    b
-}
-
-/// A dotted name at `t[a..]`, and the index after it.
-fn dotted_at(t: &[Token], a: usize, b: usize) -> (String, usize) {
-    let mut s = String::new();
-    let mut j = a;
-    while j < b {
-        match (kind_at(t, j), s.is_empty() || s.ends_with('.')) {
-            (Some(Tok::Name(n)), true) if n != "import" => s.push_str(n),
-            (Some(Tok::Op(".")), false) => s.push('.'),
-            _ => break,
-        }
-        j += 1;
-    }
-    (s.trim_end_matches('.').to_string(), j)
-}
-
-fn strip_parens(t: &[Token], mut a: usize, mut b: usize) -> (usize, usize) {
-    while a < b && op_at(t, a) == Some("(") {
-        a += 1;
-    }
-    while b > a && op_at(t, b - 1) == Some(")") {
-        b -= 1;
-    }
-    (a, b)
 }
 
 fn is_decoder(p: &str) -> bool {

@@ -2,8 +2,9 @@
 //! (`trust_remote_code=True`), `torch.package` modules, the source strings of pickled
 //! `torch.fx` GraphModules, MLflow `code/` loader modules.
 //!
-//! - [`lex`]: a tokenizer (all string forms, f-strings, comments, line joining).
-//! - [`analyze`]: imports and aliases resolved, every call site recorded with its
+//! - [`analyze`]: the source parsed by ruff's parser (`ruff_python_parser`, error-recovering:
+//!   a file with syntax errors, or Python 2, still gives the statements that parse; nesting
+//!   bounded before parsing), and from its syntax tree: imports and aliases resolved, every call site recorded with its
 //!   resolved callee, constant arguments and 1-based line/column ([`Call`]), relative
 //!   imports listed ([`RelativeImport`]), and the behaviours that matter for security
 //!   ([`Behaviour`]: process execution, code execution, network, file writes, secret
@@ -16,13 +17,12 @@
 //! `Call::keyword("revision")` give the literal arguments, `line`/`column` the call site).
 //! That analysis is not implemented here.
 //!
-//! Nothing is executed: the analysis reads tokens.
+//! Nothing is executed: the analysis reads the syntax tree.
 
 pub mod analyze;
 pub mod code_set;
 pub mod findings;
 pub mod first_party;
-pub mod lex;
 
 pub use analyze::{
     analyze, Analysis, Arg, ArgValue, Behaviour, Call, Import, Kind, RelativeImport, Scope,

@@ -1,5 +1,4 @@
 use super::analyze::{analyze, ArgValue, Kind, Scope};
-use super::lex::{tokenize, Tok};
 
 fn kinds(src: &str) -> Vec<(Kind, String, u32, bool)> {
     analyze(src, &[])
@@ -26,35 +25,6 @@ w = b"subprocess.run"
         kinds(src2),
         vec![(Kind::Process, "os.system".into(), 4, true)]
     );
-}
-
-#[test]
-fn lexer_positions_prefixes_and_continuations() {
-    let stmts = tokenize("a = rb'x\\'y' + \\\n    Fr\"{b}\"\nc = (1,\n 2)\n");
-    assert_eq!(stmts.len(), 2);
-    let t = &stmts[0].tokens;
-    assert_eq!(
-        t[2].kind,
-        Tok::Str {
-            value: "x\\'y".into(),
-            bytes: true
-        }
-    );
-    assert_eq!((t[2].line, t[2].col), (1, 5));
-    assert!(t.iter().any(|x| x.kind == Tok::FStrStart && x.line == 2));
-    assert!(t.iter().any(|x| x.kind == Tok::Name("b".into())));
-    assert_eq!(stmts[1].tokens.last().map(|x| x.line), Some(4));
-    // Escapes decode; unterminated strings end at the line or the input.
-    let s = tokenize("x = '\\x41\\n\\u00e9'\ny = 'open\n");
-    assert_eq!(
-        s[0].tokens[2].kind,
-        Tok::Str {
-            value: "A\né".into(),
-            bytes: false
-        }
-    );
-    assert_eq!(s.len(), 2);
-    assert!(tokenize("'''never closed").len() == 1);
 }
 
 #[test]
@@ -312,4 +282,184 @@ d["exec"]("not a builtin")
 fn tricky_strings_do_not_leak_code() {
     let src = "x = f\"{'os.system(1)'}\" + rb'\\'exec(1)' + '#' + \"\\N{BULLET} eval(2)\"\ny = f'{a!r:>{width}}' # exec(3)\nz = '''a\n'''; w = \"\"\"b\"c\"\"\"\n";
     assert!(kinds(src).is_empty(), "{:?}", kinds(src));
+}
+
+#[test]
+fn hostile_nesting_is_refused_not_a_crash() {
+    use std::time::{Duration, Instant};
+    let n = 100_000;
+    let cases = [
+        "(".repeat(n) + &")".repeat(n),
+        "(".repeat(n),
+        "[".repeat(n) + &"]".repeat(n),
+        "{".repeat(n),
+        "-(".repeat(n) + "1" + &")".repeat(n),
+        "-".repeat(n) + "1",
+        "not ".repeat(n) + "x",
+        "x**".repeat(n) + "x",
+        "lambda: ".repeat(n) + "x",
+        "x if y else ".repeat(n) + "x",
+        "f'{".repeat(n),
+        "a".to_string() + &".b".repeat(n),
+        "a".to_string() + &"()".repeat(n),
+        "a".to_string() + &"[0]".repeat(n),
+        "x = ".to_string() + &"\"a\"+".repeat(n) + "\"a\"",
+        (0..2_000)
+            .map(|i| " ".repeat(i) + "if x:\n")
+            .collect::<String>(),
+    ];
+    for src in &cases {
+        let src = format!("import os\nos.system('before')\n{src}\n");
+        let t = Instant::now();
+        let a = analyze(&src, &[]);
+        assert!(a.truncated, "{}", &src[..40]);
+        assert!(t.elapsed() < Duration::from_secs(20), "{}", &src[..40]);
+    }
+    // Just below the bounds everything is analysed.
+    let ok = [
+        "import os\n".to_string() + &"(".repeat(190) + "os.system('x')" + &")".repeat(190),
+        "import os\nx = ".to_string() + &"not ".repeat(3_000) + "os.system('x')",
+        "import os\nos.system(".to_string() + &"'a'+".repeat(3_000) + "'a')",
+        "import os\n".to_string()
+            + &(0..90)
+                .map(|i| " ".repeat(i) + "if x:\n")
+                .collect::<String>()
+            + &" ".repeat(90)
+            + "os.system('x')\n",
+    ];
+    for src in &ok {
+        let a = analyze(src, &[]);
+        assert!(!a.truncated, "{}", &src[..40]);
+        assert!(
+            a.behaviours.iter().any(|b| b.what == "os.system"),
+            "{}",
+            &src[..40]
+        );
+    }
+    let long = &ok[2];
+    let a = analyze(long, &[]);
+    let c = a
+        .calls
+        .iter()
+        .find(|c| c.callee.as_deref() == Some("os.system"));
+    assert_eq!(
+        c.and_then(|c| c.positional(0)),
+        Some(&ArgValue::Str("a".repeat(3_001)))
+    );
+}
+
+#[test]
+fn a_syntax_error_keeps_the_rest() {
+    let src = "import os\ndef broken(:\n    x = = 1\n    os.popen('in broken')\ndef fine():\n    os.system('fine')\nprint \"python 2\"\nos.remove('after')\n";
+    let a = analyze(src, &["fine"]);
+    let got: Vec<(&str, u32)> = a
+        .behaviours
+        .iter()
+        .map(|b| (b.what.as_str(), b.line))
+        .collect();
+    assert!(got.contains(&("os.system", 6)), "{got:?}");
+    assert!(got.contains(&("os.remove", 8)), "{got:?}");
+    let fine = a.behaviours.iter().find(|b| b.what == "os.system").unwrap();
+    assert!(fine.load_time);
+    assert_eq!(
+        fine.scope,
+        Scope::Function {
+            class: None,
+            name: "fine".into()
+        }
+    );
+    // Python 2 throughout: no crash, the calls that parse are there.
+    let py2 = "import os\nprint 'x'\nexec 'code'\nos.system('id')\nraise E, 'v'\n";
+    assert!(kinds(py2).iter().any(|k| k.1 == "os.system"));
+}
+
+#[test]
+fn modern_syntax_gives_callees_and_scopes() {
+    let src = r#"
+import os, subprocess as sp
+from transformers import AutoModel as AM
+if (m := AM.from_pretrained("org/walrus")):
+    pass
+match os.environ.get("MODE"):
+    case "a":
+        sp.run(["a"])
+    case _:
+        pass
+async def fetch():
+    async with x() as y:
+        await sp.check_output("async")
+@os.system
+def decorated():
+    pass
+class C:
+    def f(self):
+        g = lambda: os.popen("lambda")
+        return [os.remove(p) for p in ps]
+"#;
+    let a = analyze(src, &[]);
+    let call = |name: &str| {
+        a.calls
+            .iter()
+            .find(|c| c.callee.as_deref() == Some(name))
+            .unwrap_or_else(|| panic!("{name}: {:?}", a.calls))
+    };
+    let w = call("transformers.AutoModel.from_pretrained");
+    assert_eq!((w.line, w.column, w.scope.clone()), (4, 10, Scope::Module));
+    assert_eq!(w.positional(0), Some(&ArgValue::Str("org/walrus".into())));
+    let r = call("subprocess.run");
+    assert_eq!(
+        (r.line, r.scope.clone(), r.load_time),
+        (8, Scope::Module, true)
+    );
+    let f = call("subprocess.check_output");
+    assert_eq!(
+        (f.line, f.scope.clone(), f.load_time),
+        (
+            13,
+            Scope::Function {
+                class: None,
+                name: "fetch".into()
+            },
+            false
+        )
+    );
+    let d = call("os.system");
+    assert_eq!((d.line, d.column, d.load_time), (14, 2, true));
+    let l = call("os.popen");
+    assert_eq!(
+        (l.line, l.scope.clone(), l.load_time),
+        (19, Scope::Deferred, false)
+    );
+    let c = call("os.remove");
+    assert_eq!(
+        (c.line, c.scope.clone()),
+        (
+            20,
+            Scope::Function {
+                class: Some("C".into()),
+                name: "f".into()
+            }
+        )
+    );
+}
+
+#[test]
+fn columns_count_characters() {
+    let a = analyze(
+        "import os\nx = 'é€'; os.system('x')\r\nos.popen('y')\ros.remove('z')\n",
+        &[],
+    );
+    let got: Vec<(&str, u32, u32)> = a
+        .behaviours
+        .iter()
+        .map(|b| (b.what.as_str(), b.line, b.column))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("os.system", 2, 11),
+            ("os.popen", 3, 1),
+            ("os.remove", 4, 1)
+        ]
+    );
 }
