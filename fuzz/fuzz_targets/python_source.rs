@@ -1,4 +1,4 @@
-//! Raw bytes → the Python tokenizer and analysis (as text, lossy UTF-8), with and without
+//! Raw bytes → the Python parser and analysis (as text, lossy UTF-8), with and without
 //! entry points, and the findings built from it: no panic, no hang, bounded output.
 #![no_main]
 

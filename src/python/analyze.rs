@@ -504,6 +504,8 @@ enum Binding {
 
 struct RawCall {
     call: Call,
+    /// Byte offset of the call (calls are listed in source order).
+    offset: usize,
     /// Resolution notes (`getattr(...)` → os.system) from the evaluator.
     note: Option<String>,
     /// Code strings this call executes when its argument folds to a constant.
@@ -1260,6 +1262,7 @@ impl Analyzer<'_> {
             }
         }
         self.raw.push(RawCall {
+            offset: start(range),
             call: Call {
                 callee,
                 text,
@@ -1333,7 +1336,10 @@ impl Analyzer<'_> {
             Scope::Function { name, .. } => live.contains(name),
             Scope::Deferred => false,
         };
-        let raw = std::mem::take(&mut self.raw);
+        let mut raw = std::mem::take(&mut self.raw);
+        // Source order (the walk visits a comprehension's loops before its element); a
+        // call on a call result comes after the inner call (stable sort).
+        raw.sort_by_key(|r| r.offset);
         for mut r in raw {
             r.call.load_time = is_live(&r.call.scope);
             if let Some(b) = self.behaviour_of(&r) {
