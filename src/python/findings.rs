@@ -67,8 +67,11 @@ pub fn behaviour_findings(
             RuleId::ContentNotScanned,
             at(1, 1),
             format!(
-                "source longer than {} bytes or nested beyond the analysis budget: only part of it was analysed",
-                super::analyze::MAX_SOURCE
+                "source longer than {} bytes, nested deeper than the parser is allowed to go ({} brackets, {} indentation levels, {} chained operators: then none of it is parsed) or beyond the analysis budget: only part of it was analysed",
+                super::analyze::MAX_SOURCE,
+                super::analyze::MAX_NESTING,
+                super::analyze::MAX_INDENT,
+                super::analyze::MAX_CHAIN
             ),
         ));
     }

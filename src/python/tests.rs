@@ -336,6 +336,14 @@ fn hostile_nesting_is_refused_not_a_crash() {
             &src[..40]
         );
     }
+    // The finding says why.
+    let a = analyze(&cases[0], &[]);
+    let at = |l: u32, c: u32| crate::finding::Location::text("m.py", l, c);
+    let f = super::findings::behaviour_findings(&a, &at, "imported");
+    assert!(
+        f.iter().any(|x| x.message.contains("200 brackets")),
+        "{f:?}"
+    );
     let long = &ok[2];
     let a = analyze(long, &[]);
     let c = a
@@ -394,7 +402,7 @@ def decorated():
 class C:
     def f(self):
         g = lambda: os.popen("lambda")
-        return [os.remove(p) for p in ps]
+        return [os.remove(p) for p in ps.split()]
 "#;
     let a = analyze(src, &[]);
     let call = |name: &str| {
@@ -429,6 +437,13 @@ class C:
     assert_eq!(
         (l.line, l.scope.clone(), l.load_time),
         (19, Scope::Deferred, false)
+    );
+    // Calls are listed in source order: the element of a comprehension before its loop.
+    let order: Vec<&str> = a.calls.iter().filter_map(|c| c.callee.as_deref()).collect();
+    let at = |n: &str| order.iter().position(|c| *c == n);
+    assert!(
+        at("os.remove").is_some() && at("os.remove") < at("ps.split"),
+        "{order:?}"
     );
     let c = call("os.remove");
     assert_eq!(
