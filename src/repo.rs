@@ -88,8 +88,14 @@ impl<'a> Index<'a> {
     ) -> Result<Option<String>, String> {
         let bytes = match self.by_path.get(path) {
             Some(input) => read_input(input, limits, max)?,
+            // A remote file not listed may simply not exist (`from .m import Name` names a
+            // module `m` or a submodule `m/Name.py`): a 404 is "no such file", as a missing
+            // local file is; any other failure stays an error.
             None => match sibling(anchor, path) {
-                Some(s) if s.exists() => read_input(&s.input, limits, max)?,
+                Some(s) if s.exists() => match read_optional(&s.input, limits, max, true)? {
+                    Some(b) => b,
+                    None => return Ok(None),
+                },
                 _ => return Ok(None),
             },
         };
@@ -154,17 +160,31 @@ fn sibling(anchor: &Input, path: &str) -> Option<Sibling> {
 }
 
 fn read_input(input: &Input, limits: &Limits, max: u64) -> Result<Vec<u8>, String> {
+    read_optional(input, limits, max, false)?.ok_or_else(|| format!("{}: not found", input.display))
+}
+
+/// The bytes of `input`; with `missing_ok`, `None` when a remote server says it has no
+/// such file (404), otherwise that is an error like any other.
+fn read_optional(
+    input: &Input,
+    limits: &Limits,
+    max: u64,
+    missing_ok: bool,
+) -> Result<Option<Vec<u8>>, String> {
+    use crate::remote::http::HttpSource;
     let src: Box<dyn ByteSource> = match &input.source {
         Source::Local(p) => Box::new(FileSource::open(p).map_err(|e| e.to_string())?),
         Source::Remote(r) => {
             let budget = limits.max_member_size.max(4 * crate::remote::http::BLOCK);
             Box::new(match r.size {
-                Some(n) => {
-                    crate::remote::http::HttpSource::new(r.client.clone(), r.url.clone(), n, budget)
+                Some(n) => HttpSource::new(r.client.clone(), r.url.clone(), n, budget),
+                None if missing_ok => {
+                    match HttpSource::open_if_found(r.client.clone(), r.url.clone(), budget)? {
+                        Some(s) => s,
+                        None => return Ok(None),
+                    }
                 }
-                None => {
-                    crate::remote::http::HttpSource::open(r.client.clone(), r.url.clone(), budget)?
-                }
+                None => HttpSource::open(r.client.clone(), r.url.clone(), budget)?,
             })
         }
     };
@@ -175,6 +195,7 @@ fn read_input(input: &Input, limits: &Limits, max: u64) -> Result<Vec<u8>, Strin
         ));
     }
     src.read_vec(0, src.len() as usize)
+        .map(Some)
         .map_err(|e| format!("cannot read: {e}"))
 }
 

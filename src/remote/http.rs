@@ -348,6 +348,18 @@ impl HttpSource {
 
     /// Opens a URL of unknown length: the first block's `Content-Range` gives the length.
     pub fn open(client: Arc<Client>, url: String, budget: u64) -> Result<HttpSource, String> {
+        let asked = url.clone();
+        HttpSource::open_if_found(client, url, budget)?.ok_or_else(|| status_error(404, &asked))
+    }
+
+    /// [`HttpSource::open`], with `Ok(None)` when the server answers 404 (no such file at
+    /// that revision: a path that may or may not exist, such as a module a relative import
+    /// might name).
+    pub fn open_if_found(
+        client: Arc<Client>,
+        url: String,
+        budget: u64,
+    ) -> Result<Option<HttpSource>, String> {
         let resp = client.get(&url, Some((0, BLOCK - 1)), MAX_UNRANGED_BODY)?;
         let src = HttpSource::new(client, url, 0, budget);
         let len = {
@@ -375,10 +387,11 @@ impl HttpSource {
                     n
                 }
                 416 => 0,
+                404 => return Ok(None),
                 s => return Err(status_error(s, &src.url)),
             }
         };
-        Ok(HttpSource { len, ..src })
+        Ok(Some(HttpSource { len, ..src }))
     }
 
     /// The first error a read met, if any.
