@@ -106,13 +106,16 @@ STDLIB_DATA = {
     ("uuid", "UUID"), ("uuid", "SafeUUID"), ("argparse", "Namespace"), ("types", "SimpleNamespace"),
     ("types", "MappingProxyType"), ("enum", "Enum"), ("enum", "IntEnum"), ("enum", "Flag"), ("enum", "IntFlag"),
     ("re", "_compile"), ("re", "Pattern"), ("re", "RegexFlag"), ("array", "array"), ("array", "_array_reconstructor"),
-    ("functools", "partial"), ("typing", "Any"), ("typing", "Union"), ("typing", "Optional"),
+    ("typing", "Any"), ("typing", "Union"), ("typing", "Optional"),
     ("ipaddress", "IPv4Address"), ("ipaddress", "IPv6Address"), ("string", "Template"),
     ("_codecs", "encode"), ("codecs", "encode"), ("copyreg", "_reconstructor"), ("copyreg", "__newobj__"),
     ("copyreg", "__newobj_ex__"), ("copy_reg", "_reconstructor"), ("copy_reg", "__newobj__"),
     ("pathlib", "Path"), ("pathlib", "PosixPath"), ("pathlib", "WindowsPath"), ("pathlib", "PurePath"),
     ("pathlib", "PurePosixPath"), ("pathlib", "PureWindowsPath"), ("collections", "namedtuple"),
 }
+# Wrappers the scanner judges by the callable they wrap (globals.rs special-cases them after the
+# generated table): a table entry would shadow that rule (partial(os.system, ...) judged as safe).
+SCANNER_WRAPPERS = {("functools", "partial"), ("dill._dill", "_create_array")}
 # Stdlib entries the deny check's module rules would refuse but that are values only: pure
 # path objects touch no file when built (pathlib's module rule is about its I/O methods).
 MODULE_EXCEPTIONS = {
@@ -151,7 +154,14 @@ NATIVE_VETTED = {
     ("numpy.ma.core", "MaskedArray"): "masked array data + mask",
     ("numpy.ma.core", "_mareconstruct"): "allocates an empty masked array",
     ("builtins", "getattr"): None,  # never: listed so the intent is explicit (deny list wins anyway)
+    # tokenizers (Rust, bindings/python/src/encoding.rs): #[new] is Encoding::default(), __setstate__
+    # is serde_json::from_slice of the pickled bytes into the Encoding struct (transformers' BatchEncoding)
+    ("tokenizers", "Encoding"): "Rust: __new__ builds an empty Encoding, __setstate__ parses the pickled JSON "
+                                "bytes (serde_json) into ids, tokens, offsets and masks",
 }
+# Pure built-in functions that ordinary files store by reference only (gensim's Word2Vec(hashfxn=hash)).
+# Only the `ref` use is allowed: the unpickler pushes them, it does not call them.
+BUILTIN_REF_FUNCS = {"hash"}
 
 
 NATIVE_ORIGINS = [
@@ -231,6 +241,12 @@ FAMILY_REASONS = {
     "python-stdlib-data": "Standard-library value types (OrderedDict, datetime, Decimal, UUID, Namespace, "
                           "SimpleNamespace, pure paths, compiled regex) and the copyreg/codecs helpers protocols "
                           "0-2 use: constructors and __setstate__ only store values (C code or reviewed Python).",
+    "python-builtin-functions": "CPython built-in functions without side effects (hash) stored by reference "
+                                "(gensim's Word2Vec(hashfxn=hash)): allowed only as a value, the unpickler does "
+                                "not call them.",
+    "tokenizers-native": "Hugging Face tokenizers' Rust value types (Encoding): __new__ builds an empty value and "
+                         "__setstate__ parses the pickled JSON bytes with serde_json into the Rust struct; no "
+                         "files, imports, network or code.",
     "python-timezones": "Time-zone constructors (zoneinfo, pytz, dateutil): read only the library's bundled zone data "
                         "for a validated zone name, or rebuild from pickled transition lists.",
     "numpy-core": "numpy array, scalar, dtype and masked-array reconstructors (numpy.core and numpy._core spellings): "
@@ -301,6 +317,10 @@ def family(m, n, r):
     kind = r["kind"]
     if top in ("builtins", "__builtin__") and n in BUILTIN_VALUES:
         return "python-builtins"
+    if top in ("builtins", "__builtin__") and n in BUILTIN_REF_FUNCS:
+        return "python-builtin-functions" if r["use"] == "ref" else None
+    if top == "tokenizers" and (m, n) in NATIVE_VETTED:
+        return "tokenizers-native"
     if (m, n) in VETTED_FLAGS and m.split(".")[0] in ("zoneinfo", "pytz", "dateutil"):
         return "python-timezones"
     if m in ("pytz", "dateutil.tz.tz", "dateutil.tz._tzfile", "pytz.tzinfo", "pytz.reference"):
@@ -556,6 +576,9 @@ def step_tables(a):
             refused.append((m, n, r["use"], f"{t}: {why} (matches {matched})", r["observed"]))
             print(f"refused {m}.{n}: {why} (deny list: {matched})", file=sys.stderr)
             continue
+        if key in SCANNER_WRAPPERS:
+            nofamily.append((m, n, r["use"], "wrapper: the scanner judges it by the callable it wraps", r["observed"]))
+            continue
         if not r.get("resolved_ok"):
             unresolved.append((m, n, sorted(r["errors"])[0] if r["errors"] else "", r["observed"]))
             continue
@@ -648,16 +671,17 @@ def step_tables(a):
         for row in sorted(review_rows):
             fh.write("\t".join(str(x).replace("\t", " ").replace("\n", " ") for x in row) + "\n")
 
-    corpus_rows, corpus_skipped = write_corpus(a, records)
+    corpus_rows, corpus_skipped = write_corpus(a, records, risky)
     report = write_report(a, records, safe, risky, refused, unjustified, nofamily, unresolved, fam_count,
                           corpus_rows, corpus_skipped)
     write_data_readme(records, safe, risky, fam_count, refused, unjustified)
     print(report)
 
 
-def write_corpus(a, records):
+def write_corpus(a, records, risky=None):
     """Copies small, path-free files written during recording into tests/corpus/libraries."""
     rows, skipped = [], []
+    deny = denycheck.Deny()
     total = 0
     budget = 15 * 1024 * 1024
     if os.path.isdir(CORPUS_LIB):
@@ -699,6 +723,23 @@ def write_corpus(a, records):
             continue
         if any("error" in x or "fail" in x for x in f.get("analysis", [])):
             skipped.append((rel, "stream did not parse: " + "; ".join(f["analysis"])))
+            continue
+        # A file that holds a global the scanner's dangerous lists name is not a false alarm to
+        # pin (torch's plain-pickle tensors call torch.storage._load_from_bytes, a second loader).
+        # (getattr and type are judged by the scanner from what they are applied to: protocol 2-5
+        # pickles of methods and of `type(None)` are ordinary and stay in the corpus.)
+        denied = sorted({f"{u[0]}.{u[1]}" for u in f.get("uses", [])
+                         if u[1] not in ("getattr", "type") and (deny.deny_name(u[0], u[1]) or
+                         (deny.deny_module(u[0], u[1]) and (u[0], u[1]) not in MODULE_EXCEPTIONS))})
+        if denied:
+            seen.add(rel)
+            skipped.append((rel, "holds a global the deny check refuses: " + ", ".join(denied)))
+            continue
+        # A file holding a risky global is medium by design (the reason is shown): not a corpus file.
+        held = sorted({f"{u[0]}.{u[1]}" for u in f.get("uses", []) if (u[0], u[1]) in (risky or {})})
+        if held:
+            seen.add(rel)
+            skipped.append((rel, "holds a risky global (medium by design): " + ", ".join(held)))
             continue
         dst = os.path.join(CORPUS, rel)
         os.makedirs(os.path.dirname(dst), exist_ok=True)

@@ -170,6 +170,17 @@ class Reviewer:
                 parts = name.split(".")
                 last = parts[-1]
                 cat = None
+                # importlib.import_module("a.fixed.module") is a fixed import, judged as the
+                # `import` statement above (torch.nn.functional imports torch._decomp this way
+                # to break an import cycle); only a computed name is an import by name.
+                if last == "import_module" and node.args and isinstance(node.args[0], ast.Constant) \
+                        and isinstance(node.args[0].value, str) and not node.args[0].value.startswith("."):
+                    m = node.args[0].value
+                    if m.split(".")[0] in IMPORT_FLAGS:
+                        flags.append(("import", f"{key} imports {m}"))
+                    else:
+                        notes.append(f"{key} imports {m} (importlib.import_module with a constant name)")
+                    continue
                 if len(parts) == 1:
                     cat = BARE_FLAGS.get(last) or LAST_FLAGS.get(last)
                     if last == "getattr" and len(node.args) >= 2 and not isinstance(node.args[1], ast.Constant):
@@ -371,11 +382,34 @@ import re
 import sys
 
 PYX_TOKENS = [
-    (r"\bopen\s*\(", "files"), (r"(?<![c.])\bimport\s+\w", "import"), (r"\bexec\s*\(", "code"),
+    (r"\bopen\s*\(", "files"), (r"\bexec\s*\(", "code"),
     (r"\beval\s*\(", "code"), (r"\bpickle\.", "code"), (r"\btempfile\b", "files"), (r"\bos\.(?!path\.join)", "files"),
     (r"\bsubprocess\b", "process"), (r"\bimportlib\b", "import"), (r"__import__", "import"),
     (r"\b(urllib|requests|socket)\b", "network"), (r"\btorch\.load\b", "code"), (r"\b(np|numpy)\.load\b", "code"),
+    # nested loaders (spaCy's unpickle_vocab/unpickle_doc call srsly.pickle_loads on embedded bytes),
+    # as LAST_FLAGS/OWNER_FLAGS do for Python code
+    (r"\bpickle_loads\b", "code"), (r"\bread_pickle\b", "code"), (r"\bUnpickler\b", "code"),
+    (r"\b(cloudpickle|dill|marshal|joblib|srsly)\.(load|loads)\b", "code"),
+    (r"\byaml\.(unsafe_|full_)?load\b", "code"),
 ]
+
+
+# Fixed Python imports in .pyx method bodies (`import m`, `from m import x`; `cimport` is
+# compile-time): the same rule as for Python code above: an import of a module that itself
+# loads or runs things (IMPORT_FLAGS) is a flag, a fixed import of any other module (pandas'
+# own `from pandas.core.construction import extract_array`) is not. Imports by name
+# (__import__, importlib) stay flags through PYX_TOKENS.
+PYX_IMPORT = re.compile(r"^\s*(?:from\s+([\w.]+)\s+import\b|import\s+([\w., ]+))", re.M)
+
+
+def _pyx_import_flags(code):
+    out = []
+    for m in PYX_IMPORT.finditer(code):
+        mods = [m.group(1)] if m.group(1) else [x.strip().split(" ")[0] for x in m.group(2).split(",")]
+        for mod in mods:
+            if mod and mod.split(".")[0] in IMPORT_FLAGS:
+                out.append(mod)
+    return out
 
 
 def _pyx_path(modname):
@@ -447,6 +481,8 @@ def pyx_review(cls, methods):
             for pat, cat in PYX_TOKENS:
                 if re.search(pat, code):
                     flags.append((cat, f"{mod}.{k.__name__}.{meth} ({os.path.basename(path)}) matches {pat}"))
+            for imp in _pyx_import_flags(code):
+                flags.append(("import", f"{mod}.{k.__name__}.{meth} ({os.path.basename(path)}) imports {imp}"))
             reviewed.append(f"{mod}.{k.__name__}.{meth}" + ("" if found else " (template)"))
     return flags, sorted(set(reviewed))
 
@@ -473,6 +509,8 @@ def pyx_review_function(f):
             for pat, cat in PYX_TOKENS:
                 if re.search(pat, code):
                     flags.append((cat, f"{mod}.{name} ({os.path.basename(path)}) matches {pat}"))
+            for imp in _pyx_import_flags(code):
+                flags.append(("import", f"{mod}.{name} ({os.path.basename(path)}) imports {imp}"))
             reviewed.append(f"{mod}.{name}")
             break
     return flags, reviewed

@@ -68,6 +68,7 @@ def s_timm(ctx):
     opt = torch.optim.SGD(vit.parameters(), lr=0.1)
     args = argparse.Namespace(model="vit_tiny_patch16_224", lr=0.1, epochs=1)
     d = "timm_ckpt"
+    os.makedirs(d, exist_ok=True)
     saver = CheckpointSaver(vit, opt, args=args, checkpoint_dir=d, recovery_dir=d, max_history=1)
     saver.save_checkpoint(0, metric=0.5)
     for fn in sorted(os.listdir(d)):

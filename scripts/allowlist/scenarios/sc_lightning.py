@@ -38,7 +38,7 @@ def _fit(ctx, pkg, hp_kind):
         hp = {"lr": 0.01, "width": 2}
     ds = torch.utils.data.TensorDataset(torch.ones(4, 2), torch.zeros(4, 1))
     dl = torch.utils.data.DataLoader(ds, batch_size=2)
-    cb = pl.callbacks
+    cb = getattr(pl, "callbacks", None) or importlib.import_module(pkg + ".pytorch").callbacks
     d = f"{pkg}_{hp_kind}_ckpt"
     ckpt = cb.ModelCheckpoint(dirpath=d, monitor="train_loss", save_last=True)
     es = cb.EarlyStopping(monitor="train_loss", patience=3)

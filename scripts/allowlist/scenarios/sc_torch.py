@@ -24,6 +24,16 @@ def _net():
         nn.GroupNorm(2, 4), nn.ConvTranspose1d(2, 2, 3), nn.SiLU(), nn.PReLU(), nn.AdaptiveAvgPool2d(1))
 
 
+def _picklable(v):
+    import torch
+
+    try:
+        torch.save(v, io.BytesIO())
+        return True
+    except Exception:
+        return False
+
+
 def s_tensors(ctx):
     import torch
 
@@ -54,6 +64,9 @@ def s_tensors(ctx):
     t["meta"] = {"dtype": torch.float16, "device": torch.device("cpu"), "size": torch.Size([2, 3]),
                  "layout": torch.strided, "memory_format": torch.contiguous_format, "finfo": torch.finfo(torch.float32),
                  "iinfo": torch.iinfo(torch.int8)}
+    # torch >= 2.10 cannot pickle finfo/iinfo/memory formats: keep only what this torch can pickle
+    t["meta"] = {k: v for k, v in t["meta"].items() if _picklable(v)}
+    t = {k: v for k, v in t.items() if k == "meta" or _picklable(v)}
     _both(ctx, "tensors_all_dtypes", t, "tensors of every dtype, views, sparse, quantized, nested, dtype/device/Size values")
     ctx.dump("torch", "tensor_pickle_protocol2.pkl", {"w": torch.ones(2), "dtype": torch.float32}, protocol=2,
              note="tensors written with plain pickle (torch's __reduce_ex__)")
@@ -101,7 +114,7 @@ def s_optim(ctx):
             full[k] = v
         except Exception:
             pass
-    ctx.dump("torch", "optimizers_full.pt", {k: full[k] for k in ("SGD", "Adam", "AdamW") if k in full}, writer="torch.save",
+    ctx.dump("torch", "optimizers_full.pt", {k: full[k] for k in ("SGD", "Adam", "AdamW") if k in full and _picklable(full[k])}, writer="torch.save",
              note="whole optimizer objects")
     o = torch.optim.SGD(net.parameters(), lr=0.1)
     S = torch.optim.lr_scheduler
@@ -120,7 +133,9 @@ def s_optim(ctx):
             scheds[k] = mk()
         except Exception:
             pass
-    _both(ctx, "lr_scheduler_state_dicts", {k: v.state_dict() for k, v in scheds.items()}, "state_dict of every LR scheduler")
+    # torch 1.13's CyclicLR.state_dict() holds a WeakMethod (cannot be saved): keep what this torch can save
+    sds = {k: v.state_dict() for k, v in scheds.items()}
+    _both(ctx, "lr_scheduler_state_dicts", {k: v for k, v in sds.items() if _picklable(v)}, "state_dict of every LR scheduler")
     for k, v in scheds.items():
         try:
             ctx.mem("torch", f"scheduler {k}", pickle.dumps(v, protocol=4))
@@ -153,6 +168,8 @@ def s_special_modules(ctx):
     except Exception:
         pass
     objs["old_weight_norm"] = torch.nn.utils.weight_norm(torch.nn.Linear(2, 2))
+    # newer torch refuses to pickle parametrized modules whole: keep what this torch can save
+    objs = {k: v for k, v in objs.items() if _picklable(v)}
     ctx.dump("torch", "pruned_parametrized_modules.pt", objs, writer="torch.save",
              note="pruned and parametrized (weight/spectral norm, orthogonal) modules")
     try:
@@ -189,7 +206,7 @@ def s_all_nn_modules(ctx):
                 mod = importlib.import_module(mi.name)
             except Exception:
                 continue
-            for attr, v in vars(mod).items():
+            for attr, v in list(vars(mod).items()):
                 if inspect.isclass(v) and issubclass(v, torch.nn.Module) and v.__module__ == mi.name and v not in seen:
                     seen.add(v)
                     ctx.enum("torch", v.__module__, v.__qualname__, "object")

@@ -97,9 +97,21 @@ def s_trainer(ctx):
     out = "trainer_out"
     kw = dict(output_dir=out, max_steps=1, save_steps=1, per_device_train_batch_size=2, report_to=[],
               use_cpu=True, seed=0, data_seed=0, save_safetensors=True, dataloader_num_workers=0)
-    try:
-        args = TrainingArguments(logging_dir=os.path.join(out, "logs"), **kw)
-    except TypeError:
+    args = None
+    for extra in ({"logging_dir": os.path.join(out, "logs")}, {}):
+        # transformers 5 removed save_safetensors; before 4.34 use_cpu was no_cuda
+        for drop in ((), ("save_safetensors",), ("use_cpu",)):
+            k2 = {k: v for k, v in kw.items() if k not in drop}
+            if "use_cpu" in drop:
+                k2["no_cuda"] = True
+            try:
+                args = TrainingArguments(**extra, **k2)
+                break
+            except TypeError:
+                continue
+        if args is not None:
+            break
+    if args is None:
         args = TrainingArguments(**kw)
     Trainer(model=model, args=args, train_dataset=data).train()
     ck = os.path.join(out, "checkpoint-1")
@@ -114,10 +126,15 @@ def s_seq2seq_args(ctx):
     from transformers import Seq2SeqTrainingArguments, TrainingArguments
 
     for cls in (Seq2SeqTrainingArguments, TrainingArguments):
-        try:
-            a = cls(output_dir="out", logging_dir="out/logs", report_to=[], use_cpu=True, seed=0)
-        except TypeError:
-            a = cls(output_dir="out", report_to=[], use_cpu=True, seed=0)
+        a = None
+        for kw in ({"logging_dir": "out/logs", "use_cpu": True}, {"use_cpu": True}, {"logging_dir": "out/logs", "no_cuda": True}):
+            try:  # use_cpu is transformers >= 4.34 (no_cuda before it); logging_dir left in 5
+                a = cls(output_dir="out", report_to=[], seed=0, **kw)
+                break
+            except TypeError:
+                continue
+        if a is None:
+            a = cls(output_dir="out", report_to=[], seed=0)
         if hasattr(a, "predict_with_generate"):
             a.predict_with_generate = True
         name = "training_args_seq2seq.bin" if cls is Seq2SeqTrainingArguments else "training_args.bin"
