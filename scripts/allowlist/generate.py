@@ -276,6 +276,11 @@ FAMILY_REASONS = {
                    "reconstructors: rebuild containers from arrays (Python parts reviewed statically).",
     "pandas-libs": "pandas compiled scalars, offsets, intervals, blocks, sparse indexes and their unpicklers "
                    "(pandas/_libs): rebuild values from numbers, strings and arrays.",
+    "alias": "Other names under which find_class returns the very object of a safe entry: backward-compatibility "
+             "aliases (gensim's keyedvectors.Vocab = CompatVocab, phrases.Phraser = FrozenPhrases), re-exports "
+             "(sklearn.linear_model.LogisticRegression) and the old paths older versions wrote; found by "
+             "comparing module attributes with the recorded objects, in modules the library imports itself. "
+             "Allowed for the least use any venv allows its target.",
     "pandas-compat": "Names older pandas versions wrote, mapped by pandas.compat.pickle_compat to classes that are "
                      "safe here (same use as the class they map to).",
     "torch-tensor": "torch tensor, parameter and storage rebuilders and storage types: rebuild tensors from storages "
@@ -621,6 +626,22 @@ def step_tables(a):
             safe[(om, on)] = (tgt[0], "pandas-compat", f"pandas {ver}")
             fam_count["pandas-compat"] += 1
             review_rows.append((om, on, tgt[0], "pandas-compat", f"pandas.compat.pickle_compat maps it to {nm}.{nn}"))
+    # Other names of safe globals (aliases, re-exports, old module paths): the same object,
+    # so the same use is safe. Never a name the deny lists match, never one judged above.
+    aliases = {}
+    for rec in records:
+        for om, on, nm, nn in rec.get("aliases", []):
+            aliases.setdefault((om, on), set()).add((nm, nn))
+    for (om, on), tgts in sorted(aliases.items()):
+        if (om, on) in safe or (om, on) in g or deny.deny_name(om, on) or deny.deny_module(om, on):
+            continue
+        hits = [safe[t] for t in sorted(tgts) if t in safe]
+        if len(hits) != len(tgts):
+            continue  # one venv's object under this name is not safe: leave the name out
+        use = min((h[0] for h in hits), key=lambda u: RANK[u])
+        safe[(om, on)] = (use, "alias", hits[0][2])
+        fam_count["alias"] += 1
+        review_rows.append((om, on, use, "alias", "the same object as " + ", ".join(f"{a}.{b}" for a, b in sorted(tgts))))
     # Current hand table: superset check.
     for m, n in current_safe():
         if n == "*":

@@ -272,6 +272,7 @@ def main():
     rev = review.Reviewer()
     globals_out = []
     keys = set(observed) | set(ctx.enumerated)
+    resolved_objs = {}  # id(obj) -> (obj, (module, name)) of every global that resolved as named
     for key in sorted(keys):
         m, n = key
         o = observed.get(key)
@@ -285,6 +286,8 @@ def main():
                "where": o["where"] if o else []}
         try:
             obj, mapped = resolve(m, n)
+            if not mapped:
+                resolved_objs.setdefault(id(obj), (obj, key))
             rec["resolved"] = mapped or None
             rec["info"] = review.review_global(rev, obj, use)
             rec["info"]["defined_in"] = getattr(obj, "__module__", None) if not isinstance(obj, type(sys)) else None
@@ -293,6 +296,7 @@ def main():
             rec["resolved"] = None
             rec["error"] = f"{type(ex).__name__}: {ex}"[:300]
         globals_out.append(rec)
+    aliases = find_aliases(resolved_objs, keys)
     versions = {}
     for imp, dist in sorted(DIST.items()):
         v = version(imp)
@@ -302,11 +306,41 @@ def main():
         f.pop("data", None)
     data = {"env": a.env, "python": sys.version.split()[0], "versions": versions, "files": ctx.files,
             "memory": mem_out, "globals": globals_out,
+            "aliases": aliases,
             "compat": sorted([om, on, nm, nn, lib] for (om, on), (nm, nn, lib) in ctx.compat.items()), "errors": ctx.errors, "timings": timings}
     with open(os.path.join(out, "record.json"), "w") as fh:
         json.dump(data, fh, indent=1, sort_keys=True, default=sorted)
     print(f"{a.env}: {len(ctx.files)} files, {len(mem_out)} in-memory pickles, {len(globals_out)} globals, "
           f"{len(ctx.errors)} scenario errors", file=sys.stderr)
+
+
+# Module path parts whose modules are not library code a load path imports.
+NOT_LOAD_PATH = {"tests", "test", "testing", "_testing", "conftest", "commands", "cli", "__main__", "benchmarks"}
+
+
+def find_aliases(resolved_objs, keys):
+    """Other names under which find_class returns the very object of a recorded global:
+    backward-compatibility aliases (gensim's `keyedvectors.Vocab = CompatVocab`, the
+    `keyedvectors.FastTextKeyedVectors` that gensim.models.fasttext assigns), re-exports
+    (`sklearn.linear_model.LogisticRegression`) and the old module paths that files written by
+    older versions name. Only attributes of the tracked libraries' modules that this process
+    imported while saving (a load of the alias imports the same library), never of test or
+    command-line modules. Returns sorted [alias module, alias name, module, name]."""
+    tracked = set(DIST)
+    out = set()
+    for mname, mod in sorted(sys.modules.items()):
+        if mod is None or mname.split(".")[0] not in tracked or NOT_LOAD_PATH & set(mname.split(".")):
+            continue
+        try:
+            items = list(vars(mod).items())
+        except TypeError:
+            continue
+        for n, v in items:
+            hit = resolved_objs.get(id(v))
+            if hit is None or hit[0] is not v or (mname, n) in keys:
+                continue
+            out.add((mname, n) + hit[1])
+    return sorted(list(x) for x in out)
 
 
 def version_of_dist(dist):

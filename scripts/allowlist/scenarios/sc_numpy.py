@@ -107,3 +107,13 @@ def s_enumerate(ctx):
         v = getattr(np, n)
         if inspect.isclass(v) and issubclass(v, np.generic) and not n.startswith("_"):
             ctx.enum("numpy", "numpy", n, "call")
+    # Pickle-support constructors numpy.random still exports for files older numpy versions
+    # wrote (numpy < 1.17 pickled RandomState through numpy.random.__RandomState_ctor):
+    # every module-level function of numpy.random and numpy.random._pickle whose name says it
+    # is a constructor, called as a pickle would call it. The review reads their bodies.
+    import numpy.random as nr
+
+    for mod in (nr, getattr(nr, "_pickle", None)):
+        for n, v in sorted(vars(mod).items()) if mod else []:
+            if inspect.isfunction(v) and n.lower().endswith("_ctor"):
+                ctx.enum("numpy", mod.__name__, n, "call")
